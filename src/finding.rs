@@ -1,0 +1,169 @@
+//! Audit findings: facts about a model, recorded with it, never errors.
+//!
+//! Every finding has a stable kebab-case code declared once in a module's `CODES` table; the table
+//! in `docs/findings.md` lists them all and a test keeps the two in step.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How bad a finding is, ordered from `Info` (lowest) to `Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// All severities, lowest first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The lowercase name used in JSON, policies and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown severity `{s}` (expected info, low, medium, high or critical)")
+            })
+    }
+}
+
+/// A finding code: its stable id, default severity and a one-line summary for the docs table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+/// One fact about a model worth telling the user, with where it was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: String,
+    pub severity: Severity,
+    /// The file (relative to the model root, `/`-separated) or other location it is about.
+    pub path: Option<String>,
+    pub message: String,
+    /// Supporting detail: an offset, a pickle global, a digest, an API field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}
+
+impl Finding {
+    /// A finding of `code` at its default severity.
+    pub fn new(code: &Code, message: impl Into<String>) -> Self {
+        Finding {
+            code: code.id.to_string(),
+            severity: code.severity,
+            path: None,
+            message: message.into(),
+            evidence: None,
+        }
+    }
+
+    /// Sets the location the finding is about.
+    pub fn at(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Attaches supporting evidence.
+    pub fn with_evidence(mut self, evidence: impl Into<String>) -> Self {
+        self.evidence = Some(evidence.into());
+        self
+    }
+
+    /// Overrides the default severity (for codes whose weight depends on context).
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// Every code any module can emit. Each module owns its `CODES` slice; add yours here.
+pub fn all_codes() -> Vec<&'static Code> {
+    let tables: &[&[Code]] = &[crate::ingest::CODES, crate::hashing::CODES];
+    tables.iter().flat_map(|t| t.iter()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_kebab_case() {
+        let mut seen = HashSet::new();
+        for code in all_codes() {
+            assert!(seen.insert(code.id), "duplicate finding code {}", code.id);
+            assert!(
+                code.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !code.id.starts_with('-')
+                    && !code.id.ends_with('-'),
+                "finding code {} is not kebab-case",
+                code.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../docs/findings.md");
+        let documented: HashSet<&str> = doc
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        for code in all_codes() {
+            assert!(
+                documented.contains(code.id),
+                "finding code `{}` is missing from docs/findings.md",
+                code.id
+            );
+        }
+        for id in &documented {
+            assert!(
+                all_codes().iter().any(|c| c.id == *id),
+                "docs/findings.md lists `{id}`, which no module declares"
+            );
+        }
+    }
+
+    #[test]
+    fn severity_order_and_parse() {
+        assert!(Severity::Critical > Severity::High && Severity::Info < Severity::Low);
+        assert_eq!("medium".parse::<Severity>().unwrap(), Severity::Medium);
+        assert!("severe".parse::<Severity>().is_err());
+    }
+}

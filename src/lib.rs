@@ -1,0 +1,20 @@
+//! modelvet: vet open-weight AI models before a team adopts them.
+//!
+//! The library is organised by domain noun; the binary in `main.rs` is a thin shell over [`cli`].
+#![deny(unsafe_code)]
+
+pub mod catalogue;
+pub mod cli;
+pub mod finding;
+pub mod format;
+pub mod hashing;
+pub mod hub;
+pub mod ingest;
+pub mod license;
+pub mod manifest;
+pub mod openness;
+pub mod policy;
+pub mod record;
+pub mod report;
+pub mod runtime;
+pub mod scan;

@@ -1,0 +1,1 @@
+//! License knowledge base (`licenses/`), expression normalisation, text identification and resolution.

@@ -1,0 +1,1 @@
+//! Adoption policy: the policy file and its evaluation against a model record.

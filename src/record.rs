@@ -1,0 +1,183 @@
+//! The model record: the stable, versioned JSON document that `show --format json` prints and that
+//! reports are rendered from. Key names and meanings are fixed by DESIGN.md; add keys, never rename.
+
+use crate::finding::Finding;
+use serde::{Deserialize, Serialize};
+
+/// Version of the record document; bump only on incompatible changes.
+pub const RECORD_SCHEMA: u32 = 1;
+
+/// Everything the catalogue knows about one model revision.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelRecord {
+    pub schema: u32,
+    /// `NAME@REVISION`.
+    pub id: String,
+    pub name: String,
+    pub revision: String,
+    /// Every revision of this model, oldest first.
+    pub revisions: Vec<RevisionSummary>,
+    pub source: SourceInfo,
+    pub files: Vec<FileRecord>,
+    pub license: LicenseSection,
+    pub openness: Option<OpennessSection>,
+    pub findings: Vec<Finding>,
+    pub smoke: Option<SmokeSection>,
+    /// The model card's YAML front matter as parsed (JSON form), if there was one.
+    #[serde(default)]
+    pub card: Option<serde_json::Value>,
+    /// `config.json` as recorded, if there was one.
+    #[serde(default)]
+    pub config: Option<serde_json::Value>,
+    /// Base models named by the card, as written (`base_model`), with their relation.
+    #[serde(default)]
+    pub base_models: Vec<BaseModelRef>,
+}
+
+/// One revision of a model and when it was recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RevisionSummary {
+    pub revision: String,
+    pub added_at: String,
+}
+
+/// Where a revision came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// `local`, `hub` or `mof`.
+    pub kind: String,
+    /// A folder or file path, `hf:owner/name`, or a MOF YAML path.
+    pub location: String,
+    /// The source's own revision (Hub commit), where it has one.
+    pub revision: Option<String>,
+}
+
+/// One file of a model revision.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileRecord {
+    pub path: String,
+    pub size: u64,
+    /// SHA-256 in lowercase hex; `None` where only a git blob id is known (non-LFS Hub files).
+    pub sha256: Option<String>,
+    /// Git blob id (sha1) as the Hub reports it.
+    pub git_oid: Option<String>,
+    pub format: String,
+}
+
+/// A base model named by the card (`base_model`), with the relation when the card or tags say it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BaseModelRef {
+    pub name: String,
+    /// `finetune`, `adapter`, `quantized`, `merge`, or `unknown`.
+    pub relation: String,
+}
+
+/// License facts and their resolution.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LicenseSection {
+    pub declared: Vec<DeclaredLicense>,
+    pub detected: Vec<DetectedLicense>,
+    /// SPDX expression with `LicenseRef-…` for non-SPDX terms, or `NOASSERTION`.
+    pub effective: String,
+    pub base_chain: Vec<BaseLicense>,
+    pub conflicts: Vec<LicenseConflict>,
+    pub obligations: Vec<serde_json::Value>,
+}
+
+/// A license as some metadata states it (`from` names the field or file).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeclaredLicense {
+    pub value: String,
+    pub from: String,
+}
+
+/// A license identified from a text, with the identifier's confidence (0–1).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DetectedLicense {
+    pub id: String,
+    pub from: String,
+    pub confidence: f64,
+}
+
+/// One link of the base-model chain and the license it contributes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BaseLicense {
+    pub name: String,
+    pub relation: String,
+    pub effective: String,
+}
+
+/// Two license facts that cannot both hold.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LicenseConflict {
+    pub code: String,
+    pub message: String,
+    pub evidence: String,
+}
+
+/// OSAID verdict and MOF class.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpennessSection {
+    /// `open-source`, `open-weight` or `closed`.
+    pub class: String,
+    /// `open`, `restricted` or `unknown`.
+    pub weights_terms: String,
+    pub mof: MofResult,
+    pub mof_strict: MofResult,
+    pub components: Vec<ComponentRecord>,
+    pub reasons: Vec<Reason>,
+}
+
+/// A MOF class (1 highest, 0 none) with per-class completion in percent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MofResult {
+    pub class: u8,
+    pub progress: MofProgress,
+}
+
+/// Percent (0–100) of each class's requirements met.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MofProgress {
+    pub class_iii: f64,
+    pub class_ii: f64,
+    pub class_i: f64,
+}
+
+/// One MOF component as supplied (or not) with a model.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ComponentRecord {
+    pub id: u32,
+    pub name: String,
+    /// `included`, `not_included` or `unknown`.
+    pub status: String,
+    pub license: Option<String>,
+    /// `explicit`, or the release default it was inherited from.
+    pub license_source: Option<String>,
+    pub evidence: Option<String>,
+}
+
+/// Why a requirement was not met.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Reason {
+    pub code: String,
+    pub component: Option<String>,
+    pub message: String,
+    pub evidence: Option<String>,
+}
+
+/// The last smoke-test result.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SmokeSection {
+    /// `passed`, `failed` or `unsupported`.
+    pub status: String,
+    pub architecture: Option<String>,
+    pub parameters: Option<u64>,
+    pub fingerprint: Option<String>,
+    pub load_ms: Option<f64>,
+    pub forward_ms: Option<f64>,
+    pub tokens_per_second: Option<f64>,
+    pub peak_rss_bytes: Option<u64>,
+    /// Anything else the runtime recorded (dtypes, messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}

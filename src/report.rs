@@ -1,0 +1,1 @@
+//! Compliance reports rendered from the model record (Markdown, HTML, JSON, CycloneDX, SPDX 3).

@@ -1,0 +1,1 @@
+//! The bundled candle runtime: structural checks and a real forward pass (smoke test).

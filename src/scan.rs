@@ -1,0 +1,1 @@
+//! Scanning model files for code-execution risk and structural damage.

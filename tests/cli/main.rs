@@ -1,0 +1,3 @@
+//! Integration tests: the real `modelvet` binary in temp dirs. One test binary, one module per area.
+
+mod support;
