@@ -603,3 +603,72 @@ fn a_killed_add_leaves_the_catalogue_as_it_was() {
     let show = env.json(&["show", &first_id, "--format", "json"], 0);
     assert_eq!(show["files"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn the_committed_fixture_adds_and_verifies() {
+    let env = Env::new();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tiny-bert");
+    let out = env.json(&["add", fixture.to_str().unwrap(), "--format", "json"], 0);
+    assert_eq!(out["name"], "tiny-bert");
+    assert_eq!(
+        out["findings"],
+        serde_json::json!([]),
+        "the demo model is clean"
+    );
+    let show = env.json(&["show", "tiny-bert", "--format", "json"], 0);
+    let formats: Vec<&str> = show["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        formats,
+        [
+            "license",
+            "readme",
+            "config",
+            "safetensors",
+            "tokenizer",
+            "tokenizer"
+        ]
+    );
+    env.json(&["verify", "tiny-bert", "--format", "json"], 0);
+}
+
+#[test]
+fn a_single_weights_file_is_a_model() {
+    let env = Env::new();
+    std::fs::write(
+        env.work().join("solo.safetensors"),
+        crate::support::tiny_safetensors(3),
+    )
+    .unwrap();
+    std::fs::write(env.work().join("unrelated.txt"), "not part of the model").unwrap();
+    let id = add(&env, &env.work().join("solo.safetensors"));
+    assert!(id.starts_with("solo@"), "{id}");
+    let show = env.json(&["show", &id, "--format", "json"], 0);
+    assert_eq!(show["files"].as_array().unwrap().len(), 1);
+    assert_eq!(show["files"][0]["path"], "solo.safetensors");
+    // Neighbours of a single-file model are not "extra".
+    env.json(&["verify", &id, "--strict", "--format", "json"], 0);
+    // A renamed copy can be checked with --path FILE.
+    std::fs::copy(
+        env.work().join("solo.safetensors"),
+        env.work().join("copy.safetensors"),
+    )
+    .unwrap();
+    env.json(
+        &[
+            "verify",
+            &id,
+            "--path",
+            "copy.safetensors",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    std::fs::write(env.work().join("solo.safetensors"), b"changed").unwrap();
+    env.json(&["verify", &id, "--format", "json"], 1);
+}
