@@ -2,4 +2,5 @@
 
 mod audit;
 mod catalogue;
+mod license;
 mod support;
