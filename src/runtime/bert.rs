@@ -62,7 +62,9 @@ pub(crate) fn run(
     let dev = Device::Cpu;
     let tokenizer_path = dir.join("tokenizer.json");
     let inputs: Vec<Vec<u32>> = match tokenizers::Tokenizer::from_file(&tokenizer_path) {
-        Ok(tok) => {
+        Ok(mut tok) => {
+            // Sentence-transformers tokenizers pad to a fixed length; pads would dilute the mean.
+            tok.with_padding(None);
             details.input = Some(SENTENCES.join(" | "));
             SENTENCES
                 .iter()

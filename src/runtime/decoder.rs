@@ -56,11 +56,14 @@ pub(crate) struct Prompt {
 impl Prompt {
     /// Encodes [`PROMPT`] with `tokenizer`, or falls back to fixed ids below `vocab`.
     pub(crate) fn new(
-        tokenizer: Option<tokenizers::Tokenizer>,
+        mut tokenizer: Option<tokenizers::Tokenizer>,
         vocab: usize,
         eos: Option<u32>,
         details: &mut Details,
     ) -> Prompt {
+        if let Some(tok) = tokenizer.as_mut() {
+            tok.with_padding(None);
+        }
         if let Some(tok) = &tokenizer
             && let Ok(enc) = tok.encode(PROMPT, true)
             && !enc.get_ids().is_empty()
