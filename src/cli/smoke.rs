@@ -88,7 +88,13 @@ fn human(target: &str, o: &SmokeOutcome) -> String {
     if !o.findings.is_empty() {
         out.push_str("findings:\n");
         for f in &o.findings {
-            let _ = write!(out, "  {:<8} {}: {}", f.severity.as_str(), f.code, f.message);
+            let _ = write!(
+                out,
+                "  {:<8} {}: {}",
+                f.severity.as_str(),
+                f.code,
+                f.message
+            );
             if let Some(p) = &f.path {
                 let _ = write!(out, " [{p}]");
             }
