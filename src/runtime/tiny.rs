@@ -148,6 +148,16 @@ pub const GGUF_ARCHES: [&str; 2] = ["llama", "qwen2"];
 /// Writes a tiny quantized GGUF (`llama` or `qwen2`; hidden 64, 2 blocks, vocab 64): matrices in
 /// `quant` (Q8_0 or Q4_0, mixed with one F16 matrix), norms and biases in F32, no tokenizer metadata.
 pub fn write_gguf(path: &Path, arch: &str, quant: GgmlDType) -> candle_core::Result<()> {
+    write_gguf_filtered(path, arch, quant, |_| true)
+}
+
+/// [`write_gguf`], keeping only the tensors for which `keep(name)` holds.
+pub fn write_gguf_filtered(
+    path: &Path,
+    arch: &str,
+    quant: GgmlDType,
+    keep: impl Fn(&str) -> bool,
+) -> candle_core::Result<()> {
     let dev = Device::Cpu;
     let (embd, ffn, heads, kv_heads, blocks, vocab) =
         (64usize, 128usize, 4usize, 2usize, 2usize, 64usize);
@@ -197,7 +207,11 @@ pub fn write_gguf(path: &Path, arch: &str, quant: GgmlDType) -> candle_core::Res
         ("tokenizer.ggml.eos_token_id".into(), Value::U32(2)),
     ];
     let md_ref: Vec<(&str, &Value)> = md.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let ts_ref: Vec<(&str, &QTensor)> = ts.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let ts_ref: Vec<(&str, &QTensor)> = ts
+        .iter()
+        .filter(|(k, _)| keep(k))
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
     let mut f = std::fs::File::create(path)?;
     gguf_file::write(&mut f, &md_ref, &ts_ref)
 }
