@@ -5,7 +5,6 @@
 use super::{Details, RunResult, RuntimeError, SmokeOptions, code};
 use crate::finding::Finding;
 use crate::record::SmokeSection;
-use candle_core::safetensors::MmapedSafetensors;
 use candle_core::{DType, Device, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -23,6 +22,10 @@ pub(crate) struct TensorInfo {
     pub dtype: String,
     pub shape: Vec<usize>,
     pub bytes: u64,
+    /// Index of the file in the list of mapped files.
+    pub file: usize,
+    /// Absolute byte offset of the data in its file.
+    pub start: u64,
 }
 
 /// Bytes per element of a safetensors dtype.
@@ -120,6 +123,8 @@ pub(crate) fn read_header(path: &Path) -> Result<BTreeMap<String, TensorInfo>, S
                 dtype,
                 shape,
                 bytes: want,
+                file: 0,
+                start: 8 + n + offs.0,
             },
         );
     }
@@ -188,7 +193,11 @@ pub(crate) fn smoke(
     for f in &files {
         match read_header(f) {
             Ok(h) => {
-                header.extend(h);
+                let idx = readable.len();
+                header.extend(h.into_iter().map(|(k, mut t)| {
+                    t.file = idx;
+                    (k, t)
+                }));
                 readable.push(f.clone());
             }
             Err(msg) => {
@@ -216,20 +225,7 @@ pub(crate) fn smoke(
     if readable.is_empty() {
         return Ok(None);
     }
-    // SAFETY: the files are mapped read-only and only read through candle's bounds-checked views;
-    // their headers were validated above. A concurrent writer truncating a file could still fault
-    // the process (SIGBUS); that is the accepted risk of mmap, the same as candle's own examples.
-    #[allow(unsafe_code)]
-    let st = match unsafe { MmapedSafetensors::multi(&readable) } {
-        Ok(st) => st,
-        Err(e) => {
-            findings.push(Finding::new(
-                code("smoke-weights-unreadable"),
-                format!("candle cannot map the weights: {e}"),
-            ));
-            return Ok(None);
-        }
-    };
+    let st = Mapped::open(&readable).map_err(|(path, source)| RuntimeError::Io { path, source })?;
     scan_values(&st, &header, opts.scan_samples, findings);
 
     if let Arch::Unsupported(name) = &arch {
@@ -376,7 +372,7 @@ impl Log {
 /// tensor: it logs it and hands back a zero-stride placeholder, so the model's whole loading code
 /// runs (some candle models `unwrap()` inside it) and every problem is reported at once.
 struct Checked {
-    st: MmapedSafetensors,
+    st: Mapped,
     header: HashMap<String, TensorInfo>,
     log: Arc<Mutex<Log>>,
 }
@@ -410,9 +406,10 @@ impl SimpleBackend for Checked {
                 log.bad_dtype.push((name.to_string(), t.dtype.clone()));
                 placeholder(&s, dtype, dev)
             }
-            Some(_) => {
+            Some(t) => {
+                let t = t.clone();
                 drop(log);
-                self.st.load(name, dev)?.to_dtype(dtype)
+                self.st.load(&t, dev)?.to_dtype(dtype)
             }
         }
     }
@@ -423,7 +420,11 @@ impl SimpleBackend for Checked {
             .expect("log lock")
             .requested
             .insert(name.to_string());
-        self.st.load(name, dev)?.to_dtype(dtype)
+        let t = self
+            .header
+            .get(name)
+            .ok_or_else(|| candle_core::Error::Msg(format!("tensor `{name}` is absent")))?;
+        self.st.load(t, dev)?.to_dtype(dtype)
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
@@ -564,7 +565,7 @@ pub(crate) fn sample_scan(
 }
 
 fn scan_values(
-    st: &MmapedSafetensors,
+    st: &Mapped,
     header: &HashMap<String, TensorInfo>,
     samples: usize,
     findings: &mut Vec<Finding>,
@@ -579,8 +580,8 @@ fn scan_values(
         if !matches!(t.dtype.as_str(), "F32" | "F16" | "BF16" | "F64") {
             continue;
         }
-        let Ok(view) = st.get(name) else { continue };
-        let (seen, bad, zero) = sample_scan(&t.dtype, view.data(), size as usize, samples);
+        let (seen, bad, zero) = sample_scan(&t.dtype, st.bytes(t), size as usize, samples);
+        st.release(t);
         if bad > 0 {
             findings.push(
                 Finding::new(
@@ -602,5 +603,69 @@ fn scan_values(
                 .with_evidence(name.clone()),
             );
         }
+    }
+}
+
+/// The weights files, mapped read-only. Each tensor's pages are released right after they are
+/// copied into a candle tensor (or scanned), so a model's peak memory is about its F32 size rather
+/// than that plus the whole mapped file.
+struct Mapped {
+    maps: Vec<memmap2::Mmap>,
+}
+
+impl Mapped {
+    fn open(files: &[PathBuf]) -> Result<Mapped, (PathBuf, std::io::Error)> {
+        let mut maps = Vec::new();
+        for f in files {
+            let file = std::fs::File::open(f).map_err(|e| (f.clone(), e))?;
+            // SAFETY: mapped read-only; every access goes through `bytes`, whose ranges were
+            // checked against the file length when the header was read. A concurrent writer
+            // truncating the file could still fault the process (SIGBUS): the accepted risk of
+            // mmap, as in candle's own loaders.
+            #[allow(unsafe_code)]
+            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| (f.clone(), e))?;
+            maps.push(map);
+        }
+        Ok(Mapped { maps })
+    }
+
+    fn bytes(&self, t: &TensorInfo) -> &[u8] {
+        let start = t.start as usize;
+        &self.maps[t.file][start..start + t.bytes as usize]
+    }
+
+    fn load(&self, t: &TensorInfo, dev: &Device) -> candle_core::Result<Tensor> {
+        let dtype = match t.dtype.as_str() {
+            "F64" => DType::F64,
+            "F32" => DType::F32,
+            "F16" => DType::F16,
+            "BF16" => DType::BF16,
+            "I64" => DType::I64,
+            "I32" => DType::I32,
+            "I16" => DType::I16,
+            "U32" => DType::U32,
+            "U8" => DType::U8,
+            "F8_E4M3" => DType::F8E4M3,
+            other => candle_core::bail!("dtype `{other}` cannot be loaded"),
+        };
+        let out = Tensor::from_raw_buffer(self.bytes(t), dtype, &t.shape, dev);
+        self.release(t);
+        out
+    }
+
+    /// Drops the mapped pages of `t` from this process's resident set (they stay in the page cache).
+    fn release(&self, t: &TensorInfo) {
+        // SAFETY: MADV_DONTNEED on a read-only, file-backed mapping only discards this process's
+        // page-table entries; a later read faults the same file bytes back in, so no reference into
+        // the mapping ever observes different data (unless the file is modified concurrently, the
+        // same caveat as for the mapping itself).
+        #[allow(unsafe_code)]
+        let _ = unsafe {
+            self.maps[t.file].unchecked_advise_range(
+                memmap2::UncheckedAdvice::DontNeed,
+                t.start as usize,
+                t.bytes as usize,
+            )
+        };
     }
 }
