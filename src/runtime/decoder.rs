@@ -5,7 +5,9 @@ use super::safetensors::{Arch, Log};
 use super::{Details, RunResult, SmokeOptions, argmax, code, fingerprint, guarded};
 use crate::finding::Finding;
 use candle_core::{DType, Device, Tensor};
-use candle_transformers::models::{llama, mistral, quantized_llama, quantized_qwen2, qwen2};
+use candle_transformers::models::{
+    gemma, llama, mistral, phi3, quantized_llama, quantized_qwen2, qwen2, qwen3,
+};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -21,6 +23,9 @@ pub(crate) enum Decoder {
     Llama(Box<llama::Llama>, llama::Cache),
     Mistral(Box<mistral::Model>),
     Qwen2(Box<qwen2::ModelForCausalLM>),
+    Qwen3(Box<qwen3::ModelForCausalLM>),
+    Gemma(Box<gemma::Model>),
+    Phi3(Box<phi3::Model>),
     QLlama(Box<quantized_llama::ModelWeights>),
     QQwen2(Box<quantized_qwen2::ModelWeights>),
 }
@@ -33,6 +38,9 @@ impl Decoder {
             Decoder::Llama(m, cache) => m.forward(&input, pos, cache)?,
             Decoder::Mistral(m) => m.forward(&input, pos)?,
             Decoder::Qwen2(m) => m.forward(&input, pos)?,
+            Decoder::Qwen3(m) => m.forward(&input, pos)?,
+            Decoder::Gemma(m) => m.forward(&input, pos)?,
+            Decoder::Phi3(m) => m.forward(&input, pos)?,
             Decoder::QLlama(m) => m.forward(&input, pos)?,
             Decoder::QQwen2(m) => m.forward(&input, pos)?,
         };
@@ -215,6 +223,27 @@ pub(crate) fn run_safetensors(
                 serde_json::from_value(config.clone()).map_err(|e| config_err("qwen2", e))?;
             Decoder::Qwen2(Box::new(
                 guarded(|| qwen2::ModelForCausalLM::new(&c, vb)).map_err(load_failed)?,
+            ))
+        }
+        Arch::Qwen3 => {
+            let c: qwen3::Config =
+                serde_json::from_value(config.clone()).map_err(|e| config_err("qwen3", e))?;
+            Decoder::Qwen3(Box::new(
+                guarded(|| qwen3::ModelForCausalLM::new(&c, vb)).map_err(load_failed)?,
+            ))
+        }
+        Arch::Gemma => {
+            let c: gemma::Config =
+                serde_json::from_value(config.clone()).map_err(|e| config_err("gemma", e))?;
+            Decoder::Gemma(Box::new(
+                guarded(|| gemma::Model::new(false, &c, vb)).map_err(load_failed)?,
+            ))
+        }
+        Arch::Phi3 => {
+            let c: phi3::Config =
+                serde_json::from_value(config.clone()).map_err(|e| config_err("phi3", e))?;
+            Decoder::Phi3(Box::new(
+                guarded(|| phi3::Model::new(&c, vb)).map_err(load_failed)?,
             ))
         }
         _ => return Ok(None),

@@ -268,7 +268,7 @@ pub(crate) fn smoke(
     let start = Instant::now();
     let outcome = match &arch {
         Arch::Bert => super::bert::run(dir, &config, vb, &names, opts, details, &log, start),
-        Arch::Llama | Arch::Mistral | Arch::Qwen2 => {
+        Arch::Llama | Arch::Mistral | Arch::Qwen2 | Arch::Qwen3 | Arch::Gemma | Arch::Phi3 => {
             super::decoder::run_safetensors(dir, &arch, &config, vb, opts, details, &log, start)
         }
         Arch::Unsupported(_) => unreachable!("handled above"),
@@ -291,6 +291,9 @@ pub(crate) enum Arch {
     Llama,
     Mistral,
     Qwen2,
+    Qwen3,
+    Gemma,
+    Phi3,
     Unsupported(String),
 }
 
@@ -306,6 +309,9 @@ impl Arch {
             "llama" => return Arch::Llama,
             "mistral" => return Arch::Mistral,
             "qwen2" => return Arch::Qwen2,
+            "qwen3" => return Arch::Qwen3,
+            "gemma" => return Arch::Gemma,
+            "phi3" => return Arch::Phi3,
             _ => {}
         }
         if model_type.is_empty() {
@@ -337,6 +343,9 @@ impl Arch {
             Arch::Llama => "llama".into(),
             Arch::Mistral => "mistral".into(),
             Arch::Qwen2 => "qwen2".into(),
+            Arch::Qwen3 => "qwen3".into(),
+            Arch::Gemma => "gemma".into(),
+            Arch::Phi3 => "phi3".into(),
             Arch::Unsupported(n) => n.clone(),
         }
     }

@@ -7,7 +7,7 @@ use candle_core::quantized::gguf_file::{self, Value};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use candle_transformers::models::{bert, llama, mistral, qwen2};
+use candle_transformers::models::{bert, gemma, llama, mistral, phi3, qwen2, qwen3};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -18,15 +18,21 @@ pub enum TinyArch {
     Llama,
     Mistral,
     Qwen2,
+    Qwen3,
+    Gemma,
+    Phi3,
 }
 
 impl TinyArch {
     /// All of them.
-    pub const ALL: [TinyArch; 4] = [
+    pub const ALL: [TinyArch; 7] = [
         TinyArch::Bert,
         TinyArch::Llama,
         TinyArch::Mistral,
         TinyArch::Qwen2,
+        TinyArch::Qwen3,
+        TinyArch::Gemma,
+        TinyArch::Phi3,
     ];
 
     /// The name `smoke` reports for it.
@@ -36,6 +42,9 @@ impl TinyArch {
             TinyArch::Llama => "llama",
             TinyArch::Mistral => "mistral",
             TinyArch::Qwen2 => "qwen2",
+            TinyArch::Qwen3 => "qwen3",
+            TinyArch::Gemma => "gemma",
+            TinyArch::Phi3 => "phi3",
         }
     }
 }
@@ -73,6 +82,28 @@ pub fn config(arch: TinyArch) -> serde_json::Value {
             "rope_theta": 10000.0, "rms_norm_eps": 1e-6, "use_sliding_window": false,
             "hidden_act": "silu"
         }),
+        TinyArch::Qwen3 => json!({
+            "architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3",
+            "vocab_size": 128, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+            "attention_bias": false, "max_position_embeddings": 64, "sliding_window": null,
+            "max_window_layers": 2, "tie_word_embeddings": true, "rope_theta": 10000.0,
+            "rms_norm_eps": 1e-6, "use_sliding_window": false, "hidden_act": "silu"
+        }),
+        TinyArch::Gemma => json!({
+            "architectures": ["GemmaForCausalLM"], "model_type": "gemma",
+            "vocab_size": 128, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 16,
+            "attention_bias": false, "hidden_act": "gelu_pytorch_tanh", "rms_norm_eps": 1e-6,
+            "rope_theta": 10000.0, "max_position_embeddings": 64
+        }),
+        TinyArch::Phi3 => json!({
+            "architectures": ["Phi3ForCausalLM"], "model_type": "phi3",
+            "vocab_size": 128, "hidden_act": "silu", "hidden_size": 64, "intermediate_size": 128,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4,
+            "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "bos_token_id": 1, "eos_token_id": 2,
+            "max_position_embeddings": 64, "tie_word_embeddings": false
+        }),
     }
 }
 
@@ -101,6 +132,18 @@ pub fn tensors(
         TinyArch::Qwen2 => {
             let c: qwen2::Config = serde_json::from_value(config.clone()).map_err(bad)?;
             qwen2::ModelForCausalLM::new(&c, vb)?;
+        }
+        TinyArch::Qwen3 => {
+            let c: qwen3::Config = serde_json::from_value(config.clone()).map_err(bad)?;
+            qwen3::ModelForCausalLM::new(&c, vb)?;
+        }
+        TinyArch::Gemma => {
+            let c: gemma::Config = serde_json::from_value(config.clone()).map_err(bad)?;
+            gemma::Model::new(false, &c, vb)?;
+        }
+        TinyArch::Phi3 => {
+            let c: phi3::Config = serde_json::from_value(config.clone()).map_err(bad)?;
+            phi3::Model::new(&c, vb)?;
         }
     }
     let data = vm.data().lock().expect("varmap lock");
