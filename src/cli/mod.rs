@@ -263,6 +263,14 @@ pub fn finding_line(f: &crate::finding::Finding) -> String {
     )
 }
 
+/// Where a revision's bytes are on this machine: the folder or file it was added from.
+pub fn local_bytes(record: &crate::record::ModelRecord) -> Option<std::path::PathBuf> {
+    match record.source.kind.as_str() {
+        "local" => Some(std::path::PathBuf::from(&record.source.location)).filter(|p| p.exists()),
+        _ => None,
+    }
+}
+
 /// Loads a model's record with everything computed on read filled in.
 pub async fn load_record(
     catalogue: &Catalogue,
