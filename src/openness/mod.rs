@@ -1,0 +1,71 @@
+//! Openness: the 17 Model Openness Framework components of a model, Model Openness Tool (MOT)
+//! model entries, the OSI Open Source AI Definition 1.0 verdict and the MOF class — each failed
+//! requirement with a reason that names the component, the predicate and the license or the
+//! missing evidence.
+//!
+//! License *judgement* (is this expression OSI-approved, are these terms free of use
+//! restrictions) is asked of a [`LicenseFacts`]; the MOT-compatible MOF evaluation instead uses
+//! the MOT's own fixed lists ([`licenses`]), because it must reproduce the MOT's figures exactly.
+
+pub mod classify;
+pub mod components;
+pub mod evidence;
+pub mod licenses;
+pub mod mot;
+pub mod sidecar;
+
+pub use classify::{classify, evaluate_mof};
+pub use components::{COMPONENTS, Component, ContentType};
+pub use evidence::components_from_evidence;
+pub use sidecar::{Sidecar, parse_sidecar};
+
+/// License facts the OSAID verdict needs, supplied by the license module (or a test double).
+pub trait LicenseFacts {
+    /// Some(true) when every required part of the SPDX expression is OSI-approved; None when unknown/NOASSERTION.
+    fn osi_approved(&self, expr: &str) -> Option<bool>;
+    /// Some(true) when the terms are OSD-conformant with no use restrictions (weights_terms = open).
+    fn open_terms(&self, expr: &str) -> Option<bool>;
+}
+
+/// Errors of this module: files the user wrote (the `modelvet.yaml` sidecar) that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum OpennessError {
+    /// The sidecar is not valid YAML or does not match its schema.
+    #[error("`modelvet.yaml` line {line}: {message}")]
+    Sidecar { line: u32, message: String },
+}
+
+/// Component status values, as spelled in the record (`components[].status`).
+pub mod status {
+    /// The component is supplied.
+    pub const INCLUDED: &str = "included";
+    /// The component is known not to be supplied.
+    pub const NOT_INCLUDED: &str = "not_included";
+    /// Nothing says whether it is supplied.
+    pub const UNKNOWN: &str = "unknown";
+}
+
+/// `license_source` values: `explicit`, or the release default it was inherited from.
+pub mod source {
+    /// The component states its own license.
+    pub const EXPLICIT: &str = "explicit";
+    /// Inherited from the release's distribution license (applies to everything).
+    pub const DISTRIBUTION: &str = "distribution";
+}
+
+/// Formats a serde-saphyr error as `line N: message` pieces for our error enums.
+pub(crate) fn yaml_error_parts(err: &serde_saphyr::Error) -> (u32, String) {
+    let line = err.location().map(|l| l.line()).unwrap_or(0) as u32;
+    let text = err.without_snippet().to_string();
+    // The plain text reads "error: line L column C: message"; we print the line ourselves.
+    let text = text.trim().trim_start_matches("error: ");
+    let message = match text.strip_prefix("line ").and_then(|t| t.split_once(": ")) {
+        Some((_, m)) => m,
+        None => text,
+    };
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    (line, message.trim().to_string())
+}
