@@ -31,7 +31,7 @@ enum State {
     NotTypeAppropriate(String),
 }
 
-fn find<'a>(components: &'a [ComponentRecord], id: u32) -> Option<&'a ComponentRecord> {
+fn find(components: &[ComponentRecord], id: u32) -> Option<&ComponentRecord> {
     components.iter().find(|c| c.id == id)
 }
 
@@ -47,7 +47,10 @@ fn effective_license(c: &ComponentRecord, strict: bool) -> Option<&str> {
     {
         return None;
     }
-    c.license.as_deref().map(str::trim).filter(|l| !l.is_empty())
+    c.license
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
 }
 
 fn mof_state(components: &[ComponentRecord], def: &Component, strict: bool) -> State {
@@ -67,7 +70,9 @@ fn mof_state(components: &[ComponentRecord], def: &Component, strict: bool) -> S
 /// Why a license is not one the MOT counts as open, in words.
 fn why_not_open(l: &str) -> String {
     if let Some(hint) = spdx_hint(l) {
-        format!("`{l}` is not recognised: the MOT accepts exact SPDX ids only (did you mean `{hint}`?)")
+        format!(
+            "`{l}` is not recognised: the MOT accepts exact SPDX ids only (did you mean `{hint}`?)"
+        )
     } else if exact_spdx(l).is_some() {
         format!("`{l}` is neither OSI-approved, FSF-libre nor on the MOT's open-data list")
     } else {
@@ -89,9 +94,9 @@ fn evidence_of(components: &[ComponentRecord], id: u32) -> Option<String> {
         parts.push(e.clone());
     }
     match (c.license.as_deref(), c.license_source.as_deref()) {
-        (Some(l), Some(src)) if src != source::EXPLICIT => {
-            parts.push(format!("license `{l}` inherited from the release's {src} license"))
-        }
+        (Some(l), Some(src)) if src != source::EXPLICIT => parts.push(format!(
+            "license `{l}` inherited from the release's {src} license"
+        )),
         _ => {}
     }
     (!parts.is_empty()).then(|| parts.join("; "))
@@ -119,7 +124,11 @@ pub fn evaluate_mof(components: &[ComponentRecord], strict: bool) -> (MofResult,
     let l2 = layer(2);
     let l1: Vec<u32> = components::required_of(1).map(|c| c.id).collect();
     let l3_own: Vec<u32> = components::required_of(3).map(|c| c.id).collect();
-    let count = |ids: &[u32]| ids.iter().filter(|&&id| state(id) == State::Included).count();
+    let count = |ids: &[u32]| {
+        ids.iter()
+            .filter(|&&id| state(id) == State::Included)
+            .count()
+    };
     let n3 = count(&l3);
     let p3 = n3 as f64 / 6.0;
     let p2 = if n3 == 6 {
@@ -130,7 +139,11 @@ pub fn evaluate_mof(components: &[ComponentRecord], strict: bool) -> (MofResult,
     let p1 = if p2 >= 1.0 {
         // Class I's own required set still holds both documents; the count runs over all 14.
         let all = count(&l3_own) + count(&l2) + count(&l1);
-        let denom = if !tr_ok && rp_state == State::Included { 13.0 } else { 14.0 };
+        let denom = if !tr_ok && rp_state == State::Included {
+            13.0
+        } else {
+            14.0
+        };
         (all as f64 / denom).min(1.0)
     } else {
         0.0
@@ -182,17 +195,27 @@ pub fn evaluate_mof(components: &[ComponentRecord], strict: bool) -> (MofResult,
             let shown = components::by_id(id).expect("known id");
             let (code, what) = match &st {
                 State::Included => continue,
-                State::Missing => ("component-missing", describe_missing(components, id).to_string()),
+                State::Missing => (
+                    "component-missing",
+                    describe_missing(components, id).to_string(),
+                ),
                 State::Unlicensed => {
                     let inherited = find(components, id)
-                        .filter(|c| strict && c.license_source.as_deref() == Some(source::DISTRIBUTION))
+                        .filter(|c| {
+                            strict && c.license_source.as_deref() == Some(source::DISTRIBUTION)
+                        })
                         .and_then(|c| c.license.clone());
                     match inherited {
                         Some(l) => (
                             "component-unlicensed",
-                            format!("has no license of its own (strict mode does not let it inherit the distribution license `{l}`)"),
+                            format!(
+                                "has no license of its own (strict mode does not let it inherit the distribution license `{l}`)"
+                            ),
                         ),
-                        None => ("component-unlicensed", "is included but has no license".to_string()),
+                        None => (
+                            "component-unlicensed",
+                            "is included but has no license".to_string(),
+                        ),
                     }
                 }
                 State::Invalid(l) => ("license-not-open", format!("license {}", why_not_open(l))),
@@ -254,13 +277,18 @@ fn osaid_problem(
     not_ok: &str,
 ) -> Option<(&'static str, String)> {
     let Some(c) = find(components, id).filter(|c| c.status == status::INCLUDED) else {
-        return Some(("osaid-component-missing", describe_missing(components, id).to_string()));
+        return Some((
+            "osaid-component-missing",
+            describe_missing(components, id).to_string(),
+        ));
     };
     let Some(l) = effective_license(c, strict) else {
         let msg = match (strict, c.license.as_deref()) {
-            (true, Some(l)) if c.license_source.as_deref() == Some(source::DISTRIBUTION) => format!(
-                "has no license of its own (strict mode does not let it inherit the distribution license `{l}`)"
-            ),
+            (true, Some(l)) if c.license_source.as_deref() == Some(source::DISTRIBUTION) => {
+                format!(
+                    "has no license of its own (strict mode does not let it inherit the distribution license `{l}`)"
+                )
+            }
             _ => "is included but has no license".to_string(),
         };
         return Some(("osaid-license-missing", msg));
@@ -341,7 +369,10 @@ pub fn classify(
                 push(
                     "osaid-license-missing",
                     Some(ids::PARAMETERS_FINAL),
-                    format!("{}: the weights have no license, so their terms cannot be checked (OSAID 1.0 Parameters need OSI-approved terms)", name(ids::PARAMETERS_FINAL)),
+                    format!(
+                        "{}: the weights have no license, so their terms cannot be checked (OSAID 1.0 Parameters need OSI-approved terms)",
+                        name(ids::PARAMETERS_FINAL)
+                    ),
                 );
             }
             (Some(l), "restricted") => {
@@ -349,7 +380,10 @@ pub fn classify(
                 push(
                     "osaid-license-not-open",
                     Some(ids::PARAMETERS_FINAL),
-                    format!("{}: terms `{l}` restrict use (field of use, acceptable-use policy, user threshold or similar), so they are not OSD-conformant (OSAID 1.0 Parameters)", name(ids::PARAMETERS_FINAL)),
+                    format!(
+                        "{}: terms `{l}` restrict use (field of use, acceptable-use policy, user threshold or similar), so they are not OSD-conformant (OSAID 1.0 Parameters)",
+                        name(ids::PARAMETERS_FINAL)
+                    ),
                 );
             }
             (Some(l), _) => {
@@ -357,7 +391,10 @@ pub fn classify(
                 push(
                     "osaid-license-not-recognised",
                     Some(ids::PARAMETERS_FINAL),
-                    format!("{}: license `{l}` is not recognised, so the weights' terms cannot count as open (OSAID 1.0 Parameters)", name(ids::PARAMETERS_FINAL)),
+                    format!(
+                        "{}: license `{l}` is not recognised, so the weights' terms cannot count as open (OSAID 1.0 Parameters)",
+                        name(ids::PARAMETERS_FINAL)
+                    ),
                 );
             }
         }
@@ -371,7 +408,9 @@ pub fn classify(
         if optional && !is_included(components, id) {
             continue;
         }
-        if let Some((code, what)) = osaid_problem(components, id, false, &code_judge, "is not OSI-approved") {
+        if let Some((code, what)) =
+            osaid_problem(components, id, false, &code_judge, "is not OSI-approved")
+        {
             code_ok = false;
             let element = if id == ids::MODEL_ARCHITECTURE {
                 "OSAID 1.0 Code: the model architecture under an OSI-approved license"
@@ -385,14 +424,44 @@ pub fn classify(
     // Data information: the datasets under open terms, or a data card together with a paper or
     // technical report under open terms that describe them.
     let terms_judge = |l: &str| judge_terms(facts, l);
-    let ds = osaid_problem(components, ids::DATASETS, strict, &terms_judge, "is not OSI-approved or open terms");
-    let card = osaid_problem(components, ids::DATA_CARD, strict, &terms_judge, "is not OSI-approved or open terms");
-    let rp = osaid_problem(components, ids::RESEARCH_PAPER, strict, &terms_judge, "is not OSI-approved or open terms");
-    let tr = osaid_problem(components, ids::TECHNICAL_REPORT, strict, &terms_judge, "is not OSI-approved or open terms");
+    let ds = osaid_problem(
+        components,
+        ids::DATASETS,
+        strict,
+        &terms_judge,
+        "is not OSI-approved or open terms",
+    );
+    let card = osaid_problem(
+        components,
+        ids::DATA_CARD,
+        strict,
+        &terms_judge,
+        "is not OSI-approved or open terms",
+    );
+    let rp = osaid_problem(
+        components,
+        ids::RESEARCH_PAPER,
+        strict,
+        &terms_judge,
+        "is not OSI-approved or open terms",
+    );
+    let tr = osaid_problem(
+        components,
+        ids::TECHNICAL_REPORT,
+        strict,
+        &terms_judge,
+        "is not OSI-approved or open terms",
+    );
     let data_ok = ds.is_none() || (card.is_none() && (rp.is_none() || tr.is_none()));
     if !data_ok {
-        let mut parts = vec![format!("Datasets: {}", ds.as_ref().map(|p| p.1.as_str()).unwrap_or("ok"))];
-        parts.push(format!("Data card: {}", card.as_ref().map(|p| p.1.as_str()).unwrap_or("ok")));
+        let mut parts = vec![format!(
+            "Datasets: {}",
+            ds.as_ref().map(|p| p.1.as_str()).unwrap_or("ok")
+        )];
+        parts.push(format!(
+            "Data card: {}",
+            card.as_ref().map(|p| p.1.as_str()).unwrap_or("ok")
+        ));
         if rp.is_some() && tr.is_some() {
             parts.push(format!(
                 "Research paper: {}; Technical report: {}",
@@ -429,14 +498,16 @@ pub fn classify(
     let components = COMPONENTS
         .iter()
         .map(|def| {
-            find(components, def.id).cloned().unwrap_or_else(|| ComponentRecord {
-                id: def.id,
-                name: def.name.to_string(),
-                status: status::UNKNOWN.to_string(),
-                license: None,
-                license_source: None,
-                evidence: None,
-            })
+            find(components, def.id)
+                .cloned()
+                .unwrap_or_else(|| ComponentRecord {
+                    id: def.id,
+                    name: def.name.to_string(),
+                    status: status::UNKNOWN.to_string(),
+                    license: None,
+                    license_source: None,
+                    evidence: None,
+                })
         })
         .collect();
     OpennessSection {

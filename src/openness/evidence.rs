@@ -34,7 +34,12 @@ fn is_intermediate(path: &str) -> bool {
         d.starts_with("checkpoint")
             || d.starts_with("ckpt")
             || d.contains("intermediate")
-            || (d.starts_with("step") && d[4..].trim_start_matches(['-', '_']).chars().all(|c| c.is_ascii_digit()) && d.len() > 4)
+            || (d.starts_with("step")
+                && d[4..]
+                    .trim_start_matches(['-', '_'])
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+                && d.len() > 4)
             || (d.starts_with("global_step"))
     })
 }
@@ -50,7 +55,15 @@ fn code_kind(path: &str) -> Option<u32> {
     if base.starts_with("modeling_") || base.starts_with("configuration_") || base == "model.py" {
         return Some(ids::MODEL_ARCHITECTURE);
     }
-    if has(&["preprocess", "prepare_data", "data_prep", "tokenize_data", "dedup", "clean_data", "filter_data"]) {
+    if has(&[
+        "preprocess",
+        "prepare_data",
+        "data_prep",
+        "tokenize_data",
+        "dedup",
+        "clean_data",
+        "filter_data",
+    ]) {
         return Some(ids::DATA_PREPROCESSING_CODE);
     }
     if has(&["eval", "benchmark"]) {
@@ -59,7 +72,10 @@ fn code_kind(path: &str) -> Option<u32> {
     if has(&["train", "finetune", "fine_tune", "pretrain", "sft", "dpo"]) {
         return Some(ids::TRAINING_CODE);
     }
-    if has(&["infer", "generat", "predict", "run", "demo", "handler", "pipeline", "example", "chat", "serve", "app."]) {
+    if has(&[
+        "infer", "generat", "predict", "run", "demo", "handler", "pipeline", "example", "chat",
+        "serve", "app.",
+    ]) {
         return Some(ids::INFERENCE_CODE);
     }
     None
@@ -78,7 +94,11 @@ fn strings<'a>(v: &'a Value, key: &str, out: &mut Vec<(String, &'a str)>) {
 fn list_evidence(label: &str, items: &[String]) -> String {
     let mut shown: Vec<&str> = items.iter().map(String::as_str).take(3).collect();
     let more = items.len().saturating_sub(3);
-    let extra = if more > 0 { format!(" and {more} more") } else { String::new() };
+    let extra = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
     shown.dedup();
     if label.is_empty() {
         format!("{}{extra}", shown.join(", "))
@@ -97,14 +117,20 @@ fn card_field<'a>(card: &'a Value, key: &str) -> Option<&'a Value> {
 fn value_strings(v: &Value) -> Vec<String> {
     let mut out = Vec::new();
     strings(v, "", &mut out);
-    out.into_iter().map(|(_, s)| s.to_string()).filter(|s| !s.is_empty()).collect()
+    out.into_iter()
+        .map(|(_, s)| s.to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// What the files and card show, per component id.
 fn observe(files: &[FileRecord], card: Option<&Value>) -> Vec<(u32, Seen)> {
     let mut found: Vec<(u32, Vec<String>, bool)> = Vec::new();
     let mut add = |id: u32, what: String, in_release: bool| {
-        if let Some(e) = found.iter_mut().find(|(i, _, r)| *i == id && *r == in_release) {
+        if let Some(e) = found
+            .iter_mut()
+            .find(|(i, _, r)| *i == id && *r == in_release)
+        {
             if !e.1.contains(&what) {
                 e.1.push(what);
             }
@@ -118,7 +144,11 @@ fn observe(files: &[FileRecord], card: Option<&Value>) -> Vec<(u32, Seen)> {
         let base = basename(&lower);
         let stem = base.split('.').next().unwrap_or(base);
         if WEIGHT_FORMATS.contains(&f.format.as_str()) {
-            let id = if is_intermediate(&f.path) { ids::PARAMETERS_INTERMEDIATE } else { ids::PARAMETERS_FINAL };
+            let id = if is_intermediate(&f.path) {
+                ids::PARAMETERS_INTERMEDIATE
+            } else {
+                ids::PARAMETERS_FINAL
+            };
             add(id, f.path.clone(), true);
             continue;
         }
@@ -132,11 +162,15 @@ fn observe(files: &[FileRecord], card: Option<&Value>) -> Vec<(u32, Seen)> {
                 add(ids::MODEL_METADATA, f.path.clone(), true);
                 continue;
             }
-            "generation_config.json" | "trainer_state.json" | "training_args.bin" | "training_args.json" => {
+            "generation_config.json"
+            | "trainer_state.json"
+            | "training_args.bin"
+            | "training_args.json" => {
                 add(ids::MODEL_METADATA, f.path.clone(), true);
                 continue;
             }
-            "requirements.txt" | "pyproject.toml" | "setup.py" | "environment.yml" | "environment.yaml" => {
+            "requirements.txt" | "pyproject.toml" | "setup.py" | "environment.yml"
+            | "environment.yaml" => {
                 add(ids::SUPPORTING_LIBRARIES, f.path.clone(), true);
                 continue;
             }
@@ -147,15 +181,38 @@ fn observe(files: &[FileRecord], card: Option<&Value>) -> Vec<(u32, Seen)> {
         } else if f.format == "readme" && !lower.contains('/') {
             has_readme = true;
             add(ids::MODEL_CARD, f.path.clone(), true);
-        } else if ["data_card", "datacard", "datasheet", "dataset_card", "data-card"].iter().any(|w| stem.contains(w)) {
+        } else if [
+            "data_card",
+            "datacard",
+            "datasheet",
+            "dataset_card",
+            "data-card",
+        ]
+        .iter()
+        .any(|w| stem.contains(w))
+        {
             add(ids::DATA_CARD, f.path.clone(), true);
-        } else if ["technical_report", "tech_report", "technical-report", "tech-report"].iter().any(|w| stem.contains(w)) {
+        } else if [
+            "technical_report",
+            "tech_report",
+            "technical-report",
+            "tech-report",
+        ]
+        .iter()
+        .any(|w| stem.contains(w))
+        {
             add(ids::TECHNICAL_REPORT, f.path.clone(), true);
         } else if base.ends_with(".pdf") && (stem.contains("paper") || stem.starts_with("arxiv")) {
             add(ids::RESEARCH_PAPER, f.path.clone(), true);
-        } else if stem.starts_with("eval_results") || stem.starts_with("evaluation_results") || stem == "results" {
+        } else if stem.starts_with("eval_results")
+            || stem.starts_with("evaluation_results")
+            || stem == "results"
+        {
             add(ids::EVALUATION_RESULTS, f.path.clone(), true);
-        } else if lower.starts_with("samples/") || lower.starts_with("sample_outputs/") || stem.starts_with("sample_output") {
+        } else if lower.starts_with("samples/")
+            || lower.starts_with("sample_outputs/")
+            || stem.starts_with("sample_output")
+        {
             add(ids::SAMPLE_OUTPUTS, f.path.clone(), true);
         }
     }
@@ -166,17 +223,31 @@ fn observe(files: &[FileRecord], card: Option<&Value>) -> Vec<(u32, Seen)> {
         if let Some(ds) = card_field(card, "datasets") {
             let names = value_strings(ds);
             if !names.is_empty() {
-                add(ids::DATASETS, list_evidence("card datasets: ", &names), false);
+                add(
+                    ids::DATASETS,
+                    list_evidence("card datasets: ", &names),
+                    false,
+                );
             }
         }
         if let Some(mi) = card_field(card, "model-index") {
             let mut eval_sets = Vec::new();
             let mut has_results = false;
             for model in mi.as_array().into_iter().flatten() {
-                for r in model.get("results").and_then(Value::as_array).into_iter().flatten() {
-                    has_results |= r.get("metrics").is_some_and(|m| m.as_array().is_some_and(|a| !a.is_empty()));
+                for r in model
+                    .get("results")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    has_results |= r
+                        .get("metrics")
+                        .is_some_and(|m| m.as_array().is_some_and(|a| !a.is_empty()));
                     if let Some(d) = r.get("dataset") {
-                        let n = d.get("name").or_else(|| d.get("type")).and_then(Value::as_str);
+                        let n = d
+                            .get("name")
+                            .or_else(|| d.get("type"))
+                            .and_then(Value::as_str);
                         if let Some(n) = n {
                             eval_sets.push(n.to_string());
                         }
@@ -184,11 +255,19 @@ fn observe(files: &[FileRecord], card: Option<&Value>) -> Vec<(u32, Seen)> {
                 }
             }
             if has_results {
-                add(ids::EVALUATION_RESULTS, "card model-index results".into(), true);
+                add(
+                    ids::EVALUATION_RESULTS,
+                    "card model-index results".into(),
+                    true,
+                );
             }
             if !eval_sets.is_empty() {
                 eval_sets.dedup();
-                add(ids::EVALUATION_DATA, list_evidence("card model-index datasets: ", &eval_sets), false);
+                add(
+                    ids::EVALUATION_DATA,
+                    list_evidence("card model-index datasets: ", &eval_sets),
+                    false,
+                );
             }
         }
         if card_field(card, "widget").is_some_and(|w| w.as_array().is_some_and(|a| !a.is_empty())) {
@@ -198,12 +277,21 @@ fn observe(files: &[FileRecord], card: Option<&Value>) -> Vec<(u32, Seen)> {
         strings(card, "", &mut all);
         for (key, s) in all {
             let s = s.trim();
-            let is_report_key = ["technical_report", "tech_report", "report"].contains(&key.as_str());
+            let is_report_key =
+                ["technical_report", "tech_report", "report"].contains(&key.as_str());
             if let Some(id) = s.strip_prefix("arxiv:").filter(|_| key == "tags") {
-                add(ids::RESEARCH_PAPER, format!("https://arxiv.org/abs/{id}"), false);
+                add(
+                    ids::RESEARCH_PAPER,
+                    format!("https://arxiv.org/abs/{id}"),
+                    false,
+                );
             } else if is_report_key && !s.is_empty() {
                 add(ids::TECHNICAL_REPORT, s.to_string(), false);
-            } else if s.contains("arxiv.org/abs/") || s.contains("arxiv.org/pdf/") || s.contains("doi.org/") || (["paper", "papers", "arxiv", "doi"].contains(&key.as_str()) && !s.is_empty()) {
+            } else if s.contains("arxiv.org/abs/")
+                || s.contains("arxiv.org/pdf/")
+                || s.contains("doi.org/")
+                || (["paper", "papers", "arxiv", "doi"].contains(&key.as_str()) && !s.is_empty())
+            {
                 add(ids::RESEARCH_PAPER, s.to_string(), false);
             }
         }
@@ -212,7 +300,14 @@ fn observe(files: &[FileRecord], card: Option<&Value>) -> Vec<(u32, Seen)> {
         .into_iter()
         .map(|(id, items, in_release)| {
             let e = list_evidence("", &items);
-            (id, if in_release { Seen::InRelease(e) } else { Seen::Referenced(e) })
+            (
+                id,
+                if in_release {
+                    Seen::InRelease(e)
+                } else {
+                    Seen::Referenced(e)
+                },
+            )
         })
         .collect()
 }
@@ -240,7 +335,12 @@ pub fn components_from_evidence(
         if let Some(l) = typed.filter(|l| !l.trim().is_empty()) {
             return (Some(l.to_string()), Some(t.as_str().to_string()));
         }
-        match defaults.distribution.as_deref().filter(|l| !l.trim().is_empty()).or(release_license) {
+        match defaults
+            .distribution
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+            .or(release_license)
+        {
             Some(l) => (Some(l.to_string()), Some(source::DISTRIBUTION.to_string())),
             None => (None, None),
         }
@@ -268,7 +368,10 @@ pub fn components_from_evidence(
             if let Some(d) = sidecar.and_then(|s| s.component(def.id)) {
                 if !d.included {
                     rec.status = status::NOT_INCLUDED.to_string();
-                    rec.evidence = d.evidence.clone().or(Some("declared in modelvet.yaml".into()));
+                    rec.evidence = d
+                        .evidence
+                        .clone()
+                        .or(Some("declared in modelvet.yaml".into()));
                     return rec;
                 }
                 rec.status = status::INCLUDED.to_string();
@@ -342,14 +445,38 @@ mod tests {
         assert_eq!(w.evidence.as_deref(), Some("model.safetensors"));
         assert_eq!(w.license.as_deref(), Some("Apache-2.0"));
         assert_eq!(w.license_source.as_deref(), Some("distribution"));
-        assert_eq!(get(&cs, ids::PARAMETERS_INTERMEDIATE).evidence.as_deref(), Some("checkpoints/step1000/model.safetensors"));
-        assert_eq!(get(&cs, ids::MODEL_ARCHITECTURE).evidence.as_deref(), Some("config.json"));
-        assert_eq!(get(&cs, ids::TRAINING_CODE).evidence.as_deref(), Some("scripts/train.py"));
-        assert_eq!(get(&cs, ids::INFERENCE_CODE).evidence.as_deref(), Some("inference.py"));
-        assert_eq!(get(&cs, ids::EVALUATION_CODE).evidence.as_deref(), Some("eval/run_eval.py"));
-        assert_eq!(get(&cs, ids::DATA_PREPROCESSING_CODE).evidence.as_deref(), Some("data/preprocess.py"));
-        assert_eq!(get(&cs, ids::MODEL_CARD).evidence.as_deref(), Some("README.md"));
-        assert_eq!(get(&cs, ids::DATA_CARD).evidence.as_deref(), Some("DATA_CARD.md"));
+        assert_eq!(
+            get(&cs, ids::PARAMETERS_INTERMEDIATE).evidence.as_deref(),
+            Some("checkpoints/step1000/model.safetensors")
+        );
+        assert_eq!(
+            get(&cs, ids::MODEL_ARCHITECTURE).evidence.as_deref(),
+            Some("config.json")
+        );
+        assert_eq!(
+            get(&cs, ids::TRAINING_CODE).evidence.as_deref(),
+            Some("scripts/train.py")
+        );
+        assert_eq!(
+            get(&cs, ids::INFERENCE_CODE).evidence.as_deref(),
+            Some("inference.py")
+        );
+        assert_eq!(
+            get(&cs, ids::EVALUATION_CODE).evidence.as_deref(),
+            Some("eval/run_eval.py")
+        );
+        assert_eq!(
+            get(&cs, ids::DATA_PREPROCESSING_CODE).evidence.as_deref(),
+            Some("data/preprocess.py")
+        );
+        assert_eq!(
+            get(&cs, ids::MODEL_CARD).evidence.as_deref(),
+            Some("README.md")
+        );
+        assert_eq!(
+            get(&cs, ids::DATA_CARD).evidence.as_deref(),
+            Some("DATA_CARD.md")
+        );
         // Nothing shows a paper or datasets: unknown, not "not included".
         assert_eq!(get(&cs, ids::RESEARCH_PAPER).status, "unknown");
         assert_eq!(get(&cs, ids::DATASETS).status, "unknown");
@@ -365,18 +492,32 @@ mod tests {
                 "dataset": {"name": "HellaSwag", "type": "hellaswag"}, "metrics": [{"type": "acc", "value": 0.5}]}]}],
             "widget": [{"text": "Hello"}]
         });
-        let cs = components_from_evidence(&[file("README.md", "readme")], Some(&card), None, Some("Apache-2.0"));
+        let cs = components_from_evidence(
+            &[file("README.md", "readme")],
+            Some(&card),
+            None,
+            Some("Apache-2.0"),
+        );
         let ds = get(&cs, ids::DATASETS);
         assert_eq!(ds.status, "included");
-        assert_eq!(ds.evidence.as_deref(), Some("card datasets: allenai/c4, EleutherAI/pile"));
+        assert_eq!(
+            ds.evidence.as_deref(),
+            Some("card datasets: allenai/c4, EleutherAI/pile")
+        );
         assert_eq!(ds.license, None);
         let rp = get(&cs, ids::RESEARCH_PAPER);
-        assert_eq!(rp.evidence.as_deref(), Some("https://arxiv.org/abs/2304.01373"));
+        assert_eq!(
+            rp.evidence.as_deref(),
+            Some("https://arxiv.org/abs/2304.01373")
+        );
         assert_eq!(rp.license, None);
         let er = get(&cs, ids::EVALUATION_RESULTS);
         assert_eq!(er.status, "included");
         assert_eq!(er.license.as_deref(), Some("Apache-2.0"));
-        assert_eq!(get(&cs, ids::EVALUATION_DATA).evidence.as_deref(), Some("card model-index datasets: HellaSwag"));
+        assert_eq!(
+            get(&cs, ids::EVALUATION_DATA).evidence.as_deref(),
+            Some("card model-index datasets: HellaSwag")
+        );
         assert_eq!(get(&cs, ids::SAMPLE_OUTPUTS).status, "included");
         assert_eq!(get(&cs, ids::PARAMETERS_FINAL).status, "unknown");
     }
@@ -388,23 +529,46 @@ mod tests {
         )
         .unwrap();
         let card = json!({"datasets": ["allenai/c4"], "tags": ["arxiv:1910.10683"]});
-        let files = [file("model.safetensors", "safetensors"), file("inference.py", "other")];
+        let files = [
+            file("model.safetensors", "safetensors"),
+            file("inference.py", "other"),
+        ];
         let cs = components_from_evidence(&files, Some(&card), Some(&sc), Some("Apache-2.0"));
         let tc = get(&cs, ids::TRAINING_CODE);
-        assert_eq!((tc.status.as_str(), tc.license.as_deref(), tc.license_source.as_deref()), ("included", Some("MIT"), Some("code")));
+        assert_eq!(
+            (
+                tc.status.as_str(),
+                tc.license.as_deref(),
+                tc.license_source.as_deref()
+            ),
+            ("included", Some("MIT"), Some("code"))
+        );
         assert_eq!(tc.evidence.as_deref(), Some("https://github.com/x/train"));
-        assert_eq!(get(&cs, ids::INFERENCE_CODE).license.as_deref(), Some("MIT"));
+        assert_eq!(
+            get(&cs, ids::INFERENCE_CODE).license.as_deref(),
+            Some("MIT")
+        );
         let ds = get(&cs, ids::DATASETS);
-        assert_eq!((ds.license.as_deref(), ds.license_source.as_deref()), (Some("ODC-By-1.0"), Some("explicit")));
+        assert_eq!(
+            (ds.license.as_deref(), ds.license_source.as_deref()),
+            (Some("ODC-By-1.0"), Some("explicit"))
+        );
         assert_eq!(ds.evidence.as_deref(), Some("card datasets: allenai/c4"));
         assert_eq!(get(&cs, ids::RESEARCH_PAPER).status, "not_included");
-        assert_eq!(get(&cs, ids::PARAMETERS_FINAL).license.as_deref(), Some("Apache-2.0"));
+        assert_eq!(
+            get(&cs, ids::PARAMETERS_FINAL).license.as_deref(),
+            Some("Apache-2.0")
+        );
     }
 
     #[test]
     fn no_license_known_means_none_inherited() {
-        let cs = components_from_evidence(&[file("m.gguf", "gguf")], None, None, Some("NOASSERTION"));
+        let cs =
+            components_from_evidence(&[file("m.gguf", "gguf")], None, None, Some("NOASSERTION"));
         let w = get(&cs, ids::PARAMETERS_FINAL);
-        assert_eq!((w.license.as_deref(), w.license_source.as_deref()), (None, None));
+        assert_eq!(
+            (w.license.as_deref(), w.license_source.as_deref()),
+            (None, None)
+        );
     }
 }

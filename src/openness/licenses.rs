@@ -134,7 +134,11 @@ pub fn spdx_hint(license: &str) -> Option<&'static str> {
             .flat_map(|c| c.to_lowercase())
             .collect::<String>()
     };
-    let want = squash(license.trim_end_matches(" License").trim_end_matches(" license"));
+    let want = squash(
+        license
+            .trim_end_matches(" License")
+            .trim_end_matches(" license"),
+    );
     if want.is_empty() {
         return None;
     }

@@ -14,6 +14,9 @@ pub mod licenses;
 pub mod mot;
 pub mod sidecar;
 
+#[cfg(test)]
+mod acceptance;
+
 pub use classify::{classify, evaluate_mof};
 pub use components::{COMPONENTS, Component, ContentType};
 pub use evidence::components_from_evidence;

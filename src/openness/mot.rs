@@ -66,7 +66,10 @@ pub struct LicenseDefault {
 
 impl LicenseDefault {
     fn name(&self) -> Option<&str> {
-        self.name.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        self.name
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
     }
 }
 
@@ -460,7 +463,12 @@ pub fn to_yaml(name: &str, version: Option<&str>, components: &[ComponentRecord]
         }
     }
     let resolve = |t: ContentType| -> Option<(&str, &str)> {
-        let get = |k: &str| defaults.iter().find(|(d, _)| *d == k).map(|(_, l)| l.as_str());
+        let get = |k: &str| {
+            defaults
+                .iter()
+                .find(|(d, _)| *d == k)
+                .map(|(_, l)| l.as_str())
+        };
         get(t.as_str())
             .map(|l| (l, t.as_str()))
             .or_else(|| get("distribution").map(|l| (l, "distribution")))
@@ -493,7 +501,9 @@ pub fn to_yaml(name: &str, version: Option<&str>, components: &[ComponentRecord]
         out.push_str(&format!("      description: {}\n", q(def.description)));
         let inherited = resolve(def.content_type);
         let consistent = match (&c.license, c.license_source.as_deref(), inherited) {
-            (Some(l), Some(src), Some((il, isrc))) => src != source::EXPLICIT && l == il && src == isrc,
+            (Some(l), Some(src), Some((il, isrc))) => {
+                src != source::EXPLICIT && l == il && src == isrc
+            }
             (None, None, None) => true,
             _ => false,
         };
@@ -553,7 +563,10 @@ release:
         let get = |id: u32| cs.iter().find(|c| c.id == id).unwrap();
         assert_eq!(get(9).license.as_deref(), Some("Apache-2.0"));
         assert_eq!(get(9).license_source.as_deref(), Some("distribution"));
-        assert_eq!(get(10).evidence.as_deref(), Some("https://example.org/weights"));
+        assert_eq!(
+            get(10).evidence.as_deref(),
+            Some("https://example.org/weights")
+        );
         // Explicit `unlicensed` does not inherit the document default.
         assert_eq!(get(21).license, None);
         assert_eq!(get(21).license_source.as_deref(), Some("explicit"));
@@ -612,7 +625,16 @@ release:
     #[test]
     fn missing_or_empty_release_name() {
         let e = parse(&SAMPLE.replace("  name: Demo-7B\n", "")).unwrap_err();
-        assert!(matches!(e, MotError::Missing { what: "`release.name`", .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                MotError::Missing {
+                    what: "`release.name`",
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert_eq!(e.line(), 6);
         let e = parse(&SAMPLE.replace("name: Demo-7B", "name: ''")).unwrap_err();
         assert!(e.to_string().contains("`release.name` is missing"), "{e}");
@@ -633,8 +655,8 @@ release:
         let e = parse(&SAMPLE.replace("      description: arch\n", "      descripton: arch\n"))
             .unwrap_err();
         assert!(matches!(e, MotError::Syntax { line: 20, .. }), "{e}");
-        let e = parse(&SAMPLE.replace("    - name: 'Datasets'\n", "    - name: [a, b]\n"))
-            .unwrap_err();
+        let e =
+            parse(&SAMPLE.replace("    - name: 'Datasets'\n", "    - name: [a, b]\n")).unwrap_err();
         assert!(matches!(e, MotError::Syntax { .. }), "{e}");
         assert!(parse("release: [").is_err());
     }

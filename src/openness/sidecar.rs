@@ -185,13 +185,17 @@ components:
         assert_eq!(tc.license, None);
         assert_eq!(tc.line, 6);
         assert!(!s.component(15).unwrap().included);
-        assert_eq!(s.component(21).unwrap().license, Some(Some("CC-BY-4.0".into())));
+        assert_eq!(
+            s.component(21).unwrap().license,
+            Some(Some("CC-BY-4.0".into()))
+        );
         assert_eq!(s.component(14).unwrap().license, Some(None));
     }
 
     #[test]
     fn unknown_keys_and_names_point_at_the_line() {
-        let e = parse_sidecar(&TEXT.replace("    included: false", "    include: false")).unwrap_err();
+        let e =
+            parse_sidecar(&TEXT.replace("    included: false", "    include: false")).unwrap_err();
         let OpennessError::Sidecar { line, message } = e;
         assert_eq!(line, 9, "{message}");
         assert!(message.contains("include"), "{message}");
@@ -208,7 +212,8 @@ components:
 
         let e = parse_sidecar("version: 2\n").unwrap_err();
         assert!(e.to_string().contains("line 1"), "{e}");
-        let e = parse_sidecar("components:\n  - name: Datasets\n    included: maybe\n").unwrap_err();
+        let e =
+            parse_sidecar("components:\n  - name: Datasets\n    included: maybe\n").unwrap_err();
         let OpennessError::Sidecar { line, .. } = e;
         assert_eq!(line, 3);
     }
