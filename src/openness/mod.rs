@@ -10,6 +10,7 @@
 pub mod classify;
 pub mod components;
 pub mod evidence;
+pub mod facts;
 pub mod licenses;
 pub mod mot;
 pub mod sidecar;
@@ -20,6 +21,7 @@ mod acceptance;
 pub use classify::{classify, evaluate_mof};
 pub use components::{COMPONENTS, Component, ContentType};
 pub use evidence::components_from_evidence;
+pub use facts::SpdxFacts;
 pub use sidecar::{Sidecar, parse_sidecar};
 
 /// License facts the OSAID verdict needs, supplied by the license module (or a test double).
