@@ -356,7 +356,7 @@ pub fn classify(
             "osaid-component-missing",
             Some(ids::PARAMETERS_FINAL),
             format!(
-                "{}: {}: the weights are not available, so the model is closed (OSAID 1.0 Parameters)",
+                "{}: {} — the weights are not available, so the model is closed (OSAID 1.0 Parameters)",
                 name(ids::PARAMETERS_FINAL),
                 describe_missing(components, ids::PARAMETERS_FINAL)
             ),
@@ -413,11 +413,11 @@ pub fn classify(
         {
             code_ok = false;
             let element = if id == ids::MODEL_ARCHITECTURE {
-                "OSAID 1.0 Code: the model architecture under an OSI-approved license"
+                "OSAID 1.0 Code requires the model architecture under an OSI-approved license"
             } else {
-                "OSAID 1.0 Code: the complete code used to train and run the system, under OSI-approved licenses"
+                "OSAID 1.0 Code requires the complete code used to train and run the system under OSI-approved licenses"
             };
-            push(code, Some(id), format!("{}: {what} ({element})", name(id)));
+            push(code, Some(id), format!("{}: {what} — {element}", name(id)));
         }
     }
 
@@ -473,7 +473,7 @@ pub fn classify(
             "osaid-data-information-missing",
             Some(ids::DATASETS),
             format!(
-                "Data information: neither the datasets nor a data card with a research paper or technical report are available under open terms ({}) (OSAID 1.0 Data Information)",
+                "Data information: neither the datasets nor a data card with a research paper or technical report are available under open terms — {} (OSAID 1.0 Data Information)",
                 parts.join("; ")
             ),
         );

@@ -117,9 +117,11 @@ fn card_field<'a>(card: &'a Value, key: &str) -> Option<&'a Value> {
 fn value_strings(v: &Value) -> Vec<String> {
     let mut out = Vec::new();
     strings(v, "", &mut out);
+    // Cards say `datasets: [none]` when there are none to name.
+    const PLACEHOLDERS: [&str; 6] = ["none", "n/a", "na", "-", "null", "unknown"];
     out.into_iter()
-        .map(|(_, s)| s.to_string())
-        .filter(|s| !s.is_empty())
+        .map(|(_, s)| s.trim().to_string())
+        .filter(|s| !s.is_empty() && !PLACEHOLDERS.contains(&s.to_ascii_lowercase().as_str()))
         .collect()
 }
 
@@ -559,6 +561,13 @@ mod tests {
             get(&cs, ids::PARAMETERS_FINAL).license.as_deref(),
             Some("Apache-2.0")
         );
+    }
+
+    #[test]
+    fn placeholder_dataset_names_are_not_datasets() {
+        let card = json!({"datasets": ["none"]});
+        let cs = components_from_evidence(&[], Some(&card), None, None);
+        assert_eq!(get(&cs, ids::DATASETS).status, "unknown");
     }
 
     #[test]

@@ -11,7 +11,16 @@ pub struct SpdxFacts;
 
 /// Words in a `LicenseRef-…` (or SPDX id) that mark terms with use restrictions.
 const RESTRICTED_MARKERS: [&str; 10] = [
-    "llama", "gemma", "rail", "falcon", "deepseek", "proprietary", "-nc", "-nd", "nvidia-open-model", "qwen",
+    "llama",
+    "gemma",
+    "rail",
+    "falcon",
+    "deepseek",
+    "proprietary",
+    "-nc",
+    "-nd",
+    "nvidia-open-model",
+    "qwen",
 ];
 
 fn judge(req: &LicenseReq, osi_only: bool) -> Option<bool> {
@@ -90,13 +99,22 @@ mod tests {
         assert_eq!(f.osi_approved("Apache-2.0"), Some(true));
         assert_eq!(f.osi_approved("MIT AND Apache-2.0"), Some(true));
         assert_eq!(f.osi_approved("CC-BY-4.0"), Some(false));
-        assert_eq!(f.osi_approved("LicenseRef-Llama-2-Community-License"), Some(false));
+        assert_eq!(
+            f.osi_approved("LicenseRef-Llama-2-Community-License"),
+            Some(false)
+        );
         assert_eq!(f.osi_approved("Apache 2.0"), None);
         assert_eq!(f.osi_approved("NOASSERTION"), None);
         assert_eq!(f.open_terms("CC-BY-4.0"), Some(true));
         assert_eq!(f.open_terms("CC-BY-NC-4.0"), Some(false));
-        assert_eq!(f.open_terms("LicenseRef-Llama-3.1-Community-License"), Some(false));
-        assert_eq!(f.open_terms("MIT AND LicenseRef-Llama-3.1-Community-License"), Some(false));
+        assert_eq!(
+            f.open_terms("LicenseRef-Llama-3.1-Community-License"),
+            Some(false)
+        );
+        assert_eq!(
+            f.open_terms("MIT AND LicenseRef-Llama-3.1-Community-License"),
+            Some(false)
+        );
         assert_eq!(f.open_terms("LicenseRef-Acme-Terms"), None);
         assert_eq!(f.open_terms("MIT OR LicenseRef-Acme-Terms"), Some(true));
         assert_eq!(f.open_terms("BigScience-BLOOM-RAIL-1.0"), Some(false));

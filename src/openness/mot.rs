@@ -209,29 +209,39 @@ struct RawComponent {
     component_path: Option<String>,
 }
 
-/// A scalar (string, number or bool: MOT files write `version: 7` as well as `'7B'`) or null.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Scalar {
-    S(String),
-    I(i64),
-    F(f64),
-    B(bool),
-}
+/// A scalar (string, number or bool: MOT files write `version: 7` as well as `'7B'`) as a string.
+struct Scalar(String);
 
-impl Scalar {
-    fn into_string(self) -> String {
-        match self {
-            Scalar::S(s) => s,
-            Scalar::I(i) => i.to_string(),
-            Scalar::F(f) => f.to_string(),
-            Scalar::B(b) => b.to_string(),
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
         }
+        d.deserialize_any(V)
     }
 }
 
 fn scalar_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<Scalar>::deserialize(d)?.map(Scalar::into_string))
+    Ok(Option::<Scalar>::deserialize(d)?.map(|s| s.0))
 }
 
 /// Keeps "key present with null" apart from "key absent" (the MOT inherits only when absent).
