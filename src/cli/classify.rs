@@ -145,35 +145,29 @@ fn from_catalogue(
 ) -> anyhow::Result<(String, OpennessSection)> {
     let catalogue = ctx.catalogue()?;
     let rev = ctx.block_on(catalogue.resolve(spec))?;
-    let record = ctx.block_on(catalogue.record(&rev))?;
+    let mut record = ctx.block_on(catalogue.record(&rev))?;
     let stored = ctx.block_on(catalogue.components(&rev))?;
-    let effective = Some(record.license.effective.clone())
-        .filter(|l| !l.is_empty() && l != "NOASSERTION")
-        .or_else(|| card_release_license(record.card.as_ref()));
-    let components = if record.source.kind == "mof" && !stored.is_empty() {
-        stored
-    } else {
-        let sidecar = if record.source.kind == "local" {
-            let root = crate::ingest::local_root(Path::new(&record.source.location));
-            if root.is_dir() {
-                read_sidecar(&root)?
-            } else {
-                None
-            }
+    // Until the license module's resolution is recorded, fall back to the card's own tag.
+    if (record.license.effective.trim().is_empty() || record.license.effective == "NOASSERTION")
+        && let Some(l) = card_release_license(record.card.as_ref())
+    {
+        record.license.effective = l;
+    }
+    let sidecar = if record.source.kind == "local" {
+        let root = crate::ingest::local_root(Path::new(&record.source.location));
+        if root.is_dir() {
+            read_sidecar(&root)?
         } else {
             None
-        };
-        let components = openness::components_from_evidence(
-            &record.files,
-            record.card.as_ref(),
-            sidecar.as_ref(),
-            effective.as_deref(),
-        );
-        ctx.block_on(catalogue.replace_components(&rev, &components))?;
-        components
+        }
+    } else {
+        None
     };
-    let weights = effective.unwrap_or_else(|| weights_license_of(&components));
-    let section = openness::classify(&components, &weights, facts, strict);
+    let keep_stored = record.source.kind == "mof" && !stored.is_empty();
+    let section = openness::section_for_record(&record, stored, sidecar.as_ref(), facts, strict);
+    if !keep_stored {
+        ctx.block_on(catalogue.replace_components(&rev, &section.components))?;
+    }
     ctx.block_on(catalogue.record_run(
         &rev,
         "classify",

@@ -40,6 +40,34 @@ pub enum OpennessError {
     Sidecar { line: u32, message: String },
 }
 
+/// The openness section for a catalogue record. MOF imports keep the `stored` components they
+/// were recorded with; local and Hub models get theirs from the recorded files and card, the
+/// folder's `sidecar` and the record's effective license. The section's `components` are the
+/// ones to store with the revision.
+pub fn section_for_record(
+    record: &crate::record::ModelRecord,
+    stored: Vec<crate::record::ComponentRecord>,
+    sidecar: Option<&Sidecar>,
+    facts: &dyn LicenseFacts,
+    strict: bool,
+) -> crate::record::OpennessSection {
+    let effective =
+        Some(record.license.effective.trim()).filter(|l| !l.is_empty() && *l != "NOASSERTION");
+    let components = if record.source.kind == "mof" && !stored.is_empty() {
+        stored
+    } else {
+        components_from_evidence(&record.files, record.card.as_ref(), sidecar, effective)
+    };
+    let weights = effective.map(str::to_string).unwrap_or_else(|| {
+        components
+            .iter()
+            .find(|c| c.id == components::ids::PARAMETERS_FINAL)
+            .and_then(|c| c.license.clone())
+            .unwrap_or_default()
+    });
+    classify(&components, &weights, facts, strict)
+}
+
 /// Component status values, as spelled in the record (`components[].status`).
 pub mod status {
     /// The component is supplied.
