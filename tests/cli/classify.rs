@@ -351,3 +351,23 @@ fn unknown_model_and_unsupported_format_are_errors() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--format mof"), "{err}");
 }
+
+#[test]
+fn real_model_all_minilm_is_open_weight_with_named_datasets() {
+    let Some(assets) = crate::support::require_assets("classify all-MiniLM-L6-v2") else {
+        return;
+    };
+    let env = Env::new();
+    let v = classify_json(&env, &assets.join("all-MiniLM-L6-v2"), &[]);
+    let o = &v["openness"];
+    assert_eq!(o["class"], "open-weight");
+    assert_eq!(o["weights_terms"], "open", "the card says apache-2.0");
+    let comps = o["components"].as_array().unwrap();
+    let ds = comps.iter().find(|c| c["id"] == 15).unwrap();
+    assert_eq!(ds["status"], "included");
+    assert!(ds["evidence"].as_str().unwrap().contains("s2orc"), "{ds}");
+    assert_eq!(ds["license"], Value::Null, "the model's license does not license its datasets");
+    let reasons = o["reasons"].as_array().unwrap();
+    let r = reasons.iter().find(|r| r["code"] == "osaid-data-information-missing").unwrap();
+    assert!(r["message"].as_str().unwrap().contains("Datasets: is included but has no license"), "{r}");
+}
