@@ -976,3 +976,134 @@ fn strict_osaid_ignores_inherited_dataset_licenses() {
         r.message
     );
 }
+
+// --- single rules ---
+
+#[test]
+fn optional_components_never_count() {
+    let base = [(ARCH, "-"), (PARAMS, "-"), (TR, "-"), (ER, "-"), (MC, "-")];
+    let (r, _) = evaluate_mof(
+        &from_yaml(&mot_yaml("a", &[("distribution", "MIT")], &base)),
+        false,
+    );
+    let mut more = base.to_vec();
+    more.extend([(SAMPLES, "-"), (LIBS, "-"), (META, "-")]);
+    let (r2, _) = evaluate_mof(
+        &from_yaml(&mot_yaml("b", &[("distribution", "MIT")], &more)),
+        false,
+    );
+    assert_eq!(r, r2);
+    assert!(close(r.progress.class_iii, 500.0 / 6.0));
+}
+
+#[test]
+fn lower_class_progress_waits_for_the_higher_class() {
+    // Everything of Class II and I present, one Class III document missing: C2 and C1 stay 0.
+    let comps = all_with("Apache-2.0", &[ER]);
+    let (r, reasons) = evaluate_mof(&from_yaml(&mot_yaml("a", &[], &owned(&comps))), false);
+    assert_eq!(
+        (r.class, r.progress.class_ii, r.progress.class_i),
+        (0, 0.0, 0.0)
+    );
+    assert_eq!(reasons.len(), 1, "{reasons:#?}");
+    assert_eq!(reasons[0].component.as_deref(), Some(ER));
+}
+
+#[test]
+fn osaid_checks_optional_code_only_when_supplied() {
+    let mut comps: Vec<(&str, &str)> = [ARCH, PARAMS, TRAIN, INFER, PREP, DS]
+        .iter()
+        .map(|c| (*c, "-"))
+        .collect();
+    let s = osaid_case("a", &[("distribution", "Apache-2.0")], &comps);
+    assert_eq!(s.class, "open-source", "{:#?}", s.reasons);
+    comps.push((EVCODE, "LicenseRef-Acme-Eval"));
+    let s = osaid_case("b", &[("distribution", "Apache-2.0")], &comps);
+    assert_eq!(s.class, "open-weight");
+    let r = reason(&s, "osaid-license-not-recognised", EVCODE);
+    assert!(
+        r.message
+            .contains("`LicenseRef-Acme-Eval` is not recognised"),
+        "{}",
+        r.message
+    );
+    comps.pop();
+    comps.push((LIBS, "CC-BY-NC-4.0"));
+    let s = osaid_case("c", &[("distribution", "Apache-2.0")], &comps);
+    assert!(
+        reason(&s, "osaid-license-not-open", LIBS)
+            .message
+            .contains("is not OSI-approved")
+    );
+}
+
+#[test]
+fn data_information_by_data_card_and_paper() {
+    let code: Vec<(&str, &str)> = [ARCH, PARAMS, TRAIN, INFER, PREP]
+        .iter()
+        .map(|c| (*c, "-"))
+        .collect();
+    let mut with_docs = code.clone();
+    with_docs.extend([(DC, "CC-BY-4.0"), (RP, "CC-BY-4.0")]);
+    assert_eq!(
+        osaid_case("a", &[("distribution", "MIT")], &with_docs).class,
+        "open-source"
+    );
+    // A data card alone does not describe the data well enough.
+    let mut card_only = code.clone();
+    card_only.push((DC, "CC-BY-4.0"));
+    let s = osaid_case("b", &[("distribution", "MIT")], &card_only);
+    assert_eq!(s.class, "open-weight");
+    reason(&s, "osaid-data-information-missing", DS);
+    // Datasets under non-commercial terms do not count.
+    let mut nc = code.clone();
+    nc.push((DS, "CC-BY-NC-4.0"));
+    let s = osaid_case("c", &[("distribution", "MIT")], &nc);
+    let r = reason(&s, "osaid-data-information-missing", DS);
+    assert!(
+        r.message
+            .contains("license `CC-BY-NC-4.0` is not OSI-approved or open terms"),
+        "{}",
+        r.message
+    );
+}
+
+#[test]
+fn weights_license_argument_wins_over_the_component_unless_unknown() {
+    let cs = from_yaml(&mot_yaml(
+        "a",
+        &[("distribution", "Apache-2.0")],
+        &[(ARCH, "-"), (PARAMS, "-")],
+    ));
+    let s = classify(
+        &cs,
+        "LicenseRef-Llama-3.1-Community-License",
+        &TestFacts,
+        false,
+    );
+    assert_eq!(s.weights_terms, "restricted");
+    let s = classify(&cs, "NOASSERTION", &TestFacts, false);
+    assert_eq!(
+        s.weights_terms, "open",
+        "falls back to the component's license"
+    );
+    let s = classify(&cs, "", &TestFacts, false);
+    assert_eq!(s.weights_terms, "open");
+}
+
+#[test]
+fn weights_without_any_license_are_unknown_terms() {
+    let cs = from_yaml(&mot_yaml("a", &[], &[(ARCH, "MIT"), (PARAMS, "-")]));
+    let s = classify(&cs, "", &TestFacts, false);
+    assert_eq!(
+        (s.class.as_str(), s.weights_terms.as_str()),
+        ("open-weight", "unknown")
+    );
+    let r = reason(&s, "osaid-license-missing", PARAMS);
+    assert!(
+        r.message.contains("the weights have no license"),
+        "{}",
+        r.message
+    );
+    reason(&s, "mof-component-unlicensed", PARAMS);
+}

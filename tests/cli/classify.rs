@@ -366,8 +366,21 @@ fn real_model_all_minilm_is_open_weight_with_named_datasets() {
     let ds = comps.iter().find(|c| c["id"] == 15).unwrap();
     assert_eq!(ds["status"], "included");
     assert!(ds["evidence"].as_str().unwrap().contains("s2orc"), "{ds}");
-    assert_eq!(ds["license"], Value::Null, "the model's license does not license its datasets");
+    assert_eq!(
+        ds["license"],
+        Value::Null,
+        "the model's license does not license its datasets"
+    );
     let reasons = o["reasons"].as_array().unwrap();
-    let r = reasons.iter().find(|r| r["code"] == "osaid-data-information-missing").unwrap();
-    assert!(r["message"].as_str().unwrap().contains("Datasets: is included but has no license"), "{r}");
+    let r = reasons
+        .iter()
+        .find(|r| r["code"] == "osaid-data-information-missing")
+        .unwrap();
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("Datasets: is included but has no license"),
+        "{r}"
+    );
 }
