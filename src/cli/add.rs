@@ -35,23 +35,8 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
     if let Some(name) = &args.name {
         validate_name(name)?;
     }
-    if args.source.starts_with("hf:") {
-        anyhow::bail!("Hub sources (`{}`) are not supported yet", args.source);
-    }
-    let path = std::path::PathBuf::from(&args.source);
-    // Open the catalogue first: a bad URL should fail before minutes of hashing.
     let catalogue = ctx.catalogue()?;
-    let bars = HashBars::new(ctx.progress());
-    let set_total = |bytes, files| bars.set_total(bytes, files);
-    let opts = LocalOptions {
-        name: args.name.clone(),
-        progress: &bars,
-        set_total: &set_total,
-    };
-    let ingested = ingest::ingest_local(&path, &opts);
-    bars.clear();
-    let ingested = ingested.with_context(|| format!("cannot add `{}`", path.display()))?;
-    let inserted = ctx.block_on(catalogue.insert(&ingested))?;
+    let (ingested, inserted) = add_source(ctx, &catalogue, &args.source, args.name.clone())?;
     let id = inserted.rev.id();
     let bytes = ingested.files.iter().map(|f| f.size).sum();
     match format {
@@ -85,6 +70,31 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// Ingests a source and records it; shared by `add` and `audit`.
+pub fn add_source(
+    ctx: &Ctx,
+    catalogue: &crate::catalogue::Catalogue,
+    source: &str,
+    name: Option<String>,
+) -> anyhow::Result<(crate::ingest::Ingested, crate::catalogue::Inserted)> {
+    if source.starts_with("hf:") {
+        anyhow::bail!("Hub sources (`{source}`) are not supported yet");
+    }
+    let path = std::path::PathBuf::from(source);
+    let bars = HashBars::new(ctx.progress());
+    let set_total = |bytes, files| bars.set_total(bytes, files);
+    let opts = LocalOptions {
+        name,
+        progress: &bars,
+        set_total: &set_total,
+    };
+    let ingested = ingest::ingest_local(&path, &opts);
+    bars.clear();
+    let ingested = ingested.with_context(|| format!("cannot add `{}`", path.display()))?;
+    let inserted = ctx.block_on(catalogue.insert(&ingested))?;
+    Ok((ingested, inserted))
 }
 
 /// Rejects names that would make `NAME@REV` ambiguous or unreadable.

@@ -80,6 +80,30 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<Outcome> {
     let catalogue = ctx.catalogue()?;
     let rev = ctx.block_on(catalogue.resolve(spec))?;
     let record = ctx.block_on(catalogue.record(&rev))?;
+    let (root, checks, _failed) = verify_record(
+        ctx,
+        &catalogue,
+        &rev,
+        &record,
+        args.path.as_deref(),
+        args.strict,
+        &bars,
+    )?;
+    bars.clear();
+    finish(format, Some(rev.id()), &root, &checks, args.strict)
+}
+
+/// Re-hashes a catalogue revision's files (at `path`, or where they were added from), records a
+/// `verify` run with its findings, and returns the root, the per-file checks and whether it failed.
+pub(super) fn verify_record(
+    ctx: &Ctx,
+    catalogue: &crate::catalogue::Catalogue,
+    rev: &crate::catalogue::RevisionRef,
+    record: &crate::record::ModelRecord,
+    path: Option<&Path>,
+    strict: bool,
+    bars: &HashBars,
+) -> anyhow::Result<(PathBuf, Vec<FileCheck>, bool)> {
     let mut expected: Vec<Expected> = record
         .files
         .iter()
@@ -90,8 +114,8 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<Outcome> {
             git_oid: f.git_oid.clone(),
         })
         .collect();
-    let location = match (&args.path, record.source.kind.as_str()) {
-        (Some(p), _) => p.clone(),
+    let location = match (path, record.source.kind.as_str()) {
+        (Some(p), _) => p.to_path_buf(),
         (None, "local") => PathBuf::from(&record.source.location),
         (None, kind) => anyhow::bail!(
             "`{}` came from a {kind} source; say where its bytes are with --path DIR",
@@ -120,20 +144,14 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<Outcome> {
         location.clone()
     };
     bars.set_total(expected.iter().filter_map(|e| e.size).sum(), expected.len());
-    let checks = hashing::verify_tree(&root, &expected, !single, &bars);
-    bars.clear();
-    let failed = checks.iter().any(|c| fails(&c.status, args.strict));
+    let checks = hashing::verify_tree(&root, &expected, !single, bars);
+    let failed = checks.iter().any(|c| fails(&c.status, strict));
     let findings = hashing::findings_of(&checks);
     let result =
         serde_json::json!({ "root": root.display().to_string(), "ok": !failed, "files": &checks });
-    ctx.block_on(catalogue.record_run(
-        &rev,
-        "verify",
-        if failed { "failed" } else { "passed" },
-        &result,
-        &findings,
-    ))?;
-    finish(format, Some(rev.id()), &root, &checks, args.strict)
+    let status = if failed { "failed" } else { "passed" };
+    ctx.block_on(catalogue.record_run(rev, "verify", status, &result, &findings))?;
+    Ok((root, checks, failed))
 }
 
 fn require_dir(root: &Path) -> anyhow::Result<()> {

@@ -244,3 +244,18 @@ pub fn last_line(text: &str) -> &str {
         .find(|l| !l.trim().is_empty())
         .unwrap_or("")
 }
+
+/// An official JSON schema (`MODELVET_SCHEMAS/<rel>`, set by scripts/test from ../shared/schemas),
+/// or a loud skip when absent.
+pub fn schema(test: &str, rel: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("MODELVET_SCHEMAS").map(PathBuf::from);
+    match dir.map(|d| d.join(rel)).filter(|p| p.is_file()) {
+        Some(p) => Some(p),
+        None => {
+            eprintln!(
+                "SKIPPED ({test}): schema {rel} not found; set MODELVET_SCHEMAS or run scripts/test beside ../shared"
+            );
+            None
+        }
+    }
+}
