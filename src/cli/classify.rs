@@ -4,7 +4,7 @@
 //! a model folder, a single weights file, or a Model Openness Tool YAML entry.
 
 use super::{Ctx, Format, Outcome};
-use crate::openness::{self, LicenseFacts, SpdxFacts, components::class_label, mot, sidecar};
+use crate::openness::{self, LicenseFacts, SpdxFacts, components::class_label, mot};
 use crate::record::{ComponentRecord, FileRecord, OpennessSection};
 use anyhow::Context;
 use clap::Args;
@@ -119,7 +119,7 @@ fn from_path(path: &Path) -> anyhow::Result<(Vec<ComponentRecord>, String)> {
         None
     };
     let sidecar = if path.is_dir() {
-        read_sidecar(root)?
+        openness::read_sidecar(root)?
     } else {
         None
     };
@@ -153,16 +153,7 @@ fn from_catalogue(
     {
         record.license.effective = l;
     }
-    let sidecar = if record.source.kind == "local" {
-        let root = crate::ingest::local_root(Path::new(&record.source.location));
-        if root.is_dir() {
-            read_sidecar(&root)?
-        } else {
-            None
-        }
-    } else {
-        None
-    };
+    let sidecar = openness::sidecar_for_record(&record)?;
     let keep_stored = record.source.kind == "mof" && !stored.is_empty();
     let section = openness::section_for_record(&record, stored, sidecar.as_ref(), facts, strict);
     if !keep_stored {
@@ -209,22 +200,6 @@ fn read_card(root: &Path) -> anyhow::Result<Option<serde_json::Value>> {
     }
     // An invalid card is a finding of `add`, not an error here: classify without it.
     Ok(crate::ingest::parse_card_yaml(&rest[..end]).ok())
-}
-
-/// The folder's `modelvet.yaml`, if any; a broken one is an error naming the file and line.
-fn read_sidecar(root: &Path) -> anyhow::Result<Option<openness::Sidecar>> {
-    let path = root.join(sidecar::FILE_NAME);
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
-    match openness::parse_sidecar(&text) {
-        Ok(s) => Ok(Some(s)),
-        Err(openness::OpennessError::Sidecar { line, message }) => {
-            anyhow::bail!("`{}` line {line}: {message}", path.display())
-        }
-    }
 }
 
 /// The release license a card declares, as an SPDX id or `LicenseRef-…`. A stopgap until the

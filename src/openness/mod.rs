@@ -22,7 +22,7 @@ pub use classify::{classify, evaluate_mof};
 pub use components::{COMPONENTS, Component, ContentType};
 pub use evidence::components_from_evidence;
 pub use facts::SpdxFacts;
-pub use sidecar::{Sidecar, parse_sidecar};
+pub use sidecar::{Sidecar, parse_sidecar, read_sidecar, sidecar_for_record};
 
 /// License facts the OSAID verdict needs, supplied by the license module (or a test double).
 pub trait LicenseFacts {
@@ -36,8 +36,19 @@ pub trait LicenseFacts {
 #[derive(Debug, thiserror::Error)]
 pub enum OpennessError {
     /// The sidecar is not valid YAML or does not match its schema.
-    #[error("`modelvet.yaml` line {line}: {message}")]
-    Sidecar { line: u32, message: String },
+    #[error("`{path}` line {line}: {message}")]
+    Sidecar {
+        path: String,
+        line: u32,
+        message: String,
+    },
+    /// The sidecar exists but cannot be read.
+    #[error("cannot read `{path}`")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The openness section for a catalogue record. MOF imports keep the `stored` components they

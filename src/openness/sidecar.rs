@@ -97,12 +97,17 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 pub fn parse_sidecar(text: &str) -> Result<Sidecar, OpennessError> {
     let raw: Raw = serde_saphyr::from_str(text).map_err(|e| {
         let (line, message) = super::yaml_error_parts(&e);
-        OpennessError::Sidecar { line, message }
+        OpennessError::Sidecar {
+            path: FILE_NAME.into(),
+            line,
+            message,
+        }
     })?;
     if let Some(v) = &raw.version
         && v.value != 1
     {
         return Err(OpennessError::Sidecar {
+            path: FILE_NAME.into(),
             line: v.referenced.line() as u32,
             message: format!("unsupported `version: {}` (expected 1)", v.value),
         });
@@ -114,6 +119,7 @@ pub fn parse_sidecar(text: &str) -> Result<Sidecar, OpennessError> {
         let c = item.value;
         let Some(name) = c.name else {
             return Err(OpennessError::Sidecar {
+                path: FILE_NAME.into(),
                 line: item_line,
                 message: "component `name` is missing".into(),
             });
@@ -124,12 +130,14 @@ pub fn parse_sidecar(text: &str) -> Result<Sidecar, OpennessError> {
                 .map(|s| format!(" (did you mean `{}`?)", s.name))
                 .unwrap_or_default();
             return Err(OpennessError::Sidecar {
+                path: FILE_NAME.into(),
                 line,
                 message: format!("unknown component `{}`{hint}", name.value),
             });
         };
         if let Some(first) = seen.insert(def.id, line) {
             return Err(OpennessError::Sidecar {
+                path: FILE_NAME.into(),
                 line,
                 message: format!(
                     "component `{}` is declared twice (first at line {first})",
@@ -153,6 +161,44 @@ pub fn parse_sidecar(text: &str) -> Result<Sidecar, OpennessError> {
         license: raw.license.unwrap_or_default(),
         components: out,
     })
+}
+
+/// Reads `dir/modelvet.yaml` if there is one; errors name the file's full path and line.
+pub fn read_sidecar(dir: &std::path::Path) -> Result<Option<Sidecar>, OpennessError> {
+    let path = dir.join(FILE_NAME);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|source| OpennessError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    match parse_sidecar(&text) {
+        Ok(s) => Ok(Some(s)),
+        Err(OpennessError::Sidecar { line, message, .. }) => Err(OpennessError::Sidecar {
+            path: shown,
+            line,
+            message,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// The sidecar of a catalogue record: the folder's `modelvet.yaml` for a local model whose folder
+/// is still there; none for Hub and MOF models.
+pub fn sidecar_for_record(
+    record: &crate::record::ModelRecord,
+) -> Result<Option<Sidecar>, OpennessError> {
+    if record.source.kind != "local" {
+        return Ok(None);
+    }
+    let root = crate::ingest::local_root(std::path::Path::new(&record.source.location));
+    if root.is_dir() {
+        read_sidecar(&root)
+    } else {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]
@@ -196,17 +242,23 @@ components:
     fn unknown_keys_and_names_point_at_the_line() {
         let e =
             parse_sidecar(&TEXT.replace("    included: false", "    include: false")).unwrap_err();
-        let OpennessError::Sidecar { line, message } = e;
+        let OpennessError::Sidecar { line, message, .. } = e else {
+            panic!("{e}")
+        };
         assert_eq!(line, 9, "{message}");
         assert!(message.contains("include"), "{message}");
 
         let e = parse_sidecar(&TEXT.replace("- name: Datasets", "- name: datasets")).unwrap_err();
-        let OpennessError::Sidecar { line, message } = e;
+        let OpennessError::Sidecar { line, message, .. } = e else {
+            panic!("{e}")
+        };
         assert_eq!(line, 8);
         assert!(message.contains("did you mean `Datasets`"), "{message}");
 
         let e = parse_sidecar(&format!("{TEXT}  - name: Training code\n")).unwrap_err();
-        let OpennessError::Sidecar { line, message } = e;
+        let OpennessError::Sidecar { line, message, .. } = e else {
+            panic!("{e}")
+        };
         assert_eq!(line, 14);
         assert!(message.contains("first at line 6"), "{message}");
 
@@ -214,7 +266,9 @@ components:
         assert!(e.to_string().contains("line 1"), "{e}");
         let e =
             parse_sidecar("components:\n  - name: Datasets\n    included: maybe\n").unwrap_err();
-        let OpennessError::Sidecar { line, .. } = e;
+        let OpennessError::Sidecar { line, .. } = e else {
+            panic!("{e}")
+        };
         assert_eq!(line, 3);
     }
 }
