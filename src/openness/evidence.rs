@@ -51,7 +51,21 @@ fn code_kind(path: &str) -> Option<u32> {
     if !CODE_EXT.iter().any(|e| base.ends_with(e)) {
         return None;
     }
-    let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    // Words are matched at the start of a name token (`run_eval.py`, `evaluate.py`), so that
+    // `retrieval.py` is not evaluation code nor `constrain.py` training code.
+    let tokens: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let has = |words: &[&str]| {
+        words.iter().any(|w| {
+            if w.contains('_') {
+                lower.contains(w)
+            } else {
+                tokens.iter().any(|t| t.starts_with(w))
+            }
+        })
+    };
     if base.starts_with("modeling_") || base.starts_with("configuration_") || base == "model.py" {
         return Some(ids::MODEL_ARCHITECTURE);
     }
@@ -74,7 +88,7 @@ fn code_kind(path: &str) -> Option<u32> {
     }
     if has(&[
         "infer", "generat", "predict", "run", "demo", "handler", "pipeline", "example", "chat",
-        "serve", "app.",
+        "serve", "app",
     ]) {
         return Some(ids::INFERENCE_CODE);
     }
@@ -561,6 +575,26 @@ mod tests {
             get(&cs, ids::PARAMETERS_FINAL).license.as_deref(),
             Some("Apache-2.0")
         );
+    }
+
+    #[test]
+    fn code_files_are_judged_by_name_tokens() {
+        assert_eq!(code_kind("scripts/run_eval.py"), Some(ids::EVALUATION_CODE));
+        assert_eq!(code_kind("retrieval.py"), None);
+        assert_eq!(code_kind("constrain.py"), None);
+        assert_eq!(code_kind("train/launch.sh"), Some(ids::TRAINING_CODE));
+        assert_eq!(code_kind("pretrain.py"), Some(ids::TRAINING_CODE));
+        assert_eq!(
+            code_kind("data/prepare_data.py"),
+            Some(ids::DATA_PREPROCESSING_CODE)
+        );
+        assert_eq!(
+            code_kind("modeling_llama.py"),
+            Some(ids::MODEL_ARCHITECTURE)
+        );
+        assert_eq!(code_kind("app.py"), Some(ids::INFERENCE_CODE));
+        assert_eq!(code_kind("generate.ipynb"), Some(ids::INFERENCE_CODE));
+        assert_eq!(code_kind("train.json"), None, "not code");
     }
 
     #[test]

@@ -384,3 +384,26 @@ fn real_model_all_minilm_is_open_weight_with_named_datasets() {
         "{r}"
     );
 }
+
+#[test]
+fn catalogue_model_reads_the_folders_sidecar_and_strict_flag() {
+    let env = Env::new();
+    let dir = folder(&env, "withsidecar");
+    env.ok(&["add", dir.to_str().unwrap()]);
+    std::fs::write(
+        dir.join("modelvet.yaml"),
+        "components:\n  - name: Training code\n    license: MIT\n    evidence: https://github.com/example/train\n",
+    )
+    .unwrap();
+    let v = env.json(&["classify", "tiny", "--format", "json", "--strict"], 0);
+    assert_eq!(v["strict"], true);
+    let comps = v["openness"]["components"].as_array().unwrap();
+    let t = comps.iter().find(|c| c["id"] == 7).unwrap();
+    assert_eq!(t["status"], "included");
+    assert_eq!(t["license"], "MIT");
+    assert_eq!(t["evidence"], "https://github.com/example/train");
+    std::fs::write(dir.join("modelvet.yaml"), "components: [\n").unwrap();
+    let (code, _, err) = env.run(&["classify", "tiny"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("modelvet.yaml` line"), "{err}");
+}
