@@ -35,12 +35,17 @@ impl fmt::Display for ContentType {
 /// whether that class requires it (three are optional and never counted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Component {
+    /// The MOT's component id.
     pub id: u32,
+    /// The exact name the MOT matches.
     pub name: &'static str,
+    /// Selects the release default license it inherits.
     pub content_type: ContentType,
     /// 3 (Open Model), 2 (Open Tooling Model) or 1 (Open Science Model).
     pub class: u8,
+    /// Whether the class counts it (optional ones never count).
     pub required: bool,
+    /// The MOT's description, written back on export.
     pub description: &'static str,
 }
 

@@ -58,8 +58,10 @@ impl MotError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LicenseDefault {
+    /// The license as written (the MOT expects an SPDX id).
     #[serde(default, deserialize_with = "scalar_opt")]
     pub name: Option<String>,
+    /// Where the license text is.
     #[serde(default, deserialize_with = "scalar_opt")]
     pub path: Option<String>,
 }
@@ -77,12 +79,16 @@ impl LicenseDefault {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseLicenses {
+    /// Applies to every component without a license of its own or of its type.
     #[serde(default)]
     pub distribution: Option<LicenseDefault>,
+    /// Default for code components.
     #[serde(default)]
     pub code: Option<LicenseDefault>,
+    /// Default for data components (weights included).
     #[serde(default)]
     pub data: Option<LicenseDefault>,
+    /// Default for documents.
     #[serde(default)]
     pub document: Option<LicenseDefault>,
 }
@@ -113,10 +119,13 @@ impl ReleaseLicenses {
 pub struct MotComponent {
     /// The MOF component id.
     pub id: u32,
+    /// The entry's description, as written.
     pub description: Option<String>,
     /// `None`: the key is absent (inherit); `Some(None)`: present but empty or `unlicensed`.
     pub license: Option<Option<String>>,
+    /// Where the component's license text is.
     pub license_path: Option<String>,
+    /// Where the component is.
     pub component_path: Option<String>,
     /// Line of the component's `name` key.
     pub line: u32,
@@ -125,18 +134,26 @@ pub struct MotComponent {
 /// `framework`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Framework {
+    /// Always [`FRAMEWORK_NAME`].
     pub name: String,
+    /// The framework version (`1.0`).
     pub version: Option<String>,
+    /// The framework date (`2024-12-15`).
     pub date: Option<String>,
 }
 
 /// A parsed MOT model entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MotModel {
+    /// `framework`.
     pub framework: Framework,
+    /// `release.name`.
     pub name: String,
+    /// `release.version`, if not empty.
     pub version: Option<String>,
+    /// `release.date`, if not empty.
     pub date: Option<String>,
+    /// `release.license`: the defaults components inherit.
     pub license: ReleaseLicenses,
     /// Descriptive release fields as written (`type`, `architecture`, `producer`, `repository`…).
     pub fields: Vec<(String, String)>,

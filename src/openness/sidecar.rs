@@ -27,12 +27,16 @@ pub const FILE_NAME: &str = "modelvet.yaml";
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SidecarLicenses {
+    /// Applies to everything without a license of its own or of its type.
     #[serde(default)]
     pub distribution: Option<String>,
+    /// Default for code components.
     #[serde(default)]
     pub code: Option<String>,
+    /// Default for data components (weights included).
     #[serde(default)]
     pub data: Option<String>,
+    /// Default for documents.
     #[serde(default)]
     pub document: Option<String>,
 }
@@ -55,7 +59,9 @@ pub struct SidecarComponent {
 /// A parsed `modelvet.yaml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sidecar {
+    /// Release license defaults.
     pub license: SidecarLicenses,
+    /// Declared components, in file order.
     pub components: Vec<SidecarComponent>,
 }
 
