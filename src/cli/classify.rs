@@ -123,7 +123,7 @@ fn from_path(path: &Path) -> anyhow::Result<(Vec<ComponentRecord>, String)> {
     } else {
         None
     };
-    let release = card_release_license(card.as_ref());
+    let release = openness::card_license(card.as_ref());
     let components = openness::components_from_evidence(
         &files,
         card.as_ref(),
@@ -145,17 +145,10 @@ fn from_catalogue(
 ) -> anyhow::Result<(String, OpennessSection)> {
     let catalogue = ctx.catalogue()?;
     let rev = ctx.block_on(catalogue.resolve(spec))?;
-    let mut record = ctx.block_on(catalogue.record(&rev))?;
+    let record = ctx.block_on(catalogue.record(&rev))?;
     let stored = ctx.block_on(catalogue.components(&rev))?;
-    // Until the license module's resolution is recorded, fall back to the card's own tag.
-    if (record.license.effective.trim().is_empty() || record.license.effective == "NOASSERTION")
-        && let Some(l) = card_release_license(record.card.as_ref())
-    {
-        record.license.effective = l;
-    }
-    let sidecar = openness::sidecar_for_record(&record)?;
     let keep_stored = record.source.kind == "mof" && !stored.is_empty();
-    let section = openness::section_for_record(&record, stored, sidecar.as_ref(), facts, strict);
+    let section = openness_of(&record, stored, facts, strict)?;
     if !keep_stored {
         ctx.block_on(catalogue.replace_components(&rev, &section.components))?;
     }
@@ -167,6 +160,24 @@ fn from_catalogue(
         &[],
     ))?;
     Ok((rev.id(), section))
+}
+
+/// The openness section of a catalogue record (what `show` and `audit` fill in on load): the
+/// folder's `modelvet.yaml` is read for local models; a broken one is an error.
+pub fn openness_of(
+    record: &crate::record::ModelRecord,
+    stored: Vec<ComponentRecord>,
+    facts: &dyn LicenseFacts,
+    strict: bool,
+) -> anyhow::Result<OpennessSection> {
+    let sidecar = openness::sidecar_for_record(record)?;
+    Ok(openness::section_for_record(
+        record,
+        stored,
+        sidecar.as_ref(),
+        facts,
+        strict,
+    ))
 }
 
 fn weights_license_of(components: &[ComponentRecord]) -> String {
@@ -200,46 +211,6 @@ fn read_card(root: &Path) -> anyhow::Result<Option<serde_json::Value>> {
     }
     // An invalid card is a finding of `add`, not an error here: classify without it.
     Ok(crate::ingest::parse_card_yaml(&rest[..end]).ok())
-}
-
-/// The release license a card declares, as an SPDX id or `LicenseRef-…`. A stopgap until the
-/// license module's resolution is recorded: Hub tags are matched to SPDX ids ignoring case, the
-/// Hub's custom-terms tags become `LicenseRef-…`.
-fn card_release_license(card: Option<&serde_json::Value>) -> Option<String> {
-    let card = card?;
-    let tag = match card.get("license")? {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(a) => a.first()?.as_str()?.to_string(),
-        _ => return None,
-    };
-    let tag = tag.trim();
-    if let Some(id) = spdx::identifiers::LICENSES
-        .iter()
-        .find(|l| l.name.eq_ignore_ascii_case(tag))
-    {
-        return Some(id.name.to_string());
-    }
-    let custom = match tag.to_ascii_lowercase().as_str() {
-        "llama2" => "Llama-2-Community-License".to_string(),
-        "llama3" => "Llama-3-Community-License".to_string(),
-        "llama3.1" => "Llama-3.1-Community-License".to_string(),
-        "llama3.2" => "Llama-3.2-Community-License".to_string(),
-        "llama3.3" => "Llama-3.3-Community-License".to_string(),
-        "gemma" => "Gemma-Terms-of-Use".to_string(),
-        "other" => card.get("license_name")?.as_str()?.to_string(),
-        other => other.to_string(),
-    };
-    let clean: String = custom
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    Some(format!("LicenseRef-{clean}"))
 }
 
 fn pct(p: f64) -> String {

@@ -419,6 +419,46 @@ pub fn components_from_evidence(
         .collect()
 }
 
+/// The release license a card's `license:` declares, as an SPDX id or `LicenseRef-…`: a stopgap
+/// for when no license resolution is recorded (effective `NOASSERTION`). Hub tags are matched to
+/// SPDX ids ignoring case; the Hub's custom-terms tags become `LicenseRef-…`.
+pub fn card_license(card: Option<&serde_json::Value>) -> Option<String> {
+    let card = card?;
+    let tag = match card.get("license")? {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => a.first()?.as_str()?.to_string(),
+        _ => return None,
+    };
+    let tag = tag.trim();
+    if let Some(id) = spdx::identifiers::LICENSES
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(tag))
+    {
+        return Some(id.name.to_string());
+    }
+    let custom = match tag.to_ascii_lowercase().as_str() {
+        "llama2" => "Llama-2-Community-License".to_string(),
+        "llama3" => "Llama-3-Community-License".to_string(),
+        "llama3.1" => "Llama-3.1-Community-License".to_string(),
+        "llama3.2" => "Llama-3.2-Community-License".to_string(),
+        "llama3.3" => "Llama-3.3-Community-License".to_string(),
+        "gemma" => "Gemma-Terms-of-Use".to_string(),
+        "other" => card.get("license_name")?.as_str()?.to_string(),
+        other => other.to_string(),
+    };
+    let clean: String = custom
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    Some(format!("LicenseRef-{clean}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,6 +635,30 @@ mod tests {
         assert_eq!(code_kind("app.py"), Some(ids::INFERENCE_CODE));
         assert_eq!(code_kind("generate.ipynb"), Some(ids::INFERENCE_CODE));
         assert_eq!(code_kind("train.json"), None, "not code");
+    }
+
+    #[test]
+    fn card_license_tags_become_spdx_or_license_refs() {
+        assert_eq!(
+            card_license(Some(&json!({"license": "apache-2.0"}))).as_deref(),
+            Some("Apache-2.0")
+        );
+        assert_eq!(
+            card_license(Some(&json!({"license": ["mit"]}))).as_deref(),
+            Some("MIT")
+        );
+        assert_eq!(
+            card_license(Some(&json!({"license": "llama3.1"}))).as_deref(),
+            Some("LicenseRef-Llama-3.1-Community-License")
+        );
+        assert_eq!(
+            card_license(Some(
+                &json!({"license": "other", "license_name": "acme terms v2"})
+            ))
+            .as_deref(),
+            Some("LicenseRef-acme-terms-v2")
+        );
+        assert_eq!(card_license(Some(&json!({"tags": []}))), None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod acceptance;
 
 pub use classify::{classify, evaluate_mof};
 pub use components::{COMPONENTS, Component, ContentType};
-pub use evidence::components_from_evidence;
+pub use evidence::{card_license, components_from_evidence};
 pub use facts::SpdxFacts;
 pub use sidecar::{Sidecar, parse_sidecar, read_sidecar, sidecar_for_record};
 
@@ -62,8 +62,17 @@ pub fn section_for_record(
     facts: &dyn LicenseFacts,
     strict: bool,
 ) -> crate::record::OpennessSection {
-    let effective =
-        Some(record.license.effective.trim()).filter(|l| !l.is_empty() && *l != "NOASSERTION");
+    // Until a license resolution is recorded, the card's own `license:` tag stands in.
+    let fallback;
+    let effective = match Some(record.license.effective.trim())
+        .filter(|l| !l.is_empty() && *l != "NOASSERTION")
+    {
+        Some(l) => Some(l),
+        None => {
+            fallback = card_license(record.card.as_ref());
+            fallback.as_deref()
+        }
+    };
     let components = if record.source.kind == "mof" && !stored.is_empty() {
         stored
     } else {

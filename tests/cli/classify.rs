@@ -407,3 +407,22 @@ fn catalogue_model_reads_the_folders_sidecar_and_strict_flag() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("modelvet.yaml` line"), "{err}");
 }
+
+#[test]
+fn show_and_audit_see_the_openness_section() {
+    let env = Env::new();
+    let dir = folder(&env, "shown");
+    env.ok(&["add", dir.to_str().unwrap()]);
+    let v = env.json(&["show", "tiny", "--format", "json"], 0);
+    let o = &v["openness"];
+    assert_eq!(o["class"], "open-weight");
+    assert_eq!(o["weights_terms"], "open");
+    assert_eq!(o["mof"]["class"], 0);
+    assert!(o["mof"]["progress"]["class_iii"].as_f64().unwrap() > 0.0);
+    assert_eq!(o["components"].as_array().unwrap().len(), 17);
+    assert!(!o["reasons"].as_array().unwrap().is_empty());
+    assert_eq!(
+        v["license"]["effective"], "NOASSERTION",
+        "show's license section is not altered"
+    );
+}
