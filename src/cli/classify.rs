@@ -4,7 +4,7 @@
 //! a model folder, a single weights file, or a Model Openness Tool YAML entry.
 
 use super::{Ctx, Format, Outcome};
-use crate::openness::{self, LicenseFacts, SpdxFacts, components::class_label, mot};
+use crate::openness::{self, KbFacts, LicenseFacts, components::class_label, mot};
 use crate::record::{ComponentRecord, FileRecord, OpennessSection};
 use anyhow::Context;
 use clap::Args;
@@ -34,7 +34,7 @@ struct Classified<'a> {
 /// Runs `classify`.
 pub fn run(ctx: &Ctx, args: ClassifyArgs) -> anyhow::Result<Outcome> {
     let format = ctx.require_format(&[Format::Human, Format::Json])?;
-    let facts = SpdxFacts;
+    let facts = KbFacts;
     let path = Path::new(&args.model);
     let (id, section) = if path.exists() {
         let (components, weights_license) = from_path(path)?;
@@ -123,7 +123,7 @@ fn from_path(path: &Path) -> anyhow::Result<(Vec<ComponentRecord>, String)> {
     } else {
         None
     };
-    let release = openness::card_license(card.as_ref());
+    let release = folder_license(root, &files, card.as_ref());
     let components = openness::components_from_evidence(
         &files,
         card.as_ref(),
@@ -132,6 +132,35 @@ fn from_path(path: &Path) -> anyhow::Result<(Vec<ComponentRecord>, String)> {
     );
     let weights = release.unwrap_or_else(|| weights_license_of(&components));
     Ok((components, weights))
+}
+
+/// The effective license of a folder not (yet) in the catalogue, resolved as `add` does: the
+/// card's claims and the identified LICENSE texts.
+fn folder_license(
+    root: &Path,
+    files: &[FileRecord],
+    card: Option<&serde_json::Value>,
+) -> Option<String> {
+    use crate::ingest::{ClaimKind, LicenseClaim};
+    use crate::license::detect;
+    let mut claims = crate::ingest::card_claims(card);
+    for f in files.iter().filter(|f| f.format == "license") {
+        let Ok(text) = detect::read_text(&root.join(&f.path)) else {
+            continue;
+        };
+        let detected = crate::license::identify_text(&text);
+        if detected.is_empty() {
+            continue;
+        }
+        claims.push(LicenseClaim {
+            kind: ClaimKind::Detected,
+            value: detect::expression_of(&detected),
+            from: format!("file:{}", f.path),
+            confidence: Some(detected.iter().map(|d| d.confidence).fold(1.0, f64::min)),
+        });
+    }
+    let effective = crate::license::resolve(&claims).effective;
+    (effective != "NOASSERTION").then_some(effective)
 }
 
 /// Classifies a catalogue model. Local and Hub models get their components from the recorded

@@ -272,7 +272,7 @@ pub async fn load_record(
     let mut record = catalogue.record(&rev).await?;
     // Openness is computed on read, so it follows the folder's modelvet.yaml and license changes.
     let stored = catalogue.components(&rev).await?;
-    let facts = crate::openness::SpdxFacts;
+    let facts = crate::openness::KbFacts;
     record.openness = Some(classify::openness_of(&record, stored, &facts, false)?);
     Ok(record)
 }

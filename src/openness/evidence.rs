@@ -429,34 +429,13 @@ pub fn card_license(card: Option<&serde_json::Value>) -> Option<String> {
         serde_json::Value::Array(a) => a.first()?.as_str()?.to_string(),
         _ => return None,
     };
-    let tag = tag.trim();
-    if let Some(id) = spdx::identifiers::LICENSES
-        .iter()
-        .find(|l| l.name.eq_ignore_ascii_case(tag))
-    {
-        return Some(id.name.to_string());
-    }
-    let custom = match tag.to_ascii_lowercase().as_str() {
-        "llama2" => "Llama-2-Community-License".to_string(),
-        "llama3" => "Llama-3-Community-License".to_string(),
-        "llama3.1" => "Llama-3.1-Community-License".to_string(),
-        "llama3.2" => "Llama-3.2-Community-License".to_string(),
-        "llama3.3" => "Llama-3.3-Community-License".to_string(),
-        "gemma" => "Gemma-Terms-of-Use".to_string(),
-        "other" => card.get("license_name")?.as_str()?.to_string(),
-        other => other.to_string(),
+    let tag = if tag.trim().eq_ignore_ascii_case("other") {
+        card.get("license_name")?.as_str()?.to_string()
+    } else {
+        tag
     };
-    let clean: String = custom
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    Some(format!("LicenseRef-{clean}"))
+    let n = crate::license::normalize(&tag);
+    n.is_known().then_some(n.expression)
 }
 
 #[cfg(test)]
@@ -649,14 +628,13 @@ mod tests {
         );
         assert_eq!(
             card_license(Some(&json!({"license": "llama3.1"}))).as_deref(),
-            Some("LicenseRef-Llama-3.1-Community-License")
+            Some("LicenseRef-Llama-3.1-Community")
         );
+        let other = json!({"license": "other", "license_name": "an unheard-of license"});
         assert_eq!(
-            card_license(Some(
-                &json!({"license": "other", "license_name": "acme terms v2"})
-            ))
-            .as_deref(),
-            Some("LicenseRef-acme-terms-v2")
+            card_license(Some(&other)),
+            None,
+            "unknown names stay unknown"
         );
         assert_eq!(card_license(Some(&json!({"tags": []}))), None);
     }

@@ -1,5 +1,6 @@
-//! A small built-in [`LicenseFacts`] from the SPDX list's flags, used by `classify` until the
-//! license module's knowledge base supplies richer facts (use restrictions from the terms).
+//! [`LicenseFacts`] implementations: [`KbFacts`] asks the license knowledge base (`licenses/`)
+//! first and falls back to [`SpdxFacts`], the SPDX list's flags plus the open-content and
+//! restricted-terms names below, for ids the knowledge base does not describe.
 
 use super::LicenseFacts;
 use super::licenses::OPEN_DATA_LICENSES;
@@ -89,6 +90,20 @@ impl LicenseFacts for SpdxFacts {
     }
 }
 
+/// License facts from the knowledge base (`crate::license`), with [`SpdxFacts`] for what it does
+/// not know (e.g. `CC-BY-2.5`, which the MOT's open-data list names).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KbFacts;
+
+impl LicenseFacts for KbFacts {
+    fn osi_approved(&self, expr: &str) -> Option<bool> {
+        crate::license::osi_approved(expr).or_else(|| SpdxFacts.osi_approved(expr))
+    }
+    fn open_terms(&self, expr: &str) -> Option<bool> {
+        crate::license::open_terms(expr).or_else(|| SpdxFacts.open_terms(expr))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +133,29 @@ mod tests {
         assert_eq!(f.open_terms("LicenseRef-Acme-Terms"), None);
         assert_eq!(f.open_terms("MIT OR LicenseRef-Acme-Terms"), Some(true));
         assert_eq!(f.open_terms("BigScience-BLOOM-RAIL-1.0"), Some(false));
+    }
+
+    #[test]
+    fn knowledge_base_first() {
+        let f = KbFacts;
+        assert_eq!(f.open_terms("LicenseRef-Llama-3.1-Community"), Some(false));
+        assert_eq!(
+            f.osi_approved("LicenseRef-Llama-3.1-Community"),
+            Some(false)
+        );
+        assert_eq!(f.open_terms("Apache-2.0"), Some(true));
+        assert_eq!(f.open_terms("CC-BY-4.0"), Some(true));
+        assert_eq!(f.open_terms("CC-BY-NC-4.0"), Some(false));
+        assert_eq!(
+            f.open_terms("CC-BY-2.5"),
+            Some(true),
+            "from the SPDX fallback"
+        );
+        assert_eq!(
+            f.osi_approved("Apache 2.0"),
+            None,
+            "free text is not recognised"
+        );
+        assert_eq!(f.open_terms("NOASSERTION"), None);
     }
 }

@@ -21,7 +21,7 @@ mod acceptance;
 pub use classify::{classify, evaluate_mof};
 pub use components::{COMPONENTS, Component, ContentType};
 pub use evidence::{card_license, components_from_evidence};
-pub use facts::SpdxFacts;
+pub use facts::{KbFacts, SpdxFacts};
 pub use sidecar::{Sidecar, parse_sidecar, read_sidecar, sidecar_for_record};
 
 /// License facts the OSAID verdict needs, supplied by the license module (or a test double).

@@ -3,4 +3,5 @@
 mod audit;
 mod catalogue;
 mod classify;
+mod license;
 mod support;
