@@ -1107,3 +1107,45 @@ fn weights_without_any_license_are_unknown_terms() {
     );
     reason(&s, "mof-component-unlicensed", PARAMS);
 }
+
+// --- a MOT entry through the catalogue, as `add model.yml` will record it ---
+
+#[test]
+fn mot_entry_recorded_in_the_catalogue_keeps_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = mixtral_yaml();
+    let path = dir.path().join("Mixtral-8x7B-v0.1.yml");
+    std::fs::write(&path, &yaml).unwrap();
+    let ing = mot::ingested(&path, &yaml, None).unwrap();
+    let url = format!("sqlite://{}", dir.path().join("c.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (record, stored) = rt.block_on(async {
+        let cat = crate::catalogue::Catalogue::open(&url).await.unwrap();
+        let ins = cat.insert(&ing).await.unwrap();
+        let rev = cat.resolve("Mixtral-8x7B-v0.1").await.unwrap();
+        assert_eq!(rev.id(), ins.rev.id());
+        (
+            cat.record(&rev).await.unwrap(),
+            cat.components(&rev).await.unwrap(),
+        )
+    });
+    assert_eq!(record.source.kind, "mof");
+    let mut recorded = ing.components.clone();
+    recorded.sort_by_key(|c| c.id);
+    assert_eq!(stored, recorded, "the catalogue returns them by id");
+    let s = section_for_record(&record, stored.clone(), None, &KbFacts, false);
+    assert_eq!(s.mof.class, 0);
+    assert!(close(s.mof.progress.class_iii, 500.0 / 6.0));
+    assert_eq!(
+        (s.class.as_str(), s.weights_terms.as_str()),
+        ("open-weight", "open")
+    );
+    // Export writes an entry that imports to the same components.
+    let back = mot::to_yaml(&record.name, None, &stored);
+    let mut again = from_yaml(&back);
+    again.sort_by_key(|c| c.id);
+    assert_eq!(again, stored, "{back}");
+}
