@@ -191,17 +191,18 @@ pub fn read_sidecar(dir: &std::path::Path) -> Result<Option<Sidecar>, OpennessEr
     }
 }
 
-/// The sidecar of a catalogue record: the folder's `modelvet.yaml` for a local model whose folder
-/// is still there; none for Hub and MOF models.
+/// The sidecar of a catalogue record: the folder's `modelvet.yaml` for a local model folder that
+/// is still there; none for single weights files, Hub and MOF models.
 pub fn sidecar_for_record(
     record: &crate::record::ModelRecord,
 ) -> Result<Option<Sidecar>, OpennessError> {
     if record.source.kind != "local" {
         return Ok(None);
     }
-    let root = crate::ingest::local_root(std::path::Path::new(&record.source.location));
+    // A single weights file is a model of one file: the folder it sits in is not its release.
+    let root = std::path::Path::new(&record.source.location);
     if root.is_dir() {
-        read_sidecar(&root)
+        read_sidecar(root)
     } else {
         Ok(None)
     }
