@@ -277,7 +277,12 @@ pub async fn load_record(
     spec: &str,
 ) -> anyhow::Result<crate::record::ModelRecord> {
     let rev = catalogue.resolve(spec).await?;
-    Ok(catalogue.record(&rev).await?)
+    let mut record = catalogue.record(&rev).await?;
+    // Openness is computed on read, so it follows the folder's modelvet.yaml and license changes.
+    let stored = catalogue.components(&rev).await?;
+    let facts = crate::openness::KbFacts;
+    record.openness = Some(classify::openness_of(&record, stored, &facts, false)?);
+    Ok(record)
 }
 
 /// Writes `text` to stdout; a closed pipe surfaces as a `BrokenPipe` error that exits 0.
