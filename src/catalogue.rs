@@ -708,6 +708,16 @@ impl Catalogue {
         })
     }
 
+    /// The source metadata recorded with a revision (for a MOF entry: its release fields).
+    pub async fn metadata(&self, rev: &RevisionRef) -> Result<Option<serde_json::Value>> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT metadata_json FROM revisions WHERE id = $1")
+                .bind(rev.key)
+                .fetch_one(&self.pool)
+                .await?;
+        parse_json("metadata", text)
+    }
+
     /// The newest revision of the model named exactly `name`, if it is in the catalogue.
     async fn resolve_exact(&self, name: &str) -> Result<Option<RevisionRef>> {
         let row = sqlx::query(

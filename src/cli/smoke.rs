@@ -29,7 +29,14 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
     } else {
         // Not a path: a catalogue model, whose result is recorded with it.
         let catalogue = ctx.catalogue()?;
-        let rev = ctx.block_on(catalogue.resolve(&args.target))?;
+        let rev = match ctx.block_on(catalogue.resolve(&args.target)) {
+            Ok(rev) => rev,
+            Err(crate::catalogue::CatalogueError::NotFound(_)) => anyhow::bail!(
+                "no such file or folder `{}`, and no catalogue model of that name (smoke takes a model folder, a weights file or a catalogue model)",
+                args.target
+            ),
+            Err(e) => return Err(e.into()),
+        };
         smoke_recorded(ctx, &catalogue, &rev, &opts)?
     };
     match format {
