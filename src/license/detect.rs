@@ -498,3 +498,41 @@ pub(crate) mod tests {
         assert!(e.contains("at most") && e.contains("big"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use std::time::Instant;
+
+    /// Not a timed test: prints where identification spends its time (`--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn identification_timings() {
+        let t = Instant::now();
+        let _ = store();
+        eprintln!("store load: {:?}", t.elapsed());
+        let apache = spdx::license_id("Apache-2.0").unwrap().text();
+        let cc = spdx::license_id("CC-BY-NC-4.0").unwrap().text();
+        let composite = format!("C4AI Acceptable Use Policy\n1. Item.\n\n{cc}");
+        let llama = tests::llama_text(
+            "LLAMA 3.1 COMMUNITY LICENSE AGREEMENT",
+            "Llama 3.1 Version Release Date: July 23, 2024",
+        );
+        let prose =
+            "We trained this model on our own data and release it for everyone.\n".repeat(40);
+        for (name, text) in [
+            ("apache", apache.to_string()),
+            ("composite", composite),
+            ("llama", llama),
+            ("unidentified", prose),
+        ] {
+            let t = Instant::now();
+            let d = identify_text(&text);
+            eprintln!(
+                "{name}: {:?} -> {:?}",
+                t.elapsed(),
+                d.iter().map(|d| &d.id).collect::<Vec<_>>()
+            );
+        }
+    }
+}
