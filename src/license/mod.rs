@@ -121,3 +121,11 @@ pub const CODES: &[Code] = &[
     LICENSE_TERMS_UNKNOWN,
     LICENSE_NAMING_RULE,
 ];
+
+/// The ids of every OSI-approved license in the knowledge base (the default policy's allow-list).
+pub fn osi_approved_ids() -> Vec<String> {
+    kb().iter()
+        .filter(|t| t.osi_approved)
+        .map(|t| t.id.clone())
+        .collect()
+}

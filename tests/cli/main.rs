@@ -1,4 +1,6 @@
 //! Integration tests: the real `modelvet` binary in temp dirs. One test binary, one module per area.
 
+mod audit;
+mod catalogue;
 mod license;
 mod support;
