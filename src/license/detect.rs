@@ -101,6 +101,31 @@ pub fn expression_of(detected: &[Detected]) -> String {
     }
 }
 
+/// What a LICENSE file was identified as.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TextIdentification {
+    /// The expression the text stands for (NOASSERTION when nothing matched).
+    pub expression: String,
+    pub detected: Vec<Detected>,
+    /// `license-text-unidentified`, `license-text-partial`, `license-ambiguous`, at `shown`.
+    pub findings: Vec<Finding>,
+}
+
+/// Reads and identifies a LICENSE file; `shown` names it in findings (`LICENSE`, relative to the
+/// model root). Errors for files that are not license texts (empty, binary, over 1 MiB).
+pub fn identify_file(
+    path: &std::path::Path,
+    shown: &str,
+) -> Result<TextIdentification, LicenseError> {
+    let text = read_text(path)?;
+    let detected = identify_text(&text);
+    Ok(TextIdentification {
+        expression: expression_of(&detected),
+        findings: text_findings(shown, &detected),
+        detected,
+    })
+}
+
 /// Findings about a text's identification (`path` is where the text came from).
 pub fn text_findings(path: &str, detected: &[Detected]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -615,6 +640,28 @@ pub(crate) mod tests {
                 DetectionMethod::DistinguishingLines
             )]
         );
+    }
+
+    #[test]
+    fn identify_file_gives_expression_and_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("LICENSE");
+        std::fs::write(
+            &p,
+            llama_text(
+                "LLAMA 3.3 COMMUNITY LICENSE AGREEMENT",
+                "Llama 3.3 Version Release Date: December 6, 2024",
+            ),
+        )
+        .unwrap();
+        let r = identify_file(&p, "LICENSE").unwrap();
+        assert_eq!(r.expression, "LicenseRef-Llama-3.3-Community");
+        assert!(r.findings.is_empty());
+        std::fs::write(&p, "All rights reserved by us.\n").unwrap();
+        let r = identify_file(&p, "LICENSE").unwrap();
+        assert_eq!(r.expression, NOASSERTION);
+        assert_eq!(r.findings[0].code, "license-text-unidentified");
+        assert_eq!(r.findings[0].path.as_deref(), Some("LICENSE"));
     }
 
     #[test]

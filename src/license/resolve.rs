@@ -474,8 +474,9 @@ fn group(n: u64) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// Commercial use is needed (`None`: not said, nothing checked).
     #[serde(default)]
-    pub commercial: bool,
+    pub commercial: Option<bool>,
     #[serde(default)]
     pub monthly_active_users: Option<u64>,
     #[serde(default)]
@@ -483,6 +484,17 @@ pub struct Profile {
     /// ISO 3166-1 alpha-2 codes (GB for the UK), or `EU`.
     #[serde(default)]
     pub territories: Vec<String>,
+}
+
+impl From<&crate::policy::Profile> for Profile {
+    fn from(p: &crate::policy::Profile) -> Self {
+        Profile {
+            commercial: p.commercial,
+            monthly_active_users: p.monthly_active_users,
+            annual_revenue_usd: p.annual_revenue_usd,
+            territories: p.territories.clone(),
+        }
+    }
 }
 
 /// EU member states (ISO 3166-1 alpha-2).
@@ -504,7 +516,7 @@ fn territory_hit(territory: &str, excluded: &str) -> bool {
 pub fn check_profile(terms: &LicenseTerms, profile: &Profile) -> Vec<Finding> {
     let mut out = Vec::new();
     let id = &terms.id;
-    if profile.commercial {
+    if profile.commercial == Some(true) {
         match terms.commercial {
             Commercial::No => out.push(
                 Finding::new(
@@ -789,7 +801,7 @@ mod tests {
     fn thresholds_at_the_boundary() {
         let llama = kb().get("LicenseRef-Llama-3.1-Community").unwrap();
         let at = Profile {
-            commercial: true,
+            commercial: Some(true),
             monthly_active_users: Some(700_000_000),
             ..Profile::default()
         };
@@ -803,7 +815,7 @@ mod tests {
         assert_eq!(f[0].code, "license-threshold-exceeded");
         let stability = kb().get("LicenseRef-Stability-AI-Community-2024").unwrap();
         let p = |rev| Profile {
-            commercial: true,
+            commercial: Some(true),
             annual_revenue_usd: Some(rev),
             ..Profile::default()
         };
@@ -814,7 +826,7 @@ mod tests {
     #[test]
     fn commercial_and_territory_checks() {
         let p = Profile {
-            commercial: true,
+            commercial: Some(true),
             territories: vec!["DE".into(), "US".into()],
             ..Profile::default()
         };
@@ -843,7 +855,7 @@ mod tests {
     #[test]
     fn profile_over_expressions_follows_and_or() {
         let p = Profile {
-            commercial: true,
+            commercial: Some(true),
             ..Profile::default()
         };
         assert!(check_profile_expr("CC-BY-NC-4.0 OR MIT", &p).is_empty());
