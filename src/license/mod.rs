@@ -18,7 +18,7 @@ pub use expression::{How, Normalized, allowed, ids_in, normalize, open_terms, os
 pub use kb::{KnowledgeBase, LicenseTerms, kb};
 pub use resolve::{
     Claim, Obligation, ObligationKind, Profile, Resolution, check_naming, check_profile,
-    check_profile_expr, inherit, obligations, resolve,
+    check_profile_expr, inherit, obligations, resolve, section,
 };
 
 use crate::finding::{Code, Severity};
