@@ -40,7 +40,8 @@ pub struct Detected {
     pub method: DetectionMethod,
     /// License proper, use policy or addendum.
     pub kind: EntryKind,
-    /// First line (1-based) of the part of the text it was found in.
+    /// First line (1-based) of the part of the text it was found in (for SPDX ranges, counted in
+    /// the spdx crate's normalised lines, which may merge blank lines: approximate).
     pub line: usize,
     /// The lines that identified it.
     pub evidence: Vec<String>,
