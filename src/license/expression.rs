@@ -131,6 +131,16 @@ pub fn normalize(arg: &str) -> Normalized {
     if let Some(t) = term(input) {
         return from_terms(arg, vec![t], None);
     }
+    // `MIT/Apache-2.0` (crates.io style) means OR.
+    if input.contains('/') && !input.contains("://") && !has_operators(input) {
+        let alt = normalize(&input.replace('/', " OR "));
+        if !matches!(alt.how, How::Invalid | How::Unknown) {
+            return Normalized {
+                input: arg.to_string(),
+                ..alt
+            };
+        }
+    }
     if has_operators(input) {
         let tokens = tokenize(input);
         let mut terms = Vec::new();
@@ -542,6 +552,8 @@ mod tests {
         assert_eq!(norm("openmdw-1.0").0, "OpenMDW-1.0");
         assert_eq!(norm("openmdw-1.1").0, "LicenseRef-OpenMDW-1.1");
         assert_eq!(norm("mit or apache-2.0").0, "MIT OR Apache-2.0");
+        assert_eq!(norm("MIT/Apache-2.0").0, "MIT OR Apache-2.0");
+        assert_eq!(norm("models/LICENSE").1, How::Unknown);
         assert_eq!(
             norm("apache-2.0 AND (llama3.1 OR gemma)").0,
             "Apache-2.0 AND (LicenseRef-Llama-3.1-Community OR LicenseRef-Gemma-Terms-of-Use)"
