@@ -543,9 +543,9 @@ fn group(n: u64) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
-    /// Commercial use is needed (`None`: not said, nothing checked).
+    /// Commercial use is needed.
     #[serde(default)]
-    pub commercial: Option<bool>,
+    pub commercial: bool,
     #[serde(default)]
     pub monthly_active_users: Option<u64>,
     #[serde(default)]
@@ -558,7 +558,7 @@ pub struct Profile {
 impl From<&crate::policy::Profile> for Profile {
     fn from(p: &crate::policy::Profile) -> Self {
         Profile {
-            commercial: p.commercial,
+            commercial: p.commercial.unwrap_or(false),
             monthly_active_users: p.monthly_active_users,
             annual_revenue_usd: p.annual_revenue_usd,
             territories: p.territories.clone(),
@@ -585,7 +585,7 @@ fn territory_hit(territory: &str, excluded: &str) -> bool {
 pub fn check_profile(terms: &LicenseTerms, profile: &Profile) -> Vec<Finding> {
     let mut out = Vec::new();
     let id = &terms.id;
-    if profile.commercial == Some(true) {
+    if profile.commercial {
         match terms.commercial {
             Commercial::No => out.push(
                 Finding::new(
@@ -870,7 +870,7 @@ mod tests {
     fn thresholds_at_the_boundary() {
         let llama = kb().get("LicenseRef-Llama-3.1-Community").unwrap();
         let at = Profile {
-            commercial: Some(true),
+            commercial: true,
             monthly_active_users: Some(700_000_000),
             ..Profile::default()
         };
@@ -884,7 +884,7 @@ mod tests {
         assert_eq!(f[0].code, "license-threshold-exceeded");
         let stability = kb().get("LicenseRef-Stability-AI-Community-2024").unwrap();
         let p = |rev| Profile {
-            commercial: Some(true),
+            commercial: true,
             annual_revenue_usd: Some(rev),
             ..Profile::default()
         };
@@ -895,7 +895,7 @@ mod tests {
     #[test]
     fn commercial_and_territory_checks() {
         let p = Profile {
-            commercial: Some(true),
+            commercial: true,
             territories: vec!["DE".into(), "US".into()],
             ..Profile::default()
         };
@@ -924,7 +924,7 @@ mod tests {
     #[test]
     fn profile_over_expressions_follows_and_or() {
         let p = Profile {
-            commercial: Some(true),
+            commercial: true,
             ..Profile::default()
         };
         assert!(check_profile_expr("CC-BY-NC-4.0 OR MIT", &p).is_empty());
