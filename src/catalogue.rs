@@ -606,8 +606,9 @@ impl Catalogue {
             }
         }
         let mut findings = self.findings(rev).await?;
-        let (effective, resolution_findings, chain) =
-            self.license_of(rev.key, &claims, &base_models, 0).await?;
+        let (effective, resolution_findings, chain) = self
+            .license_of(rev.key, &claims, &base_models, Some(&rev.name), 0)
+            .await?;
         license.effective = effective;
         license.base_chain = chain;
         for f in &resolution_findings {
@@ -658,6 +659,7 @@ impl Catalogue {
         key: i64,
         claims: &'a [LicenseClaim],
         bases: &'a [BaseModelRef],
+        model_name: Option<&'a str>,
         depth: usize,
     ) -> LicenseFuture<'a> {
         Box::pin(async move {
@@ -685,7 +687,7 @@ impl Catalogue {
                 let base_claims = self.license_claims(&base_rev).await?;
                 let base_bases = self.base_models(base_rev.key).await?;
                 let (eff, _, _) = self
-                    .license_of(base_rev.key, &base_claims, &base_bases, depth + 1)
+                    .license_of(base_rev.key, &base_claims, &base_bases, None, depth + 1)
                     .await?;
                 chain.push(BaseLicense {
                     name: b.name.clone(),
@@ -704,6 +706,12 @@ impl Catalogue {
             };
             let (effective, more) = crate::license::inherit(&own, relation, &inherited);
             findings.extend(more);
+            // Some base licenses require derivatives to carry their name ("Llama …").
+            if let Some(name) = model_name {
+                for base in &inherited {
+                    findings.extend(crate::license::check_naming(base, name));
+                }
+            }
             Ok((effective, findings, chain))
         })
     }
