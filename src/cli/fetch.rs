@@ -1,19 +1,64 @@
 //! `modelvet fetch`.
 
-use super::{Ctx, Outcome};
+use super::{Ctx, Format, Outcome};
+use crate::hub::{FetchStatus, HubClient};
 use clap::Args;
 
 /// Arguments of `fetch`.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The model (NAME, NAME@REV or a unique prefix).
+    /// The model (NAME, NAME@REV or a unique prefix), or `hf:OWNER/NAME[@REV]` directly.
     pub model: String,
     /// Only files matching this glob (repeatable).
     #[arg(long)]
     pub include: Vec<String>,
 }
 
-/// Runs `fetch`.
-pub fn run(_ctx: &Ctx, _args: FetchArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`fetch` is not implemented yet")
+/// Runs `fetch`: pins the repo to a commit, downloads into the Hugging Face cache, verifying
+/// every byte. Exit 1 when a file's bytes did not match its digest (it was not put in place).
+pub fn run(ctx: &Ctx, args: FetchArgs) -> anyhow::Result<Outcome> {
+    let format = ctx.require_format(&[Format::Human, Format::Json])?;
+    // Until the catalogue can name Hub models, `hf:OWNER/NAME[@REV]` is the way in; it stays
+    // useful afterwards for fetching without recording.
+    let Some(spec) = args.model.strip_prefix("hf:") else {
+        anyhow::bail!(
+            "`{}` is not a Hub reference; give `hf:OWNER/NAME[@REV]` (fetching catalogue models by name is not wired yet)",
+            args.model
+        );
+    };
+    let (repo, revision) = crate::hub::parse_repo_spec(spec)?;
+    let client = HubClient::from_env(ctx.global.offline)?;
+    let snapshot = client.resolve_repo(&repo, revision.as_deref())?;
+    let report = client.fetch(&snapshot, &args.include, ctx.progress())?;
+    if args.include.iter().len() > 0 && report.files.is_empty() {
+        tracing::warn!("no file of `{repo}` matches the `--include` globs");
+    }
+    match format {
+        Format::Json => super::print_json(&report)?,
+        _ => {
+            let mut out = String::new();
+            for f in &report.files {
+                let status = match f.status {
+                    FetchStatus::Downloaded => "downloaded",
+                    FetchStatus::Resumed => "resumed",
+                    FetchStatus::Cached => "cached",
+                    FetchStatus::Mismatch => "MISMATCH",
+                };
+                out.push_str(&format!("{status:<10} {:>12}  {}\n", f.size, f.path));
+                if let Some(e) = &f.error {
+                    out.push_str(&format!("           {e}\n"));
+                }
+            }
+            out.push_str(&format!(
+                "{}@{}: {} file(s), {} bytes downloaded\n{}\n",
+                report.repo,
+                report.commit,
+                report.files.len(),
+                report.bytes_downloaded,
+                report.snapshot_dir.display()
+            ));
+            super::print(&out)?;
+        }
+    }
+    Ok(Outcome::problems_if(report.has_mismatches()))
 }
