@@ -1,3 +1,5 @@
 //! Integration tests: the real `modelvet` binary in temp dirs. One test binary, one module per area.
 
+mod hub;
+mod hub_server;
 mod support;
