@@ -528,3 +528,74 @@ fn library_resolution_pins_the_commit_and_reads_metadata() {
     assert!(server.log().iter().all(|r| r.server == "hub"));
     assert!(!dir.path().join("hub").exists());
 }
+
+/// Every entry under `dir` (relative), with a link's target or a file's bytes.
+fn tree_of(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name().min_depth(1) {
+        let e = e.unwrap();
+        let rel = e
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if rel.starts_with(".locks") || rel.starts_with("CACHEDIR") || rel.contains("/trees") {
+            continue;
+        }
+        let what = if e.path_is_symlink() {
+            format!("-> {}", std::fs::read_link(e.path()).unwrap().display())
+        } else if e.file_type().is_file() {
+            format!(
+                "{} bytes, sha256 {}",
+                e.metadata().unwrap().len(),
+                modelvet::hashing::sha256_hex(&std::fs::read(e.path()).unwrap())
+            )
+        } else {
+            "dir".to_string()
+        };
+        out.push((rel, what));
+    }
+    out
+}
+
+#[test]
+fn the_cache_is_the_one_hf_hub_writes_and_reads() {
+    let (server, _) = tiny_hub();
+    let env = Env::new();
+    fetch_json(&env, &server, &[], &[], 0);
+    let ours = env.path().join("hf/hub");
+
+    // hf-hub 1.0 fills its own cache from the same test Hub.
+    let theirs = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = hf_hub::HFClient::builder()
+        .endpoint(server.url.clone())
+        .cache_dir(theirs.path())
+        .build()
+        .unwrap();
+    let repo = client.model("acme", "tiny");
+    for f in files() {
+        rt.block_on(repo.download_file().filename(f.path.clone()).send())
+            .unwrap_or_else(|e| panic!("hf-hub download of {}: {e}", f.path));
+    }
+    assert_eq!(tree_of(&ours), tree_of(theirs.path()));
+
+    // And hf-hub reads what modelvet wrote, without the network.
+    let offline = hf_hub::HFClient::builder()
+        .endpoint("http://127.0.0.1:9")
+        .cache_dir(&ours)
+        .build()
+        .unwrap();
+    let path = rt
+        .block_on(
+            offline
+                .model("acme", "tiny")
+                .download_file()
+                .filename("model.safetensors")
+                .local_files_only(true)
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), weights());
+}
