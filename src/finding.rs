@@ -114,6 +114,7 @@ pub fn all_codes() -> Vec<&'static Code> {
     let tables: &[&[Code]] = &[
         crate::ingest::CODES,
         crate::hashing::CODES,
+        crate::policy::CODES,
         crate::hub::CODES,
     ];
     tables.iter().flat_map(|t| t.iter()).collect()

@@ -1,5 +1,6 @@
 //! Integration tests: the real `modelvet` binary in temp dirs. One test binary, one module per area.
 
+mod catalogue;
 mod hub;
 mod hub_server;
 mod support;
