@@ -12,12 +12,14 @@
 mod api;
 mod cache;
 mod download;
+mod ingest;
 
 pub use cache::{
     CacheAudit, CachedFile, CachedRepo, CachedSnapshot, audit_cache, repo_dir, repo_folder_name,
     snapshot_dir,
 };
 pub use download::{FetchReport, FetchStatus, FetchedFile};
+pub use ingest::{ingest_cached, ingest_hub, ingest_snapshot};
 
 use crate::finding::{Code, Severity};
 use reqwest::Url;

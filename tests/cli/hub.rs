@@ -599,3 +599,102 @@ fn the_cache_is_the_one_hf_hub_writes_and_reads() {
         .unwrap();
     assert_eq!(std::fs::read(path).unwrap(), weights());
 }
+
+fn client_for(server: &HubServer, cache: &Path) -> modelvet::hub::HubClient {
+    modelvet::hub::HubClient::new(
+        server.url.parse().unwrap(),
+        None,
+        cache.to_path_buf(),
+        false,
+        std::time::Duration::from_secs(2),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_catalogued_hub_model_is_fetched_by_name_at_its_pinned_commit() {
+    let env = Env::new();
+    let (server, commit) = tiny_hub();
+    let client = client_for(&server, &env.path().join("hf/hub"));
+    let ingested = modelvet::hub::ingest_hub(&client, "acme/tiny", None, None).unwrap();
+    assert_eq!(ingested.revision, commit);
+    assert_eq!(ingested.source.revision.as_deref(), Some(commit.as_str()));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let cat = modelvet::catalogue::Catalogue::open(&env.db_url)
+            .await
+            .unwrap();
+        cat.insert(&ingested).await.unwrap();
+    });
+    // `main` moves on; the catalogue's pin does not.
+    server.edit_repo("acme/tiny", |r| {
+        let mut fs = files();
+        fs.push(FakeFile::git("NEW.md", "new"));
+        r.commit("main", fs);
+    });
+    let (code, out, err) = run(
+        &env,
+        &server,
+        &[],
+        &["fetch", "acme/tiny", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["commit"], commit.as_str());
+    assert_eq!(report["files"].as_array().unwrap().len(), 4);
+
+    // The Hub rewrote the pinned commit's content: refused, nothing changes.
+    server.edit_repo("acme/tiny", |r| {
+        let files = r.commits.get_mut(&commit).unwrap();
+        files.retain(|f| f.path != "config.json");
+        files.push(FakeFile::git("config.json", "{\"model_type\": \"evil\"}\n"));
+    });
+    let (code, _, err) = run(&env, &server, &[], &["fetch", "acme/tiny"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("differs from the catalogue"), "{err}");
+
+    let (code, _, err) = run(&env, &server, &[], &["fetch", "nope"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn cached_repos_become_catalogue_revisions() {
+    let env = Env::new();
+    let (server, commit) = tiny_hub();
+    fetch_json(&env, &server, &[], &[], 0);
+    let hub = env.path().join("hf/hub");
+    // An orphan blob in the repo: reported with the repo.
+    std::fs::write(
+        hub.join("models--acme--tiny/blobs")
+            .join(modelvet::hashing::sha256_hex(b"x")),
+        b"x",
+    )
+    .unwrap();
+    let audit = modelvet::hub::audit_cache(&hub).unwrap();
+    let repo = &audit.repos[0];
+    let ing = modelvet::hub::ingest_cached(&audit, repo, &repo.snapshots[0]).unwrap();
+    assert_eq!(ing.name, "acme/tiny");
+    assert_eq!(ing.revision, commit);
+    assert_eq!(ing.source.location, "hf:acme/tiny");
+    assert_eq!(ing.files.len(), 4);
+    for f in files() {
+        let r = ing.files.iter().find(|r| r.path == f.path).unwrap();
+        assert_eq!(r.sha256.as_deref(), Some(f.sha256().as_str()), "{}", f.path);
+        assert_eq!(r.size, f.bytes.len() as u64);
+    }
+    assert_eq!(ing.base_models[0].name, "acme/base");
+    assert!(
+        ing.findings
+            .iter()
+            .any(|f| f.code == "hf-cache-orphan-blob"),
+        "{:?}",
+        ing.findings
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let cat = modelvet::catalogue::Catalogue::open(&env.db_url)
+            .await
+            .unwrap();
+        cat.insert(&ing).await.unwrap();
+    });
+}
