@@ -169,6 +169,13 @@ pub(crate) fn fetch(
             status: FetchStatus::Cached,
             error: None,
         };
+        // Another process fetching the same blob waits here; huggingface_hub takes the same lock
+        // (`.locks/<repo folder>/<blob>.lock`, flock), so the two never interleave a download.
+        let _lock = if client.is_offline() {
+            None
+        } else {
+            Some(lock_blob(client.cache_dir(), &rdir, &name)?)
+        };
         let cached_ok = if blob.is_file() {
             match blob_digest(&blob, &name) {
                 Ok(Some((actual, _))) if actual == name => true,
@@ -235,6 +242,21 @@ pub(crate) fn fetch(
         write_tree(&rdir, snapshot)?;
     }
     Ok(report)
+}
+
+fn lock_blob(cache: &Path, rdir: &Path, blob: &str) -> Result<File, HubError> {
+    let folder = rdir.file_name().expect("repo folder has a name");
+    let dir = cache.join(".locks").join(folder);
+    fs::create_dir_all(&dir).map_err(|e| HubError::io(&dir, e))?;
+    let path = dir.join(format!("{blob}.lock"));
+    let f = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| HubError::io(&path, e))?;
+    f.lock().map_err(|e| HubError::io(&path, e))?;
+    Ok(f)
 }
 
 fn build_globs(include: &[String]) -> Result<Option<globset::GlobSet>, HubError> {

@@ -698,3 +698,35 @@ fn cached_repos_become_catalogue_revisions() {
         cat.insert(&ing).await.unwrap();
     });
 }
+
+#[test]
+fn a_renamed_repo_is_followed_on_the_hub_with_the_token() {
+    let env = Env::new();
+    let (server, commit) = tiny_hub();
+    server.alias("acme/old-name", "acme/tiny");
+    let (code, out, err) = run(
+        &env,
+        &server,
+        &[("HF_TOKEN", TOKEN)],
+        &["fetch", "hf:acme/old-name", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["commit"], commit.as_str());
+    let log = server.log();
+    assert!(
+        log.iter()
+            .any(|r| r.path.starts_with("/api/models/acme/old-name"))
+    );
+    assert!(
+        log.iter()
+            .filter(|r| r.server == "hub" && r.path.contains("acme/tiny"))
+            .all(|r| r.authorization.is_some()),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .filter(|r| r.server == "cdn")
+            .all(|r| r.authorization.is_none())
+    );
+}

@@ -158,6 +158,8 @@ pub struct Logged {
 
 struct State {
     repos: BTreeMap<String, FakeRepo>,
+    /// Renamed repos: old id → new id (answered with a relative 307, as the Hub does).
+    aliases: BTreeMap<String, String>,
     faults: Vec<FaultRule>,
     log: Vec<Logged>,
     weak_etags: bool,
@@ -182,6 +184,7 @@ impl HubServer {
         let cdn_url = format!("http://{}", cdn.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State {
             repos: BTreeMap::new(),
+            aliases: BTreeMap::new(),
             faults: Vec::new(),
             log: Vec::new(),
             weak_etags: false,
@@ -214,6 +217,15 @@ impl HubServer {
             .unwrap()
             .repos
             .insert(repo.id.clone(), repo);
+    }
+
+    /// Renames: requests for `old` are redirected (relative 307) to `new`.
+    pub fn alias(&self, old: &str, new: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .aliases
+            .insert(old.to_string(), new.to_string());
     }
 
     /// Applies `f` to the fixture repo `id` (e.g. to delete a commit after it was pinned).
@@ -287,6 +299,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         206 => "Partial Content",
         302 => "Found",
+        307 => "Temporary Redirect",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
@@ -448,6 +461,20 @@ fn route_hub(st: &State, path: &str, query: &str, headers: &BTreeMap<String, Str
         .map(percent_decode)
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let (o, n) = match segs.as_slice() {
+        ["api", "models", o, n, ..] => (*o, *n),
+        [o, n, "resolve", ..] => (*o, *n),
+        _ => ("", ""),
+    };
+    if let Some(new) = st.aliases.get(&format!("{o}/{n}")) {
+        let location = path.replacen(&format!("/{o}/{n}/"), &format!("/{new}/"), 1);
+        let q = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        return Response::new(307).header("Location", format!("{location}{q}"));
+    }
     match segs.as_slice() {
         ["api", "models", o, n, "revision", rev] => model_info(st, &format!("{o}/{n}"), rev),
         ["api", "models", o, n, "tree", rev, ..] => tree(st, &format!("{o}/{n}"), rev, query),
