@@ -278,8 +278,9 @@ impl HubClient {
         segs.extend(repo.split('/'));
         segs.push("revision");
         segs.push(revision);
-        let mut info_url = self.url(&segs);
-        info_url.query_pairs_mut().append_pair("blobs", "true");
+        // No `blobs=true`: the tree API below gives sizes and digests, paginated; siblings with
+        // blobs would repeat them in one (for big repos, huge) document.
+        let info_url = self.url(&segs);
         let (info, _): (ModelInfo, _) = self.get_json(&info_url, repo, revision)?;
         let commit = info
             .sha

@@ -317,8 +317,12 @@ fn download_blob(
         let resumed = offset > 0;
         bar.inc(offset);
         let mut last = String::new();
-        let mut complete = false;
+        // A `.incomplete` already holding every byte (interrupted before the rename) needs no request.
+        let mut complete = offset == file.size && offset > 0;
         for attempt in 0..super::ATTEMPTS {
+            if complete {
+                break;
+            }
             if attempt > 0 {
                 std::thread::sleep(client.backoff * 2u32.pow(attempt - 1));
             }

@@ -314,6 +314,14 @@ impl HubClient {
         &self.cache_dir
     }
 
+    /// Where `fetch` puts a snapshot's files: `<cache>/models--owner--name/snapshots/<commit>`
+    /// (honours `HF_HUB_CACHE`, unlike [`snapshot_dir`], which takes `HF_HOME`).
+    pub fn snapshot_path(&self, repo: &str, commit: &str) -> PathBuf {
+        repo_dir(&self.cache_dir, repo)
+            .join("snapshots")
+            .join(commit)
+    }
+
     /// The endpoint (`HF_ENDPOINT`).
     pub fn endpoint(&self) -> &str {
         self.endpoint.as_str()

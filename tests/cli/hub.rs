@@ -326,6 +326,20 @@ fn a_previous_incomplete_download_is_resumed() {
     );
     assert!(!rdir.join(format!("blobs/{sha}.incomplete")).exists());
 
+    // A `.incomplete` holding every byte (killed before the rename) is verified without a request.
+    let env = Env::new();
+    let rdir = repo_dir(&env);
+    std::fs::create_dir_all(rdir.join("blobs")).unwrap();
+    std::fs::write(rdir.join(format!("blobs/{sha}.incomplete")), weights()).unwrap();
+    server.clear_log();
+    let report = fetch_json(&env, &server, &[], &[], 0);
+    assert_eq!(status_of(&report, "model.safetensors"), "resumed");
+    assert!(
+        server.log().iter().all(|r| r.server == "hub"),
+        "{:?}",
+        server.log()
+    );
+
     // A stale `.incomplete` with wrong bytes: the resumed result mismatches, so it starts over.
     let env = Env::new();
     let rdir = repo_dir(&env);
