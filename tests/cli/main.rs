@@ -1,6 +1,8 @@
 //! Integration tests: the real `modelvet` binary in temp dirs. One test binary, one module per area.
 
+mod audit;
 mod catalogue;
 mod hub;
 mod hub_server;
+mod license;
 mod support;
