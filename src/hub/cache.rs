@@ -6,8 +6,8 @@
 
 use super::{
     CACHE_BLOB_MISMATCH, CACHE_INCOMPLETE, CACHE_LINK_BROKEN, CACHE_LINK_OUTSIDE,
-    CACHE_ORPHAN_BLOB, CACHE_REF_MISSING_SNAPSHOT, CACHE_UNEXPECTED_ENTRY, HubError, HubFile,
-    HubSnapshot, is_git_oid,
+    CACHE_ORPHAN_BLOB, CACHE_REF_MISSING_SNAPSHOT, CACHE_TREE_MISMATCH, CACHE_UNEXPECTED_ENTRY,
+    HubError, HubFile, HubSnapshot, is_git_oid,
 };
 use crate::finding::Finding;
 use crate::hashing::is_sha256_hex;
@@ -54,7 +54,7 @@ pub(crate) fn blob_digest(
     }
 }
 
-fn git_sha1_file(path: &Path) -> std::io::Result<String> {
+pub(crate) fn git_sha1_file(path: &Path) -> std::io::Result<String> {
     use sha1::Digest;
     let mut f = fs::File::open(path)?;
     let len = f.metadata()?.len();
@@ -358,6 +358,7 @@ fn audit_repo(
                     );
                 }
             }
+            check_tree_manifest(&rdir, repo, &commit, &mut files, audit, &rel);
             snapshots.push(CachedSnapshot {
                 commit,
                 path: sdir,
@@ -420,6 +421,65 @@ fn audit_repo(
         refs,
         snapshots,
     })
+}
+
+/// Compares a snapshot with `trees/<commit>.json` (written by huggingface_hub ≥ 1.22 and by us):
+/// each file must use the blob the manifest names; the manifest fills in git blob ids of LFS files.
+fn check_tree_manifest(
+    rdir: &Path,
+    repo: &str,
+    commit: &str,
+    files: &mut [CachedFile],
+    audit: &mut CacheAudit,
+    rel: &dyn Fn(&Path) -> String,
+) {
+    let path = rdir.join("trees").join(format!("{commit}.json"));
+    let Ok(text) = fs::read_to_string(&path) else {
+        return;
+    };
+    let Some(map) = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|d| d.get("files").and_then(|f| f.as_object()).cloned())
+    else {
+        audit.findings.push(
+            Finding::new(
+                &CACHE_UNEXPECTED_ENTRY,
+                format!("tree manifest of `{repo}` at `{commit}` is not valid JSON with `files`"),
+            )
+            .at(rel(&path)),
+        );
+        return;
+    };
+    for f in files.iter_mut() {
+        let Some(entry) = map.get(&f.path) else {
+            continue;
+        };
+        let blob_id = entry.get("blob_id").and_then(|v| v.as_str());
+        let lfs = entry.get("lfs_sha256").and_then(|v| v.as_str());
+        let expected = lfs.or(blob_id).map(str::to_ascii_lowercase);
+        let actual = f.blob.as_deref().map(str::to_ascii_lowercase);
+        if let (Some(e), Some(a)) = (&expected, &actual)
+            && e != a
+        {
+            audit.findings.push(
+                Finding::new(
+                    &CACHE_TREE_MISMATCH,
+                    format!(
+                        "`{}` of `{repo}` at `{commit}` uses blob {a}; the tree manifest lists {e}",
+                        f.path
+                    ),
+                )
+                .at(rel(&rdir.join("snapshots").join(commit).join(&f.path))),
+            );
+            f.verified = false;
+            continue;
+        }
+        if f.git_oid.is_none() {
+            f.git_oid = blob_id
+                .filter(|b| is_git_oid(b))
+                .map(str::to_ascii_lowercase);
+        }
+    }
 }
 
 /// `base` joined with `target`, with `.`/`..` folded away without touching the file system (so a
@@ -655,6 +715,34 @@ mod tests {
             .find(|f| f.path == "sub/model.safetensors")
             .unwrap();
         assert!(!w.verified);
+    }
+
+    #[test]
+    fn tree_manifest_is_checked_and_fills_git_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let (rdir, commit, w_id) = healthy(dir.path());
+        fs::create_dir_all(rdir.join("trees")).unwrap();
+        let tree = serde_json::json!({"format_version": 1, "files": {
+            "sub/model.safetensors": {"size": 1000, "blob_id": "a".repeat(40), "lfs_sha256": w_id},
+            "config.json": {"size": 9, "blob_id": "b".repeat(40)},
+        }});
+        fs::write(rdir.join(format!("trees/{commit}.json")), tree.to_string()).unwrap();
+        let a = audit_cache(dir.path()).unwrap();
+        assert_eq!(codes(&a), vec!["hf-cache-tree-mismatch"]);
+        assert!(
+            a.findings[0]
+                .path
+                .as_deref()
+                .unwrap()
+                .ends_with("config.json")
+        );
+        let w = a.repos[0].snapshots[0]
+            .files
+            .iter()
+            .find(|f| f.path == "sub/model.safetensors")
+            .unwrap();
+        assert_eq!(w.git_oid.as_deref(), Some("a".repeat(40).as_str()));
+        assert!(w.verified);
     }
 
     #[test]

@@ -51,6 +51,12 @@ pub const CACHE_REF_MISSING_SNAPSHOT: Code = Code {
     severity: Severity::Medium,
     summary: "a ref in the Hugging Face cache names a commit that has no snapshot (or is not a commit id)",
 };
+/// A snapshot file uses another blob than the cache's own tree manifest lists.
+pub const CACHE_TREE_MISMATCH: Code = Code {
+    id: "hf-cache-tree-mismatch",
+    severity: Severity::High,
+    summary: "a snapshot file in the Hugging Face cache uses another blob than `trees/<commit>.json` lists",
+};
 /// An interrupted download.
 pub const CACHE_INCOMPLETE: Code = Code {
     id: "hf-cache-incomplete",
@@ -76,6 +82,7 @@ pub const CODES: &[Code] = &[
     CACHE_LINK_OUTSIDE,
     CACHE_LINK_BROKEN,
     CACHE_REF_MISSING_SNAPSHOT,
+    CACHE_TREE_MISMATCH,
     CACHE_INCOMPLETE,
     CACHE_ORPHAN_BLOB,
     CACHE_UNEXPECTED_ENTRY,
@@ -460,6 +467,11 @@ pub fn git_blob_sha1(content: &[u8]) -> String {
     h.update(format!("blob {}\0", content.len()).as_bytes());
     h.update(content);
     hex::encode(h.finalize())
+}
+
+/// Git blob id of a file on disk, streamed (for checking non-LFS files against the Hub's `oid`).
+pub fn git_blob_sha1_file(path: &Path) -> std::io::Result<String> {
+    cache::git_sha1_file(path)
 }
 
 /// Whether `s` is a 40-hex git object id (a commit or blob id).

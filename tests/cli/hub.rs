@@ -695,6 +695,12 @@ fn cached_repos_become_catalogue_revisions() {
         let r = ing.files.iter().find(|r| r.path == f.path).unwrap();
         assert_eq!(r.sha256.as_deref(), Some(f.sha256().as_str()), "{}", f.path);
         assert_eq!(r.size, f.bytes.len() as u64);
+        assert_eq!(
+            r.git_oid.as_deref(),
+            Some(f.git_oid().as_str()),
+            "{}",
+            f.path
+        );
     }
     assert_eq!(ing.base_models[0].name, "acme/base");
     assert!(
