@@ -155,7 +155,7 @@ pub fn audit_cache(hub_dir: &Path) -> Result<CacheAudit, HubError> {
         });
         match (is_dir, parsed) {
             (true, Some((kind, repo))) => {
-                let r = audit_repo(hub_dir, &name, kind, &repo, &mut audit)?;
+                let r = audit_repo(hub_dir, &name, kind, &repo, &mut audit, true)?;
                 audit.repos.push(r);
             }
             _ => audit.findings.push(
@@ -176,6 +176,7 @@ fn audit_repo(
     kind: &str,
     repo: &str,
     audit: &mut CacheAudit,
+    hash_blobs: bool,
 ) -> Result<CachedRepo, HubError> {
     let rdir = hub_dir.join(folder);
     let blobs_dir = rdir.join("blobs");
@@ -219,6 +220,12 @@ fn audit_repo(
                 continue;
             }
             let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+            let lower = name.to_ascii_lowercase();
+            if !hash_blobs && (is_sha256_hex(&lower) || is_git_oid(&lower)) {
+                // Listing only (offline resolution): `fetch` verifies what it uses.
+                blobs.insert(name, (size, false));
+                continue;
+            }
             match blob_digest(&path, &name).map_err(|err| HubError::io(&path, err))? {
                 None => {
                     audit.findings.push(
@@ -565,7 +572,7 @@ pub(crate) fn resolve_offline(
             findings: Vec::new(),
             blobs_checked: 0,
         };
-        let r = audit_repo(audit_dir, &folder, "model", repo, &mut scratch)?;
+        let r = audit_repo(audit_dir, &folder, "model", repo, &mut scratch, false)?;
         let snap = r
             .snapshots
             .into_iter()
