@@ -18,6 +18,7 @@ pub struct FetchArgs {
 /// every byte. Exit 1 when a file's bytes did not match its digest (it was not put in place).
 pub fn run(ctx: &Ctx, args: FetchArgs) -> anyhow::Result<Outcome> {
     let format = ctx.require_format(&[Format::Human, Format::Json])?;
+    crate::hub::validate_include(&args.include)?;
     // `hf:OWNER/NAME[@REV]` fetches without recording; a catalogue MODEL fetches the pinned commit
     // and must agree with the digests recorded when it was added.
     let (repo, revision, recorded) = match args.model.strip_prefix("hf:") {

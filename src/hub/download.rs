@@ -259,6 +259,11 @@ fn lock_blob(cache: &Path, rdir: &Path, blob: &str) -> Result<File, HubError> {
     Ok(f)
 }
 
+/// Checks `--include` globs before anything is fetched.
+pub fn validate_include(include: &[String]) -> Result<(), HubError> {
+    build_globs(include).map(|_| ())
+}
+
 fn build_globs(include: &[String]) -> Result<Option<globset::GlobSet>, HubError> {
     if include.is_empty() {
         return Ok(None);

@@ -18,7 +18,7 @@ pub use cache::{
     CacheAudit, CachedFile, CachedRepo, CachedSnapshot, audit_cache, repo_dir, repo_folder_name,
     snapshot_dir,
 };
-pub use download::{FetchReport, FetchStatus, FetchedFile};
+pub use download::{FetchReport, FetchStatus, FetchedFile, validate_include};
 pub use ingest::{ingest_cached, ingest_hub, ingest_snapshot};
 
 use crate::finding::{Code, Severity};

@@ -426,6 +426,25 @@ fn missing_repos_and_revisions_are_errors() {
     assert_eq!(code, 2);
     assert!(err.contains(&commit) && err.contains("not found"), "{err}");
     assert!(!repo_dir(&env).exists());
+    let (code, _, err) = run(
+        &env,
+        &server,
+        &[("HF_ENDPOINT", "not a url")],
+        &["fetch", "hf:acme/tiny"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`HF_ENDPOINT` value `not a url` is not a URL"),
+        "{err}"
+    );
+    let (code, _, err) = run(
+        &env,
+        &server,
+        &[],
+        &["fetch", "hf:acme/tiny", "--include", "a[b"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid `--include` glob"), "{err}");
     let (code, _, err) = run(&env, &server, &[], &["fetch", "hf:acme/../x"]);
     assert_eq!(code, 2);
     assert!(err.contains("not a Hub repo id"), "{err}");
