@@ -6,6 +6,7 @@ use crate::finding::Finding;
 use crate::format::{FileFormat, sniff};
 use crate::ingest::{self, ClaimKind, Ingested, LicenseClaim};
 use crate::record::{FileRecord, SourceInfo};
+use std::path::{Path, PathBuf};
 
 /// Resolves `repo` at `revision` (default `main`) and assembles the revision to record: every
 /// file with size, git blob id and (LFS) SHA-256, card, config, license claims from the card and
@@ -220,6 +221,26 @@ pub fn ingest_cached(
             .cloned(),
     );
     Ok(ingested)
+}
+
+/// Audits the Hub cache at `hub_dir` (for `add --hf-cache [DIR]`; default [`default_cache_dir`])
+/// and assembles one revision per cached model snapshot, each carrying the audit's findings about
+/// its repo. Dataset and space repos are audited but not returned as revisions.
+pub fn ingest_cache(hub_dir: &Path) -> Result<(CacheAudit, Vec<Ingested>), HubError> {
+    let audit = super::audit_cache(hub_dir)?;
+    let mut out = Vec::new();
+    for repo in audit.repos.iter().filter(|r| r.repo_type == "model") {
+        for snap in &repo.snapshots {
+            out.push(ingest_cached(&audit, repo, snap)?);
+        }
+    }
+    Ok((audit, out))
+}
+
+/// The user's Hub cache: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+/// `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub` (hf-hub's resolution).
+pub fn default_cache_dir() -> PathBuf {
+    hf_hub::resolve_cache_dir()
 }
 
 fn code(id: &str) -> &'static crate::finding::Code {

@@ -19,7 +19,7 @@ pub use cache::{
     snapshot_dir,
 };
 pub use download::{FetchReport, FetchStatus, FetchedFile, validate_include};
-pub use ingest::{ingest_cached, ingest_hub, ingest_snapshot};
+pub use ingest::{default_cache_dir, ingest_cache, ingest_cached, ingest_hub, ingest_snapshot};
 
 use crate::finding::{Code, Severity};
 use reqwest::Url;

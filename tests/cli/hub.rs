@@ -703,9 +703,10 @@ fn cached_repos_become_catalogue_revisions() {
         b"x",
     )
     .unwrap();
-    let audit = modelvet::hub::audit_cache(&hub).unwrap();
-    let repo = &audit.repos[0];
-    let ing = modelvet::hub::ingest_cached(&audit, repo, &repo.snapshots[0]).unwrap();
+    let (audit, ingested) = modelvet::hub::ingest_cache(&hub).unwrap();
+    assert_eq!(audit.repos.len(), 1);
+    assert_eq!(ingested.len(), 1);
+    let ing = &ingested[0];
     assert_eq!(ing.name, "acme/tiny");
     assert_eq!(ing.revision, commit);
     assert_eq!(ing.source.location, "hf:acme/tiny");
@@ -734,7 +735,7 @@ fn cached_repos_become_catalogue_revisions() {
         let cat = modelvet::catalogue::Catalogue::open(&env.db_url)
             .await
             .unwrap();
-        cat.insert(&ing).await.unwrap();
+        cat.insert(ing).await.unwrap();
     });
 }
 
