@@ -770,3 +770,37 @@ fn a_renamed_repo_is_followed_on_the_hub_with_the_token() {
             .all(|r| r.authorization.is_none())
     );
 }
+
+/// A measurement, not a check (no threshold): `cargo test --test cli hub::measure -- --ignored
+/// --nocapture` prints how long fetching and re-verifying a 256 MiB LFS file takes.
+#[test]
+#[ignore = "benchmark; run explicitly"]
+fn measure_fetch_throughput() {
+    let env = Env::new();
+    let server = HubServer::start();
+    let mut repo = FakeRepo::new("acme/big");
+    let big: Vec<u8> = (0..256u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let file = FakeFile::lfs("model.safetensors", big);
+    let _ = file.git_oid(); // digests computed before timing
+    repo.commit("main", vec![file]);
+    server.add_repo(repo);
+    let t = std::time::Instant::now();
+    let (code, out, err) = run(
+        &env,
+        &server,
+        &[("HF_HUB_DOWNLOAD_TIMEOUT", "120")],
+        &["fetch", "hf:acme/big"],
+    );
+    let fetch = t.elapsed();
+    assert_eq!(code, 0, "{out}{err}");
+    let t = std::time::Instant::now();
+    let (code, _, _) = run(&env, &server, &[], &["fetch", "hf:acme/big"]);
+    assert_eq!(code, 0);
+    eprintln!(
+        "MEASURE fetch 256 MiB: {:?}; re-verify cached: {:?}",
+        fetch,
+        t.elapsed()
+    );
+}

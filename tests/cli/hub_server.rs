@@ -24,6 +24,8 @@ pub struct FakeFile {
     pub path: String,
     pub bytes: Vec<u8>,
     pub lfs: bool,
+    /// The SHA-256, computed once: the server asks for it on every request.
+    sha: std::sync::OnceLock<String>,
 }
 
 impl FakeFile {
@@ -33,6 +35,7 @@ impl FakeFile {
             path: path.to_string(),
             bytes: bytes.into(),
             lfs: false,
+            sha: std::sync::OnceLock::new(),
         }
     }
 
@@ -42,11 +45,12 @@ impl FakeFile {
             path: path.to_string(),
             bytes: bytes.into(),
             lfs: true,
+            sha: std::sync::OnceLock::new(),
         }
     }
 
     pub fn sha256(&self) -> String {
-        sha256_hex(&self.bytes)
+        self.sha.get_or_init(|| sha256_hex(&self.bytes)).clone()
     }
 
     /// The LFS pointer text the git blob of an LFS file holds.
