@@ -784,6 +784,7 @@ fn measure_fetch_throughput() {
         .collect();
     let file = FakeFile::lfs("model.safetensors", big);
     let _ = file.git_oid(); // digests computed before timing
+    let big_sha = file.sha256();
     repo.commit("main", vec![file]);
     server.add_repo(repo);
     let t = std::time::Instant::now();
@@ -801,6 +802,25 @@ fn measure_fetch_throughput() {
     eprintln!(
         "MEASURE fetch 256 MiB: {:?}; re-verify cached: {:?}",
         fetch,
+        t.elapsed()
+    );
+    // The test server alone: a raw GET of the CDN URL into a sink.
+    use std::io::{Read, Write};
+    let addr = server.cdn_url.trim_start_matches("http://").to_string();
+    let t = std::time::Instant::now();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(s, "GET /blobs/{big_sha} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0usize;
+    loop {
+        let k = s.read(&mut buf).unwrap();
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    eprintln!(
+        "MEASURE raw read of the CDN answer ({n} bytes): {:?}",
         t.elapsed()
     );
 }
