@@ -139,5 +139,13 @@ fn render(v: &Verdict) -> String {
         s.push_str("  ");
         s.push_str(&super::finding_line(f));
     }
+    if !v.obligations.is_empty() {
+        let _ = writeln!(s, "  obligations:");
+        for o in &v.obligations {
+            let text = o.get("text").and_then(|t| t.as_str()).unwrap_or_default();
+            let kind = o.get("kind").and_then(|t| t.as_str()).unwrap_or_default();
+            let _ = writeln!(s, "    - [{kind}] {text}");
+        }
+    }
     s
 }

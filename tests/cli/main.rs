@@ -5,4 +5,5 @@ mod catalogue;
 mod hub;
 mod hub_server;
 mod license;
+mod smoke;
 mod support;
