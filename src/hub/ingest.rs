@@ -106,6 +106,40 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
             });
         }
     }
+    // LICENSE-like texts we hold are identified as for a local folder: one detected claim each.
+    for f in files
+        .iter()
+        .filter(|f| f.format == FileFormat::License.as_str())
+    {
+        let Some(bytes) = small(&f.path) else {
+            continue;
+        };
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) if !t.contains('\0') => t,
+            _ => {
+                findings.push(
+                    Finding::new(
+                        &crate::license::LICENSE_TEXT_UNIDENTIFIED,
+                        format!("`{}` was not identified", f.path),
+                    )
+                    .at(f.path.clone())
+                    .with_evidence("it is not UTF-8 text"),
+                );
+                continue;
+            }
+        };
+        let detected = crate::license::identify_text(text);
+        findings.extend(crate::license::detect::text_findings(&f.path, &detected));
+        if detected.is_empty() {
+            continue;
+        }
+        license_claims.push(LicenseClaim {
+            kind: ClaimKind::Detected,
+            value: crate::license::detect::expression_of(&detected),
+            from: format!("file:{}", f.path),
+            confidence: Some(detected.iter().map(|d| d.confidence).fold(1.0, f64::min)),
+        });
+    }
     let base_models = ingest::base_models(card.as_ref(), &files);
     let metadata = serde_json::json!({
         "hub": {
@@ -305,7 +339,27 @@ mod tests {
             ],
             small_files: vec![("README.md".into(), readme.clone())],
         };
+        let mut snap = snap;
+        let mit = "MIT License\n\nCopyright (c) 2026 Acme\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\nof this software and associated documentation files (the \"Software\"), to deal\nin the Software without restriction, including without limitation the rights\nto use, copy, modify, merge, publish, distribute, sublicense, and/or sell\ncopies of the Software, and to permit persons to whom the Software is\nfurnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all\ncopies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\nIMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\nFITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\nAUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\nLIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,\nOUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE\nSOFTWARE.\n";
+        snap.files.insert(
+            0,
+            HubFile {
+                path: "LICENSE".into(),
+                size: mit.len() as u64,
+                git_oid: crate::hub::git_blob_sha1(mit.as_bytes()),
+                sha256: None,
+                lfs: false,
+            },
+        );
+        snap.small_files
+            .push(("LICENSE".into(), mit.as_bytes().to_vec()));
         let i = ingest_snapshot(&snap, "https://huggingface.co", None);
+        assert_eq!(i.files[0].format, "license");
+        let i = {
+            let mut i = i;
+            i.files.remove(0);
+            i
+        };
         assert_eq!(i.name, "acme/tiny");
         assert_eq!(i.revision, "c".repeat(40));
         assert_eq!(i.source.kind, "hub");
@@ -319,7 +373,13 @@ mod tests {
         assert_eq!(i.files[1].sha256.as_deref(), Some("b".repeat(64).as_str()));
         assert_eq!(i.base_models[0].name, "acme/base");
         let froms: Vec<&str> = i.license_claims.iter().map(|c| c.from.as_str()).collect();
-        assert_eq!(froms, vec!["card:license", "tag:license:apache-2.0"]);
+        assert_eq!(
+            froms,
+            vec!["card:license", "tag:license:apache-2.0", "file:LICENSE"]
+        );
+        let detected = i.license_claims.last().unwrap();
+        assert_eq!(detected.value, "MIT");
+        assert_eq!(detected.kind, ClaimKind::Detected);
         assert!(i.findings.is_empty(), "{:?}", i.findings);
     }
 }
