@@ -202,6 +202,12 @@ impl HubClient {
                 repo: repo.to_string(),
                 revision: revision.to_string(),
             },
+            // The Hub answers 401 for a missing repo when the request carries no (valid) token,
+            // so that private repos cannot be told apart from missing ones.
+            (401 | 404, "RepoNotFound") => HubError::RepoNotFound {
+                repo: repo.to_string(),
+                url: url.to_string(),
+            },
             (404, "EntryNotFound") => HubError::EntryNotFound {
                 repo: repo.to_string(),
                 commit: revision.to_string(),

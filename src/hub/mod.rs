@@ -106,7 +106,9 @@ pub enum HubError {
         path: String,
         reason: &'static str,
     },
-    #[error("repo `{repo}` not found on the Hub ({url})")]
+    #[error(
+        "repo `{repo}` not found on the Hub ({url}); if it is private, set HF_TOKEN to a token with access"
+    )]
     RepoNotFound { repo: String, url: String },
     #[error(
         "revision `{revision}` of `{repo}` not found on the Hub: it never existed or no longer exists (history rewritten or branch deleted)"

@@ -402,7 +402,24 @@ fn missing_repos_and_revisions_are_errors() {
     let (server, commit) = tiny_hub();
     let (code, _, err) = run(&env, &server, &[], &["fetch", "hf:acme/nope"]);
     assert_eq!(code, 2);
+    assert!(
+        err.contains("`acme/nope` not found") && err.contains("private"),
+        "{err}"
+    );
+    let (code, _, err) = run(
+        &env,
+        &server,
+        &[("HF_TOKEN", TOKEN)],
+        &["fetch", "hf:acme/nope"],
+    );
+    assert_eq!(code, 2);
     assert!(err.contains("`acme/nope` not found"), "{err}");
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|r| r.path.contains("acme/nope") && r.authorization.is_some())
+    );
     let gone = "0123456789abcdef0123456789abcdef01234567";
     let (code, _, err) = run(
         &env,

@@ -480,8 +480,12 @@ fn route_hub(st: &State, path: &str, query: &str, headers: &BTreeMap<String, Str
         return Response::new(307).header("Location", format!("{location}{q}"));
     }
     match segs.as_slice() {
-        ["api", "models", o, n, "revision", rev] => model_info(st, &format!("{o}/{n}"), rev),
-        ["api", "models", o, n, "tree", rev, ..] => tree(st, &format!("{o}/{n}"), rev, query),
+        ["api", "models", o, n, "revision", rev] => {
+            model_info(st, &format!("{o}/{n}"), rev, headers)
+        }
+        ["api", "models", o, n, "tree", rev, ..] => {
+            tree(st, &format!("{o}/{n}"), rev, query, headers)
+        }
         [o, n, "resolve", rev, rest @ ..] => {
             resolve(st, &format!("{o}/{n}"), rev, &rest.join("/"), headers)
         }
@@ -489,14 +493,24 @@ fn route_hub(st: &State, path: &str, query: &str, headers: &BTreeMap<String, Str
     }
 }
 
-fn find_repo<'a>(st: &'a State, repo: &str) -> Result<&'a FakeRepo, Response> {
+fn find_repo<'a>(
+    st: &'a State,
+    repo: &str,
+    headers: &BTreeMap<String, String>,
+) -> Result<&'a FakeRepo, Response> {
+    // Like the Hub: without a token a missing repo is a 401 (private ones look the same).
+    let status = if headers.contains_key("authorization") {
+        404
+    } else {
+        401
+    };
     st.repos
         .get(repo)
-        .ok_or_else(|| Response::error(404, "RepoNotFound", "Repository not found"))
+        .ok_or_else(|| Response::error(status, "RepoNotFound", "Repository not found"))
 }
 
-fn model_info(st: &State, repo: &str, rev: &str) -> Response {
-    let r = match find_repo(st, repo) {
+fn model_info(st: &State, repo: &str, rev: &str, headers: &BTreeMap<String, String>) -> Response {
+    let r = match find_repo(st, repo, headers) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -529,8 +543,14 @@ fn model_info(st: &State, repo: &str, rev: &str) -> Response {
     }))
 }
 
-fn tree(st: &State, repo: &str, rev: &str, query: &str) -> Response {
-    let r = match find_repo(st, repo) {
+fn tree(
+    st: &State,
+    repo: &str,
+    rev: &str,
+    query: &str,
+    headers: &BTreeMap<String, String>,
+) -> Response {
+    let r = match find_repo(st, repo, headers) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -588,7 +608,7 @@ fn resolve(
     path: &str,
     headers: &BTreeMap<String, String>,
 ) -> Response {
-    let r = match find_repo(st, repo) {
+    let r = match find_repo(st, repo, headers) {
         Ok(r) => r,
         Err(e) => return e,
     };
