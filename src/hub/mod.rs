@@ -160,7 +160,7 @@ pub enum HubError {
         actual: u64,
     },
     #[error(
-        "`{repo}` at `{revision}` is not in the Hugging Face cache `{cache}` and `--offline` forbids the network"
+        "`{repo}` at `{revision}` is not in the Hugging Face cache `{cache}` and offline mode (`--offline` or `HF_HUB_OFFLINE`) forbids the network"
     )]
     NotCached {
         repo: String,
@@ -279,11 +279,13 @@ impl HubClient {
             .and_then(|s| s.trim().parse::<f64>().ok())
             .filter(|s| *s > 0.0)
             .unwrap_or(DEFAULT_TIMEOUT_SECS);
+        // huggingface_hub's switch for the same thing; honoured so a user's setting carries over.
+        let env_offline = std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| truthy(&v));
         HubClient::new(
             endpoint,
             token_from_env(),
             hf_hub::resolve_cache_dir(),
-            offline,
+            offline || env_offline,
             Duration::from_secs_f64(timeout),
         )
     }
@@ -369,6 +371,13 @@ impl HubClient {
     }
 }
 
+fn truthy(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
+}
+
 fn token_from_env() -> Option<String> {
     let clean = |s: String| {
         let t = s.trim().to_string();
@@ -377,12 +386,7 @@ fn token_from_env() -> Option<String> {
     if let Some(t) = std::env::var("HF_TOKEN").ok().and_then(clean) {
         return Some(t);
     }
-    let disabled = std::env::var("HF_HUB_DISABLE_IMPLICIT_TOKEN").is_ok_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on"
-        )
-    });
+    let disabled = std::env::var("HF_HUB_DISABLE_IMPLICIT_TOKEN").is_ok_and(|v| truthy(&v));
     if disabled {
         return None;
     }

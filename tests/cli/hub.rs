@@ -524,6 +524,14 @@ fn offline_never_touches_the_network() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("--offline"), "{err}");
+    let (code, _, err) = run(
+        &empty,
+        &server,
+        &[("HF_HUB_OFFLINE", "1")],
+        &["fetch", "hf:acme/tiny"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--offline"), "{err}");
     assert!(
         server.log().is_empty(),
         "offline runs reached the Hub: {:?}",
