@@ -19,19 +19,19 @@ pub struct SmokeArgs {
 /// Runs `smoke`: exit 0 passed or honestly unsupported, 1 broken weights, 2 error.
 pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
     let format = ctx.require_format(&[Format::Human, Format::Json])?;
-    let path = Path::new(&args.target);
-    if !path.exists() {
-        // Catalogue models are resolved to their local folder once the catalogue records one.
-        anyhow::bail!(
-            "no such file or folder `{}` (smoke takes a model folder or a weights file)",
-            args.target
-        );
-    }
     let opts = SmokeOptions {
         max_new_tokens: args.max_new_tokens,
         ..SmokeOptions::default()
     };
-    let outcome = crate::runtime::smoke(path, &opts)?;
+    let path = Path::new(&args.target);
+    let outcome = if path.exists() {
+        crate::runtime::smoke(path, &opts)?
+    } else {
+        // Not a path: a catalogue model, whose result is recorded with it.
+        let catalogue = ctx.catalogue()?;
+        let rev = ctx.block_on(catalogue.resolve(&args.target))?;
+        smoke_recorded(ctx, &catalogue, &rev, &opts)?
+    };
     match format {
         Format::Json => super::print_json(&serde_json::json!({
             "target": args.target,
@@ -41,6 +41,35 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
         _ => super::print(&human(&args.target, &outcome))?,
     }
     Ok(Outcome::problems_if(outcome.failed()))
+}
+
+/// Smoke-tests a catalogue revision where its bytes are, and records the result (a `smoke` run
+/// with its findings) so that `show`, `audit` and reports see it.
+pub(super) fn smoke_recorded(
+    ctx: &Ctx,
+    catalogue: &crate::catalogue::Catalogue,
+    rev: &crate::catalogue::RevisionRef,
+    opts: &SmokeOptions,
+) -> anyhow::Result<SmokeOutcome> {
+    let record = ctx.block_on(catalogue.record(rev))?;
+    let Some(location) = super::local_bytes(&record) else {
+        anyhow::bail!(
+            "`{}` has no local copy of its weights to load (source: {} {})",
+            rev.id(),
+            record.source.kind,
+            record.source.location
+        );
+    };
+    let outcome = crate::runtime::smoke(&location, opts)?;
+    let result = serde_json::to_value(&outcome.section)?;
+    ctx.block_on(catalogue.record_run(
+        rev,
+        "smoke",
+        &outcome.section.status,
+        &result,
+        &outcome.findings,
+    ))?;
+    Ok(outcome)
 }
 
 fn human(target: &str, o: &SmokeOutcome) -> String {

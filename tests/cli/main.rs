@@ -2,6 +2,7 @@
 
 mod audit;
 mod catalogue;
+mod classify;
 mod hub;
 mod hub_server;
 mod license;
