@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, args: FetchArgs) -> anyhow::Result<Outcome> {
         check_against_record(&snapshot, recorded)?;
     }
     let report = client.fetch(&snapshot, &args.include, ctx.progress())?;
-    if args.include.iter().len() > 0 && report.files.is_empty() {
+    if !args.include.is_empty() && report.files.is_empty() {
         tracing::warn!("no file of `{repo}` matches the `--include` globs");
     }
     match format {
