@@ -267,6 +267,13 @@ pub fn finding_line(f: &crate::finding::Finding) -> String {
 pub fn local_bytes(record: &crate::record::ModelRecord) -> Option<std::path::PathBuf> {
     match record.source.kind.as_str() {
         "local" => Some(std::path::PathBuf::from(&record.source.location)).filter(|p| p.exists()),
+        // A Hub model's bytes are in the Hugging Face cache, under its recorded commit.
+        "hub" => {
+            let repo = record.source.location.strip_prefix("hf:")?;
+            let commit = record.source.revision.as_deref()?;
+            let client = crate::hub::HubClient::from_env(true).ok()?;
+            Some(client.snapshot_path(repo, commit)).filter(|p| p.is_dir())
+        }
         _ => None,
     }
 }

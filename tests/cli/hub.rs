@@ -849,3 +849,73 @@ fn measure_fetch_throughput() {
         t.elapsed()
     );
 }
+
+#[test]
+fn add_hf_records_the_commit_without_weights_then_verify_and_audit_use_the_cache() {
+    let (server, commit) = tiny_hub();
+    let env = Env::new();
+    let (code, out, err) = run(&env, &server, &[], &["add", "hf:acme/tiny@main"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let id = crate::support::last_line(&out).to_string();
+    assert_eq!(
+        id,
+        format!("acme/tiny@{commit}"),
+        "the revision is the commit, never the branch"
+    );
+    assert!(
+        blob_names(&repo_dir(&env)).is_empty(),
+        "add downloads no weights"
+    );
+    let (_, show, _) = run(&env, &server, &[], &["show", &id, "--format", "json"]);
+    let show: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(show["source"]["kind"], "hub");
+    assert_eq!(show["source"]["revision"], commit.as_str());
+    let weights_rec = show["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "model.safetensors")
+        .unwrap();
+    assert_eq!(
+        weights_rec["sha256"].as_str().unwrap(),
+        FakeFile::lfs("x", weights()).sha256()
+    );
+    assert_eq!(show["license"]["effective"], "Apache-2.0");
+
+    // Nothing local yet: verify says how to get the bytes.
+    let (code, _, err) = run(&env, &server, &[], &["verify", &id]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("fetch"), "{err}");
+    let (code, out, err) = run(&env, &server, &[], &["fetch", "acme/tiny"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&env, &server, &[], &["verify", &id, "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // A blob changed behind the cache's back fails verification (the snapshot link leads to it).
+    let blob = repo_dir(&env)
+        .join("blobs")
+        .join(FakeFile::lfs("x", weights()).blob_name());
+    std::fs::write(&blob, b"tampered").unwrap();
+    let (code, out, _) = run(&env, &server, &[], &["verify", &id, "--format", "json"]);
+    assert_eq!(code, 1, "{out}");
+    let (code, out, err) = run(&env, &server, &[], &["audit", &id, "--format", "json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("verify-failed"), "{out}");
+
+    // The offline cache audit reports the damaged blob and records the cached repo.
+    let (code, out, err) = run(
+        &env,
+        &server,
+        &[],
+        &["add", "--hf-cache", "--format", "json"],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(!v["findings"].as_array().unwrap().is_empty(), "{v}");
+    assert_eq!(v["models"].as_array().unwrap().len(), 1, "{v}");
+    let (code, _, err) = run(&env, &server, &[], &["add", "--hf-cache", "/no/such/cache"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(&env, &server, &[], &["add", "hf:acme/missing"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+}
