@@ -1,3 +1,4 @@
 //! Integration tests: the real `modelvet` binary in temp dirs. One test binary, one module per area.
 
 mod support;
+mod scan;
