@@ -165,5 +165,14 @@ fn write_corpus_for_bench() {
             .map(|c| format!("{}\t{}", c.path, if c.expect.contains(&Expect::Clean) { "benign" } else { "malicious" }))
             .collect();
         std::fs::write(dir.join("PICKLE_CASES.tsv"), list.join("\n") + "\n").unwrap();
+        // Realistic-size checkpoints for the throughput run (not part of the detection counts).
+        let names: Vec<String> = (0..20_000).map(|i| format!("model.layers.{i}.mlp.weight")).collect();
+        let shape: &[u32] = &[64, 64];
+        let tensors: Vec<(&str, &[u32])> = names.iter().map(|n| (n.as_str(), shape)).collect();
+        let big = dir.join("../bench-large");
+        std::fs::create_dir_all(&big).unwrap();
+        std::fs::write(big.join("state_dict_p2.pkl"), corpus::state_dict(2, &tensors)).unwrap();
+        std::fs::write(big.join("state_dict_p4.pkl"), corpus::state_dict(4, &tensors)).unwrap();
+        std::fs::write(big.join("pytorch_model.bin"), corpus::torch_zip(corpus::state_dict(2, &tensors))).unwrap();
     }
 }
