@@ -111,7 +111,13 @@ impl Finding {
 
 /// Every code any module can emit. Each module owns its `CODES` slice; add yours here.
 pub fn all_codes() -> Vec<&'static Code> {
-    let tables: &[&[Code]] = &[crate::ingest::CODES, crate::hashing::CODES, crate::scan::CODES];
+    let tables: &[&[Code]] = &[
+        crate::ingest::CODES,
+        crate::hashing::CODES,
+        crate::policy::CODES,
+        crate::license::CODES,
+        crate::scan::CODES,
+    ];
     tables.iter().flat_map(|t| t.iter()).collect()
 }
 

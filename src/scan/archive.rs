@@ -81,7 +81,9 @@ pub(crate) fn entries(file: &mut File, len: u64) -> Result<Vec<Entry>, String> {
         cd_off = u64le(&r, 48);
     }
     if count > MAX_ENTRIES || cd_size > MAX_CD_BYTES {
-        return Err(format!("{count} entries / {cd_size} directory bytes exceed the scanner's limits"));
+        return Err(format!(
+            "{count} entries / {cd_size} directory bytes exceed the scanner's limits"
+        ));
     }
     if cd_off.checked_add(cd_size).is_none_or(|e| e > len) {
         return Err("central directory out of bounds".into());

@@ -73,7 +73,9 @@ impl R {
     }
     fn bytes<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Stop> {
         if self.left() < N as u64 {
-            return Err(Stop::Truncated(format!("{what} runs past the end of the file")));
+            return Err(Stop::Truncated(format!(
+                "{what} runs past the end of the file"
+            )));
         }
         let mut b = [0u8; N];
         self.inner
@@ -186,7 +188,9 @@ impl Checker<'_> {
                 if et == 9 && depth == 0 {
                     self.f(
                         "gguf-array-nested",
-                        format!("`{key}` is an array of arrays (the spec allows it, ggml refuses it)"),
+                        format!(
+                            "`{key}` is an array of arrays (the spec allows it, ggml refuses it)"
+                        ),
                     );
                 }
                 if let Some(sz) = scalar_size(et) {
@@ -275,7 +279,9 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
         if swapped == 2 || swapped == 3 {
             c.f(
                 "gguf-big-endian",
-                format!("the file is big-endian GGUF v{swapped}; its header was not checked further"),
+                format!(
+                    "the file is big-endian GGUF v{swapped}; its header was not checked further"
+                ),
             );
         } else {
             c.f(
@@ -326,8 +332,11 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
             }
         }
         if let Some(t) = text {
-            c.findings
-                .extend(template::check(&t, c.rel, &format!("GGUF metadata `{key}`")));
+            c.findings.extend(template::check(
+                &t,
+                c.rel,
+                &format!("GGUF metadata `{key}`"),
+            ));
         }
     }
     let mut names = HashSet::new();
@@ -339,7 +348,10 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
         if name.len() as u64 > MAX_NAME {
             c.f(
                 "gguf-tensor-name-too-long",
-                format!("tensor name `{name}` has {} bytes; ggml accepts at most {MAX_NAME}", name.len()),
+                format!(
+                    "tensor name `{name}` has {} bytes; ggml accepts at most {MAX_NAME}",
+                    name.len()
+                ),
             );
         }
         if !names.insert(name.clone()) {
@@ -370,11 +382,17 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
                 "gguf-tensor-dims-invalid",
                 format!("tensor `{name}` has a negative dimension ({})", *d as i64),
             );
-        } else if let Some(n) = dims.iter().try_fold(1u64, |a, &d| a.checked_mul(d)).filter(|&n| n <= i64::MAX as u64) {
+        } else if let Some(n) = dims
+            .iter()
+            .try_fold(1u64, |a, &d| a.checked_mul(d))
+            .filter(|&n| n <= i64::MAX as u64)
+        {
             match type_info(ty) {
                 None => c.f(
                     "gguf-tensor-type-invalid",
-                    format!("tensor `{name}` has type {ty}, which ggml does not define (or removed)"),
+                    format!(
+                        "tensor `{name}` has type {ty}, which ggml does not define (or removed)"
+                    ),
                 ),
                 Some((block, bpb, tname)) => {
                     let ne0 = dims.first().copied().unwrap_or(1);
@@ -416,7 +434,10 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
         if end > r.size {
             c.f(
                 "gguf-tensor-out-of-bounds",
-                format!("tensor `{name}` ends at byte {end}, past the end of the {}-byte file", r.size),
+                format!(
+                    "tensor `{name}` ends at byte {end}, past the end of the {}-byte file",
+                    r.size
+                ),
             );
         }
         expected = offset

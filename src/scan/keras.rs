@@ -36,7 +36,10 @@ fn walk(v: &Value, rel: &str, source: &str, out: &mut Vec<Finding>) {
                 );
             }
             if let Some(module) = m.get("module").and_then(Value::as_str) {
-                if !(module == "keras" || module.starts_with("keras.") || module.starts_with("keras_")) {
+                if !(module == "keras"
+                    || module.starts_with("keras.")
+                    || module.starts_with("keras_"))
+                {
                     out.push(
                         Finding::new(
                             code("keras-module-not-keras"),
@@ -50,7 +53,9 @@ fn walk(v: &Value, rel: &str, source: &str, out: &mut Vec<Finding>) {
                 out.push(
                     Finding::new(
                         code("keras-module-not-keras"),
-                        format!("{source} deserialises a bare function (`registered_name: function`)"),
+                        format!(
+                            "{source} deserialises a bare function (`registered_name: function`)"
+                        ),
                     )
                     .at(rel),
                 );
@@ -63,7 +68,9 @@ fn walk(v: &Value, rel: &str, source: &str, out: &mut Vec<Finding>) {
         Value::String(s) if s.contains("enable_unsafe_deserialization") => out.push(
             Finding::new(
                 code("keras-unsafe-deserialization"),
-                format!("{source} calls `enable_unsafe_deserialization`, switching Keras safe mode off"),
+                format!(
+                    "{source} calls `enable_unsafe_deserialization`, switching Keras safe mode off"
+                ),
             )
             .at(rel),
         ),
@@ -87,7 +94,9 @@ pub(crate) fn check_h5(path: &Path, rel: &str) -> Vec<Finding> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) => {
-                out.push(Finding::new(code("not-scanned"), format!("cannot read the file: {e}")).at(rel));
+                out.push(
+                    Finding::new(code("not-scanned"), format!("cannot read the file: {e}")).at(rel),
+                );
                 break;
             }
         };

@@ -242,17 +242,30 @@ fn not_scanned(rel: &str, why: impl Into<String>) -> Vec<Finding> {
 fn scan_file_kind(path: &Path, rel: &str) -> (&'static str, Vec<Finding>) {
     let size = match std::fs::metadata(path) {
         Ok(m) => m.len(),
-        Err(e) => return ("unreadable", not_scanned(rel, format!("cannot read the file: {e}"))),
+        Err(e) => {
+            return (
+                "unreadable",
+                not_scanned(rel, format!("cannot read the file: {e}")),
+            );
+        }
     };
     let mut head = Vec::with_capacity(HEAD as usize);
     if let Err(e) = File::open(path).and_then(|f| f.take(HEAD).read_to_end(&mut head)) {
-        return ("unreadable", not_scanned(rel, format!("cannot read the file: {e}")));
+        return (
+            "unreadable",
+            not_scanned(rel, format!("cannot read the file: {e}")),
+        );
     }
     let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
     if let Some(what) = container(&head) {
         return (
             "container",
-            not_scanned(rel, format!("a {what} container, which modelvet cannot open; its contents were not scanned")),
+            not_scanned(
+                rel,
+                format!(
+                    "a {what} container, which modelvet cannot open; its contents were not scanned"
+                ),
+            ),
         );
     }
     if head.starts_with(b"\x93NUMPY") {
@@ -262,16 +275,26 @@ fn scan_file_kind(path: &Path, rel: &str) -> (&'static str, Vec<Finding>) {
         };
         return ("npy", npy(&data, rel, None));
     }
-    if head.starts_with(b"\x1f\x8b") || (head.len() > 1 && head[0] == 0x78 && [0x01, 0x5e, 0x9c, 0xda].contains(&head[1])) {
+    if head.starts_with(b"\x1f\x8b")
+        || (head.len() > 1 && head[0] == 0x78 && [0x01, 0x5e, 0x9c, 0xda].contains(&head[1]))
+    {
         return ("compressed", compressed(path, &head, rel));
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return ("zip", zip(path, size, rel));
     }
-    match format::sniff(&name, &head[..head.len().min(format::SNIFF_LEN)], size, None) {
+    match format::sniff(
+        &name,
+        &head[..head.len().min(format::SNIFF_LEN)],
+        size,
+        None,
+    ) {
         FileFormat::Safetensors => ("safetensors", safetensors::check(path, size, rel).findings),
         FileFormat::Gguf => ("gguf", gguf::check(path, size, rel)),
-        FileFormat::Pytorch => ("pytorch", pickle_file(path, size, rel, pickle::Kind::LegacyTorch)),
+        FileFormat::Pytorch => (
+            "pytorch",
+            pickle_file(path, size, rel, pickle::Kind::LegacyTorch),
+        ),
         FileFormat::Pickle => ("pickle", pickle_file(path, size, rel, pickle::Kind::Raw)),
         FileFormat::Keras => ("keras", keras::check_h5(path, rel)),
         FileFormat::Onnx => ("onnx", onnx::check(path, size, rel)),
@@ -317,7 +340,9 @@ fn by_name(path: &Path, size: u64, rel: &str, name: &str, head: &[u8]) -> Vec<Fi
         return onnx::check(path, size, rel);
     }
     // Names that `torch.load`, `pickle.load` or joblib would be pointed at.
-    const PICKLE_NAMES: &[&str] = &[".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".dill", ".p"];
+    const PICKLE_NAMES: &[&str] = &[
+        ".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".dill", ".p",
+    ];
     let pickle_name = PICKLE_NAMES.iter().any(|e| name.ends_with(e));
     if name.ends_with(".jinja") || name.ends_with(".json") {
         let text = match read_text(path, 64 << 20) {
@@ -339,11 +364,32 @@ fn by_name(path: &Path, size: u64, rel: &str, name: &str, head: &[u8]) -> Vec<Fi
     // Protocol 0/1 pickles have no header: try any file that starts like one.
     let pickle_start = matches!(
         head.first(),
-        Some(b'(' | b'c' | b'}' | b']' | b')' | b'N' | b'I' | b'S' | b'V' | b'X' | b'U' | b'K' | b'J')
+        Some(
+            b'(' | b'c'
+                | b'}'
+                | b']'
+                | b')'
+                | b'N'
+                | b'I'
+                | b'S'
+                | b'V'
+                | b'X'
+                | b'U'
+                | b'K'
+                | b'J'
+        )
     );
-    if pickle_start && size > 0 && (pickle_name || name.ends_with(".bin") || name.ends_with(".data") || name.ends_with(".dat")) {
+    if pickle_start
+        && size > 0
+        && (pickle_name
+            || name.ends_with(".bin")
+            || name.ends_with(".data")
+            || name.ends_with(".dat"))
+    {
         let f = pickle_file(path, size, rel, pickle::Kind::Raw);
-        if !f.iter().any(|x| x.code == "pickle-malformed") || f.iter().any(|x| x.code.starts_with("pickle-global")) {
+        if !f.iter().any(|x| x.code == "pickle-malformed")
+            || f.iter().any(|x| x.code.starts_with("pickle-global"))
+        {
             return f;
         }
     }
@@ -370,7 +416,9 @@ fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
         .and_then(|f| f.take(cap + 1).read_to_end(&mut b))
         .map_err(|e| format!("cannot read the file: {e}"))?;
     if b.len() as u64 > cap {
-        return Err(format!("the file is larger than the scanner's {cap}-byte limit for pickled data"));
+        return Err(format!(
+            "the file is larger than the scanner's {cap}-byte limit for pickled data"
+        ));
     }
     Ok(b)
 }
@@ -382,15 +430,17 @@ fn pickle_file(path: &Path, size: u64, rel: &str, kind: pickle::Kind) -> Vec<Fin
         return not_scanned(rel, format!("cannot read the file: {e}"));
     }
     let mut r = pickle::scan(&data, kind, rel, None);
-    let ran_out = r
-        .findings
-        .iter()
-        .any(|f| f.code == "pickle-malformed" && (f.message.contains("past the end") || f.message.contains("before STOP")));
+    let ran_out = r.findings.iter().any(|f| {
+        f.code == "pickle-malformed"
+            && (f.message.contains("past the end") || f.message.contains("before STOP"))
+    });
     if ran_out && size > first {
         // The stream goes on past the prefix: read it all (bounded) and scan again.
         match read_capped(path, MAX_PICKLE_BYTES) {
             Ok(all) => r = pickle::scan(&all, kind, rel, None),
-            Err(e) => r.findings.push(Finding::new(code("not-scanned"), e).at(rel)),
+            Err(e) => r
+                .findings
+                .push(Finding::new(code("not-scanned"), e).at(rel)),
         }
     }
     r.findings
@@ -399,15 +449,16 @@ fn pickle_file(path: &Path, size: u64, rel: &str, kind: pickle::Kind) -> Vec<Fin
 /// A `.npy` array (`member` when inside an `.npz`): object arrays hold a pickle; a plain dtype
 /// whose data is a pickle anyway is a lie worth reporting.
 fn npy(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
-    let bad = || {
-        vec![Finding::new(code("not-scanned"), "the .npy header is malformed").at(rel)]
-    };
+    let bad = || vec![Finding::new(code("not-scanned"), "the .npy header is malformed").at(rel)];
     if data.len() < 10 {
         return bad();
     }
     let (hlen, start) = match data[6] {
         1 => (u16::from_le_bytes([data[8], data[9]]) as usize, 10usize),
-        2 | 3 if data.len() >= 12 => (u32::from_le_bytes(data[8..12].try_into().expect("4")) as usize, 12),
+        2 | 3 if data.len() >= 12 => (
+            u32::from_le_bytes(data[8..12].try_into().expect("4")) as usize,
+            12,
+        ),
         _ => return bad(),
     };
     let Some(header) = data.get(start..start.saturating_add(hlen)) else {
@@ -415,14 +466,19 @@ fn npy(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
     };
     let header = String::from_utf8_lossy(header);
     let body = &data[start + hlen..];
-    let object = header.contains("'descr': '|O'") || header.contains("\"descr\": \"|O\"") || header.contains("'descr': 'O'");
+    let object = header.contains("'descr': '|O'")
+        || header.contains("\"descr\": \"|O\"")
+        || header.contains("'descr': 'O'");
     let is_pickle = body.len() >= 2 && body[0] == 0x80 && (2..=5).contains(&body[1]);
     let mut out = Vec::new();
     if is_pickle && !object {
         out.push(
             Finding::new(
                 code("npy-pickle-data"),
-                format!("the header declares a plain dtype ({}) but the data is a pickle", header.trim()),
+                format!(
+                    "the header declares a plain dtype ({}) but the data is a pickle",
+                    header.trim()
+                ),
             )
             .at(rel)
             .with_evidence(loc(member, start + hlen)),
@@ -443,12 +499,22 @@ fn compressed(path: &Path, head: &[u8], rel: &str) -> Vec<Finding> {
     };
     let mut data = Vec::new();
     let res = if head.starts_with(b"\x1f\x8b") {
-        flate2::read::MultiGzDecoder::new(file).take(MAX_PICKLE_BYTES + 1).read_to_end(&mut data)
+        flate2::read::MultiGzDecoder::new(file)
+            .take(MAX_PICKLE_BYTES + 1)
+            .read_to_end(&mut data)
     } else {
-        flate2::read::ZlibDecoder::new(file).take(MAX_PICKLE_BYTES + 1).read_to_end(&mut data)
+        flate2::read::ZlibDecoder::new(file)
+            .take(MAX_PICKLE_BYTES + 1)
+            .read_to_end(&mut data)
     };
     if data.len() as u64 > MAX_PICKLE_BYTES {
-        return vec![Finding::new(code("archive-expansion-limit"), "the compressed file inflates beyond the scanner's limit; not scanned").at(rel)];
+        return vec![
+            Finding::new(
+                code("archive-expansion-limit"),
+                "the compressed file inflates beyond the scanner's limit; not scanned",
+            )
+            .at(rel),
+        ];
     }
     if let Err(e) = res {
         if data.is_empty() {
@@ -490,76 +556,142 @@ fn zip(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
     };
     let mut out = Vec::new();
     let f = |c: &str, msg: String, member: &str| {
-        Finding::new(code(c), msg).at(rel).with_evidence(format!("member `{member}`"))
+        Finding::new(code(c), msg)
+            .at(rel)
+            .with_evidence(format!("member `{member}`"))
     };
     let mut names = std::collections::HashSet::new();
     for e in &entries {
         if !names.insert(e.name.as_str()) {
-            out.push(f("archive-duplicate-member", format!("the archive holds `{}` more than once", e.name), &e.name));
+            out.push(f(
+                "archive-duplicate-member",
+                format!("the archive holds `{}` more than once", e.name),
+                &e.name,
+            ));
         }
         if e.local_name != e.name {
             out.push(f(
                 "archive-name-mismatch",
-                format!("the central directory names `{}` but the local header names `{}`", e.name, e.local_name),
+                format!(
+                    "the central directory names `{}` but the local header names `{}`",
+                    e.name, e.local_name
+                ),
                 &e.name,
             ));
         }
         let lower = e.name.to_ascii_lowercase();
         let lower_local = e.local_name.to_ascii_lowercase();
-        let named_pickle = [&lower, &lower_local].iter().any(|n| n.ends_with(".pkl") || n.ends_with(".pickle"));
+        let named_pickle = [&lower, &lower_local]
+            .iter()
+            .any(|n| n.ends_with(".pkl") || n.ends_with(".pickle"));
         let npy_member = lower.ends_with(".npy");
         let keras_config = lower.rsplit('/').next() == Some("config.json");
         let template_member = lower.ends_with(".jinja") || lower.ends_with("tokenizer_config.json");
         // Everything else: sniff its first bytes, unless it is tensor storage.
-        let wanted = named_pickle || npy_member || keras_config || template_member || !is_storage(&e.name);
+        let wanted =
+            named_pickle || npy_member || keras_config || template_member || !is_storage(&e.name);
         if !wanted || e.name.ends_with('/') {
             continue;
         }
         let full = named_pickle || npy_member || keras_config || template_member;
         if !full {
             match archive::read_member(&mut file, e, 8, true) {
-                Ok(p) if p.starts_with(b"\x93NUMPY") || (p.len() >= 2 && p[0] == 0x80 && (2..=5).contains(&p[1])) => {}
+                Ok(p)
+                    if p.starts_with(b"\x93NUMPY")
+                        || (p.len() >= 2 && p[0] == 0x80 && (2..=5).contains(&p[1])) => {}
                 Ok(_) => continue,
                 Err(_) => continue,
             }
         }
         if e.method != 0 && e.method != 8 {
-            out.push(f("not-scanned", format!("member `{}` uses compression method {}, which modelvet cannot read", e.name, e.method), &e.name));
+            out.push(f(
+                "not-scanned",
+                format!(
+                    "member `{}` uses compression method {}, which modelvet cannot read",
+                    e.name, e.method
+                ),
+                &e.name,
+            ));
             continue;
         }
         if e.size > MAX_PICKLE_BYTES {
-            out.push(f("archive-expansion-limit", format!("member `{}` declares {} bytes, beyond the scanner's limit; not scanned", e.name, e.size), &e.name));
+            out.push(f(
+                "archive-expansion-limit",
+                format!(
+                    "member `{}` declares {} bytes, beyond the scanner's limit; not scanned",
+                    e.name, e.size
+                ),
+                &e.name,
+            ));
             continue;
         }
-        let data = match archive::read_member(&mut file, e, e.size.max(1).min(MAX_PICKLE_BYTES), false) {
-            Ok(d) => d,
-            Err(archive::MemberError::TooLarge) => {
-                out.push(f("archive-expansion-limit", format!("member `{}` inflates beyond its declared {} bytes; not scanned", e.name, e.size), &e.name));
-                continue;
-            }
-            Err(archive::MemberError::Unsupported(m)) => {
-                out.push(f("not-scanned", format!("member `{}` uses compression method {m}", e.name), &e.name));
-                continue;
-            }
-            Err(archive::MemberError::Io(why)) => {
-                out.push(f("not-scanned", format!("member `{}` cannot be read: {why}", e.name), &e.name));
-                continue;
-            }
-        };
+        let data =
+            match archive::read_member(&mut file, e, e.size.max(1).min(MAX_PICKLE_BYTES), false) {
+                Ok(d) => d,
+                Err(archive::MemberError::TooLarge) => {
+                    out.push(f(
+                        "archive-expansion-limit",
+                        format!(
+                            "member `{}` inflates beyond its declared {} bytes; not scanned",
+                            e.name, e.size
+                        ),
+                        &e.name,
+                    ));
+                    continue;
+                }
+                Err(archive::MemberError::Unsupported(m)) => {
+                    out.push(f(
+                        "not-scanned",
+                        format!("member `{}` uses compression method {m}", e.name),
+                        &e.name,
+                    ));
+                    continue;
+                }
+                Err(archive::MemberError::Io(why)) => {
+                    out.push(f(
+                        "not-scanned",
+                        format!("member `{}` cannot be read: {why}", e.name),
+                        &e.name,
+                    ));
+                    continue;
+                }
+            };
         let looks_pickle = data.len() >= 2 && data[0] == 0x80 && (2..=5).contains(&data[1]);
         if e.encrypted() {
             if looks_pickle || data.starts_with(b"\x93NUMPY") || keras_config {
-                out.push(f("archive-header-tampered", format!("member `{}` is flagged encrypted but is plain (torch ignores the flag)", e.name), &e.name));
+                out.push(f(
+                    "archive-header-tampered",
+                    format!(
+                        "member `{}` is flagged encrypted but is plain (torch ignores the flag)",
+                        e.name
+                    ),
+                    &e.name,
+                ));
             } else {
-                out.push(f("not-scanned", format!("member `{}` is encrypted", e.name), &e.name));
+                out.push(f(
+                    "not-scanned",
+                    format!("member `{}` is encrypted", e.name),
+                    &e.name,
+                ));
                 continue;
             }
         } else if archive::crc32(&data) != e.crc {
-            out.push(f("archive-header-tampered", format!("member `{}` does not match its CRC-32 (torch ignores CRCs)", e.name), &e.name));
+            out.push(f(
+                "archive-header-tampered",
+                format!(
+                    "member `{}` does not match its CRC-32 (torch ignores CRCs)",
+                    e.name
+                ),
+                &e.name,
+            ));
         }
         if keras_config {
             let text = String::from_utf8_lossy(&data);
-            out.extend(keras::check_config(&text, rel, &format!("member `{}`", e.name)));
+            out.extend(keras::check_config(
+                &text,
+                rel,
+                &format!("member `{}`", e.name),
+            ));
             out.extend(template::check_json(&text, rel));
         } else if template_member {
             let text = String::from_utf8_lossy(&data);

@@ -97,7 +97,11 @@ fn walk(r: &mut R, kind: Msg, end: u64, depth: u32, out: &mut Vec<String>) -> Op
                 let sub_end = r.pos.checked_add(len).filter(|&e| e <= end)?;
                 if kind == Msg::Entry && (field == 1 || field == 2) {
                     let s = String::from_utf8_lossy(&r.bytes(len)?).into_owned();
-                    if field == 1 { key = Some(s) } else { value = Some(s) }
+                    if field == 1 {
+                        key = Some(s)
+                    } else {
+                        value = Some(s)
+                    }
                 } else if let Some(c) = child(kind, field).filter(|_| depth < MAX_DEPTH) {
                     walk(r, c, sub_end, depth + 1, out)?;
                 } else {
@@ -142,7 +146,11 @@ fn escapes(location: &str) -> bool {
 pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) => return vec![Finding::new(code("not-scanned"), format!("cannot open the file: {e}")).at(rel)],
+        Err(e) => {
+            return vec![
+                Finding::new(code("not-scanned"), format!("cannot open the file: {e}")).at(rel),
+            ];
+        }
     };
     let mut r = R {
         inner: BufReader::with_capacity(1 << 16, file),
@@ -150,7 +158,9 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
     };
     let mut locations = Vec::new();
     if walk(&mut r, Msg::Model, size, 0, &mut locations).is_none() {
-        return vec![Finding::new(code("not-scanned"), "the ONNX protobuf could not be parsed").at(rel)];
+        return vec![
+            Finding::new(code("not-scanned"), "the ONNX protobuf could not be parsed").at(rel),
+        ];
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     let root = dir.canonicalize().ok();
@@ -183,7 +193,13 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
 mod tests {
     #[test]
     fn escapes() {
-        for bad in ["../secret", "sub/../../secret", "/etc/passwd", "C:\\x", "..\\x"] {
+        for bad in [
+            "../secret",
+            "sub/../../secret",
+            "/etc/passwd",
+            "C:\\x",
+            "..\\x",
+        ] {
             assert!(super::escapes(bad), "{bad}");
         }
         for ok in ["weights.bin", "sub/../w.bin", "./a/b"] {

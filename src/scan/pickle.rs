@@ -197,7 +197,9 @@ impl Scanner<'_> {
         }
         macro_rules! pop_mark {
             ($at:expr) => {{
-                let m = marks.pop().ok_or_else(|| err($at, "no MARK on the stack"))?;
+                let m = marks
+                    .pop()
+                    .ok_or_else(|| err($at, "no MARK on the stack"))?;
                 let items = stack.split_off(m);
                 items
             }};
@@ -232,7 +234,8 @@ impl Scanner<'_> {
                 return Ok(data.len());
             }
             if !bomb_reported
-                && (dups > BOMB_DUPS || (gets >= BOMB_MIN_GETS && gets > BOMB_GET_RATIO * puts.max(1)))
+                && (dups > BOMB_DUPS
+                    || (gets >= BOMB_MIN_GETS && gets > BOMB_GET_RATIO * puts.max(1)))
             {
                 bomb_reported = true;
                 self.push(
@@ -246,7 +249,9 @@ impl Scanner<'_> {
                 );
             }
             let at = p;
-            let op = *data.get(p).ok_or_else(|| err(p, "the stream ends before STOP"))?;
+            let op = *data
+                .get(p)
+                .ok_or_else(|| err(p, "the stream ends before STOP"))?;
             p += 1;
             match op {
                 b'(' => marks.push(stack.len()),
@@ -455,7 +460,9 @@ impl Scanner<'_> {
                             self.push(
                                 Finding::new(
                                     code("pickle-memo-undefined"),
-                                    format!("the pickle reads memo entry {key}, which was never stored"),
+                                    format!(
+                                        "the pickle reads memo entry {key}, which was never stored"
+                                    ),
                                 )
                                 .with_evidence(loc(self.member, at)),
                             );
@@ -553,7 +560,9 @@ impl Scanner<'_> {
         self.push(
             Finding::new(
                 code("pickle-global-unresolved"),
-                format!("the pickle imports a global whose name cannot be resolved statically ({what})"),
+                format!(
+                    "the pickle imports a global whose name cannot be resolved statically ({what})"
+                ),
             )
             .with_evidence(loc(self.member, at)),
         );
@@ -599,19 +608,24 @@ impl Scanner<'_> {
             !b.is_empty()
                 && b.len() <= 256
                 && (b[0].is_ascii_alphabetic() || b[0] == b'_')
-                && b
-                    .iter()
+                && b.iter()
                     .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
         };
         let mut hits: Vec<(String, String, usize)> = Vec::new();
         // GLOBAL / INST: `c` or `i`, then `module\nname\n`.
         for i in memchr::memchr2_iter(b'c', b'i', rest) {
-            let Some(a) = rest.get(i + 1..).and_then(|r| memchr::memchr(b'\n', &r[..r.len().min(258)])) else {
+            let Some(a) = rest
+                .get(i + 1..)
+                .and_then(|r| memchr::memchr(b'\n', &r[..r.len().min(258)]))
+            else {
                 continue;
             };
             let m = &rest[i + 1..i + 1 + a];
             let from = i + 2 + a;
-            let Some(b) = rest.get(from..).and_then(|r| memchr::memchr(b'\n', &r[..r.len().min(258)])) else {
+            let Some(b) = rest
+                .get(from..)
+                .and_then(|r| memchr::memchr(b'\n', &r[..r.len().min(258)]))
+            else {
                 continue;
             };
             let n = &rest[from..from + b];
@@ -641,12 +655,16 @@ impl Scanner<'_> {
             if end > 0 && rest[end - 1] == 0x94 {
                 end -= 1;
             }
-            let Some((n, s)) = short_before(end) else { continue };
+            let Some((n, s)) = short_before(end) else {
+                continue;
+            };
             let mut end = s;
             if end > 0 && rest[end - 1] == 0x94 {
                 end -= 1;
             }
-            let Some((m, _)) = short_before(end) else { continue };
+            let Some((m, _)) = short_before(end) else {
+                continue;
+            };
             hits.push((
                 String::from_utf8_lossy(m).into_owned(),
                 String::from_utf8_lossy(n).into_owned(),
@@ -932,7 +950,10 @@ const DANGEROUS_NAMES: &[(&str, &str)] = &[
     ("copyreg", "_reconstructor"),
     ("torch.serialization", "load"),
     ("torch", "load"),
-    ("torch.fx.experimental.symbolic_shapes", "ShapeEnv.evaluate_guards_expression"),
+    (
+        "torch.fx.experimental.symbolic_shapes",
+        "ShapeEnv.evaluate_guards_expression",
+    ),
     ("torch.utils._config_module", "ConfigModule.load_config"),
     ("numpy", "load"),
     ("numpy.lib.npyio", "load"),
@@ -983,7 +1004,10 @@ mod tests {
 
     #[test]
     fn classification() {
-        assert_eq!(classify("torch._utils", "_rebuild_tensor_v2"), Verdict::Allowed);
+        assert_eq!(
+            classify("torch._utils", "_rebuild_tensor_v2"),
+            Verdict::Allowed
+        );
         assert_eq!(classify("torch", "FloatStorage"), Verdict::Allowed);
         assert_eq!(classify("torch", "BFloat16Storage"), Verdict::Allowed);
         assert_eq!(classify("collections", "OrderedDict"), Verdict::Allowed);
@@ -997,8 +1021,14 @@ mod tests {
         assert_eq!(classify("__builtin__", "eval"), Verdict::Dangerous);
         assert_eq!(classify("bdb", "Bdb.run"), Verdict::Dangerous);
         assert_eq!(classify("osmosis", "x"), Verdict::NotAllowed);
-        assert_eq!(classify("sklearn.linear_model", "LogisticRegression"), Verdict::NotAllowed);
+        assert_eq!(
+            classify("sklearn.linear_model", "LogisticRegression"),
+            Verdict::NotAllowed
+        );
         assert_eq!(classify("numpy", "__builtins__"), Verdict::Dangerous);
-        assert_eq!(classify("collections", "OrderedDict.__init__"), Verdict::Dangerous);
+        assert_eq!(
+            classify("collections", "OrderedDict.__init__"),
+            Verdict::Dangerous
+        );
     }
 }

@@ -15,7 +15,8 @@ pub(crate) const MAX_HEADER: u64 = 100_000_000;
 /// Bit width of every dtype the format knows (0.8).
 fn dtype_bits(d: &str) -> Option<u64> {
     Some(match d {
-        "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" | "F8_E8M0" | "F8_E4M3FNUZ" | "F8_E5M2FNUZ" => 8,
+        "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" | "F8_E8M0" | "F8_E4M3FNUZ"
+        | "F8_E5M2FNUZ" => 8,
         "F4" => 4,
         "F6_E2M3" | "F6_E3M2" => 6,
         "I16" | "U16" | "F16" | "BF16" => 16,
@@ -146,7 +147,9 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Header {
                 let how = if prev == v { "identical" } else { "differing" };
                 f(
                     "safetensors-duplicate-key",
-                    format!("the header lists `{k}` twice ({how} entries); readers disagree on which wins"),
+                    format!(
+                        "the header lists `{k}` twice ({how} entries); readers disagree on which wins"
+                    ),
                 );
             }
             None => order.push(k),
@@ -188,7 +191,9 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Header {
         let (Some(dtype), Some(shape), Some(offsets)) = (dtype, shape, offsets) else {
             f(
                 "safetensors-tensor-invalid",
-                format!("tensor `{k}` lacks a string `dtype`, an integer `shape` or two integer `data_offsets`"),
+                format!(
+                    "tensor `{k}` lacks a string `dtype`, an integer `shape` or two integer `data_offsets`"
+                ),
             );
             continue;
         };
@@ -215,7 +220,9 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Header {
         let Some(bits) = dtype_bits(dtype) else {
             f(
                 "safetensors-dtype-unknown",
-                format!("tensor `{k}` has dtype `{dtype}`, which this version of the format does not define"),
+                format!(
+                    "tensor `{k}` has dtype `{dtype}`, which this version of the format does not define"
+                ),
             );
             continue;
         };
@@ -315,7 +322,8 @@ pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
         if shards.contains_key(shard) {
             continue;
         }
-        let unsafe_name = shard.starts_with('/') || shard.contains('\\') || shard.split('/').any(|c| c == "..");
+        let unsafe_name =
+            shard.starts_with('/') || shard.contains('\\') || shard.split('/').any(|c| c == "..");
         let p = dir.join(shard);
         let tensors = if unsafe_name {
             f(
@@ -349,12 +357,18 @@ pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
         if hs.len() > 1 {
             f(
                 "safetensors-index-duplicate-tensor",
-                format!("tensor `{t}` is stored in {} shards: {}", hs.len(), hs.join(", ")),
+                format!(
+                    "tensor `{t}` is stored in {} shards: {}",
+                    hs.len(),
+                    hs.join(", ")
+                ),
             );
         }
     }
     for (t, shard) in map {
-        let Some(shard) = shard.as_str() else { continue };
+        let Some(shard) = shard.as_str() else {
+            continue;
+        };
         if let Some(Some(tensors)) = shards.get(shard) {
             if !tensors.contains_key(t) {
                 f(
@@ -369,7 +383,9 @@ pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
         if all_read && declared != total {
             f(
                 "safetensors-index-total-size",
-                format!("the index declares `total_size` {declared}, the shards hold {total} tensor bytes"),
+                format!(
+                    "the index declares `total_size` {declared}, the shards hold {total} tensor bytes"
+                ),
             );
         }
     }

@@ -32,7 +32,11 @@ fn stack_global_through_memo_is_resolved() {
     p.extend(sbu("id"));
     p.extend([0x85, b'R', b'.']);
     let c = codes(&p);
-    assert!(c.iter().any(|c| c.starts_with("pickle-global-dangerous") && c.contains("os.system")), "{c:?}");
+    assert!(
+        c.iter()
+            .any(|c| c.starts_with("pickle-global-dangerous") && c.contains("os.system")),
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -41,7 +45,10 @@ fn unresolved_operand_is_critical() {
     p.extend(sbu("system"));
     p.extend([0x93, b'.']);
     let c = codes(&p);
-    assert!(c.iter().any(|c| c.starts_with("pickle-global-unresolved")), "{c:?}");
+    assert!(
+        c.iter().any(|c| c.starts_with("pickle-global-unresolved")),
+        "{c:?}"
+    );
 }
 
 #[test]

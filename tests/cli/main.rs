@@ -1,4 +1,7 @@
 //! Integration tests: the real `modelvet` binary in temp dirs. One test binary, one module per area.
 
-mod support;
+mod audit;
+mod catalogue;
+mod license;
 mod scan;
+mod support;

@@ -256,7 +256,11 @@ pub fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         c ^= b as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
         }
     }
     !c
@@ -288,7 +292,8 @@ pub fn zip(members: &[Member]) -> Vec<u8> {
     let mut central = Vec::new();
     for mem in members {
         let stored = if mem.deflate {
-            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            let mut e =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
             e.write_all(&mem.data).unwrap();
             e.finish().unwrap()
         } else {
@@ -342,7 +347,12 @@ pub fn torch_zip(data_pkl: Vec<u8>) -> Vec<u8> {
     zip(&[
         m("archive/data.pkl", data_pkl),
         m("archive/byteorder", b"little".to_vec()),
-        m("archive/data/0", vec![0x80, 0x02, 0xff, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
+        m(
+            "archive/data/0",
+            vec![
+                0x80, 0x02, 0xff, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+            ],
+        ),
         m("archive/version", b"3\n".to_vec()),
     ])
 }
@@ -436,7 +446,8 @@ impl G {
 /// A valid GGUF: an F32 [8] tensor and a Q4_0 [32, 2] tensor (2 blocks of 18 bytes).
 pub fn gguf_ok() -> G {
     let mut g = G::new();
-    g.tensor("a.weight", &[8], 0, 0).tensor("b.weight", &[32, 2], 2, 32);
+    g.tensor("a.weight", &[8], 0, 0)
+        .tensor("b.weight", &[32, 2], 2, 32);
     g.data_len = 32 + 36;
     g
 }
@@ -499,12 +510,32 @@ pub fn corpus() -> Vec<Case> {
     // Benign controls.
     c.push(pk("benign/state_dict_p2.pkl", state_dict(2, &sd), &[Clean]));
     c.push(pk("benign/state_dict_p4.pkl", state_dict(4, &sd), &[Clean]));
-    c.push(pk("benign/torch_zip_p2.bin", torch_zip(state_dict(2, &sd)), &[Clean]));
-    c.push(pk("benign/torch_zip_p4.pt", torch_zip(state_dict(4, &sd)), &[Clean]));
-    c.push(pk("benign/legacy.pt", legacy_torch(state_dict(2, &sd)), &[Clean]));
+    c.push(pk(
+        "benign/torch_zip_p2.bin",
+        torch_zip(state_dict(2, &sd)),
+        &[Clean],
+    ));
+    c.push(pk(
+        "benign/torch_zip_p4.pt",
+        torch_zip(state_dict(4, &sd)),
+        &[Clean],
+    ));
+    c.push(pk(
+        "benign/legacy.pt",
+        legacy_torch(state_dict(2, &sd)),
+        &[Clean],
+    ));
     c.push(case("benign/floats.npy", npy("<f8", &[0u8; 16]), &[Clean]));
-    c.push(case("benign/tokenizer_config.json", tokenizer_config(LLAMA3_TEMPLATE), &[Clean]));
-    c.push(case("benign/config.json", br#"{"architectures": ["BertModel"], "model_type": "bert"}"#.to_vec(), &[Clean]));
+    c.push(case(
+        "benign/tokenizer_config.json",
+        tokenizer_config(LLAMA3_TEMPLATE),
+        &[Clean],
+    ));
+    c.push(case(
+        "benign/config.json",
+        br#"{"architectures": ["BertModel"], "model_type": "bert"}"#.to_vec(),
+        &[Clean],
+    ));
     c.push(case("benign/model.gguf", gguf_ok().build(), &[Clean]));
     {
         let mut g = gguf_ok();
@@ -512,18 +543,47 @@ pub fn corpus() -> Vec<Case> {
         c.push(case("benign/llama3-template.gguf", g.build(), &[Clean]));
     }
     for (name, header, len) in [
-        ("two", r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"BF16","shape":[2,2],"data_offsets":[8,16]}}"#, 16),
+        (
+            "two",
+            r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"BF16","shape":[2,2],"data_offsets":[8,16]}}"#,
+            16,
+        ),
         ("zero-tensors", "{}", 0),
-        ("scalar", r#"{"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}"#, 4),
-        ("zero-dim", r#"{"e":{"dtype":"F32","shape":[0,4],"data_offsets":[0,0]},"s":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}}"#, 1),
-        ("empty-metadata", r#"{"__metadata__":{},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, 1),
-        ("padded", r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}       "#, 1),
+        (
+            "scalar",
+            r#"{"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}"#,
+            4,
+        ),
+        (
+            "zero-dim",
+            r#"{"e":{"dtype":"F32","shape":[0,4],"data_offsets":[0,0]},"s":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}}"#,
+            1,
+        ),
+        (
+            "empty-metadata",
+            r#"{"__metadata__":{},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#,
+            1,
+        ),
+        (
+            "padded",
+            r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}       "#,
+            1,
+        ),
     ] {
-        c.push(case(&format!("benign/st-{name}.safetensors"), st(header, len), &[Clean]));
+        c.push(case(
+            &format!("benign/st-{name}.safetensors"),
+            st(header, len),
+            &[Clean],
+        ));
     }
     {
-        let mut k = case("benign/onnx/model.onnx", onnx_external("weights.bin"), &[Clean]);
-        k.extra.push(("benign/onnx/weights.bin".into(), vec![0u8; 16]));
+        let mut k = case(
+            "benign/onnx/model.onnx",
+            onnx_external("weights.bin"),
+            &[Clean],
+        );
+        k.extra
+            .push(("benign/onnx/weights.bin".into(), vec![0u8; 16]));
         c.push(k);
     }
 
@@ -561,7 +621,11 @@ pub fn corpus() -> Vec<Case> {
         ("pydoc", "pipepager", 2),
     ];
     for (mo, n, proto) in danger {
-        c.push(pk(&format!("evil/{mo}.{n}.p{proto}.pkl"), call(*proto, mo, n), &[DANGEROUS]));
+        c.push(pk(
+            &format!("evil/{mo}.{n}.p{proto}.pkl"),
+            call(*proto, mo, n),
+            &[DANGEROUS],
+        ));
     }
     {
         // functools.partial(os.system, "id")()
@@ -572,7 +636,11 @@ pub fn corpus() -> Vec<Case> {
         p.op(&[0x86, b'R', b')', b'R']);
         c.push(pk("evil/partial-os-system.pkl", p.finish(), &[DANGEROUS]));
     }
-    c.push(pk("evil/not-allowed.pkl", call(2, "mypkg.evil", "Thing"), &[Code("pickle-global-not-allowed")]));
+    c.push(pk(
+        "evil/not-allowed.pkl",
+        call(2, "mypkg.evil", "Thing"),
+        &[Code("pickle-global-not-allowed")],
+    ));
 
     // Evasion.
     {
@@ -598,7 +666,14 @@ pub fn corpus() -> Vec<Case> {
         let mut b = vec![0x80, 4, b'h', 7, 0x8c, 6];
         b.extend(b"system");
         b.extend([0x93, b'.']);
-        c.push(pk("evasion/get-undefined.pkl", b, &[Code("pickle-global-unresolved"), Code("pickle-memo-undefined")]));
+        c.push(pk(
+            "evasion/get-undefined.pkl",
+            b,
+            &[
+                Code("pickle-global-unresolved"),
+                Code("pickle-memo-undefined"),
+            ],
+        ));
     }
     {
         // numpy.prod.a = "os" via BUILD, then getattr(numpy.prod, "a") feeds STACK_GLOBAL.
@@ -616,7 +691,14 @@ pub fn corpus() -> Vec<Case> {
         p.op(&[0x93]);
         p.s("id");
         p.op(&[0x85, b'R']);
-        c.push(pk("evasion/numpy-prod-build.pkl", p.finish(), &[Code("pickle-global-mutated"), Code("pickle-global-unresolved")]));
+        c.push(pk(
+            "evasion/numpy-prod-build.pkl",
+            p.finish(),
+            &[
+                Code("pickle-global-mutated"),
+                Code("pickle-global-unresolved"),
+            ],
+        ));
     }
     {
         // ShadowPickle: an allow-listed name overwritten through BUILD.
@@ -626,13 +708,21 @@ pub fn corpus() -> Vec<Case> {
         p.s("__reduce__");
         p.g("os", "system");
         p.op(b"sb.");
-        c.push(pk("evasion/overwrite-allowlisted.pkl", p.b.clone(), &[Code("pickle-global-mutated")]));
+        c.push(pk(
+            "evasion/overwrite-allowlisted.pkl",
+            p.b.clone(),
+            &[Code("pickle-global-mutated")],
+        ));
     }
     {
         let mut b = call(2, "os", "system");
         b.pop(); // no STOP
         b.extend(b"\xfe\xfe garbage");
-        c.push(pk("evasion/broken-after-payload.pkl", b, &[DANGEROUS, Code("pickle-malformed")]));
+        c.push(pk(
+            "evasion/broken-after-payload.pkl",
+            b,
+            &[DANGEROUS, Code("pickle-malformed")],
+        ));
     }
     {
         let mut b = state_dict(2, &sd);
@@ -653,7 +743,9 @@ pub fn corpus() -> Vec<Case> {
         p.s("C");
         p.op(b"sb");
         let mut b = p.b.clone();
-        b.extend([0xff, 0xfe, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0xff, 0xff, 0xff, 0x7f]);
+        b.extend([
+            0xff, 0xfe, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0xff, 0xff, 0xff, 0x7f,
+        ]);
         b.extend([0x8c, 5]);
         b.extend(b"posix");
         b.push(0x94);
@@ -671,13 +763,41 @@ pub fn corpus() -> Vec<Case> {
         b.extend(state_dict(2, &sd));
         c.push(pk("evasion/legacy-magic-reduce.pt", b, &[DANGEROUS]));
     }
-    c.push(pk("evasion/legacy-payload.pt", legacy_torch(call(2, "posix", "system")), &[DANGEROUS]));
-    c.push(pk("evasion/model.bin", call(2, "os", "system"), &[DANGEROUS]));
-    c.push(pk("evasion/config.p", call(4, "os", "system"), &[DANGEROUS]));
-    c.push(pk("evasion/weights.safetensors", call(2, "os", "system"), &[DANGEROUS]));
-    c.push(pk("evasion/protocol0.pkl", raw(b"cos\nsystem\n(S'id'\ntR."), &[DANGEROUS]));
-    c.push(pk("evasion/inst.pkl", raw(b"(S'id'\nios\nsystem\n."), &[DANGEROUS]));
-    c.push(pk("evasion/ext1.pkl", raw(b"\x80\x02\x82\x01)R."), &[Code("pickle-global-unresolved")]));
+    c.push(pk(
+        "evasion/legacy-payload.pt",
+        legacy_torch(call(2, "posix", "system")),
+        &[DANGEROUS],
+    ));
+    c.push(pk(
+        "evasion/model.bin",
+        call(2, "os", "system"),
+        &[DANGEROUS],
+    ));
+    c.push(pk(
+        "evasion/config.p",
+        call(4, "os", "system"),
+        &[DANGEROUS],
+    ));
+    c.push(pk(
+        "evasion/weights.safetensors",
+        call(2, "os", "system"),
+        &[DANGEROUS],
+    ));
+    c.push(pk(
+        "evasion/protocol0.pkl",
+        raw(b"cos\nsystem\n(S'id'\ntR."),
+        &[DANGEROUS],
+    ));
+    c.push(pk(
+        "evasion/inst.pkl",
+        raw(b"(S'id'\nios\nsystem\n."),
+        &[DANGEROUS],
+    ));
+    c.push(pk(
+        "evasion/ext1.pkl",
+        raw(b"\x80\x02\x82\x01)R."),
+        &[Code("pickle-global-unresolved")],
+    ));
     {
         let mut b = vec![0x80, 2, b']', b'q', 0];
         for _ in 0..2000 {
@@ -685,26 +805,50 @@ pub fn corpus() -> Vec<Case> {
         }
         b.extend(b"0".repeat(2000));
         b.push(b'.');
-        c.push(pk("evasion/get-bomb.pkl", b, &[Code("pickle-expansion-bomb")]));
+        c.push(pk(
+            "evasion/get-bomb.pkl",
+            b,
+            &[Code("pickle-expansion-bomb")],
+        ));
     }
     {
         let mut b = vec![0x80, 2, b']'];
         b.extend(b"2".repeat(500));
         b.extend(b"0".repeat(500));
         b.push(b'.');
-        c.push(pk("evasion/dup-bomb.pkl", b, &[Code("pickle-expansion-bomb")]));
+        c.push(pk(
+            "evasion/dup-bomb.pkl",
+            b,
+            &[Code("pickle-expansion-bomb")],
+        ));
     }
-    c.push(pk("evasion/object-array.npy", npy("|O", &call(2, "os", "system")), &[DANGEROUS]));
-    c.push(pk("evasion/f8-holding-pickle.npy", npy("<f8", &call(2, "os", "system")), &[DANGEROUS, Code("npy-pickle-data")]));
+    c.push(pk(
+        "evasion/object-array.npy",
+        npy("|O", &call(2, "os", "system")),
+        &[DANGEROUS],
+    ));
+    c.push(pk(
+        "evasion/f8-holding-pickle.npy",
+        npy("<f8", &call(2, "os", "system")),
+        &[DANGEROUS, Code("npy-pickle-data")],
+    ));
     {
         use std::io::Write;
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(&call(4, "os", "system")).unwrap();
-        c.push(pk("evasion/compressed.joblib", e.finish().unwrap(), &[DANGEROUS]));
+        c.push(pk(
+            "evasion/compressed.joblib",
+            e.finish().unwrap(),
+            &[DANGEROUS],
+        ));
     }
 
     // Archives.
-    c.push(pk("zip/payload.pt", torch_zip(call(2, "os", "system")), &[DANGEROUS]));
+    c.push(pk(
+        "zip/payload.pt",
+        torch_zip(call(2, "os", "system")),
+        &[DANGEROUS],
+    ));
     {
         let b = zip(&[
             m("archive/data.pkl", state_dict(2, &sd)),
@@ -715,20 +859,37 @@ pub fn corpus() -> Vec<Case> {
     {
         let mut evil = m("archive/data.pkl", call(2, "os", "system"));
         evil.local_name = Some("archive/data.txt".into());
-        c.push(pk("zip/name-mismatch.pt", zip(&[evil]), &[Code("archive-name-mismatch"), DANGEROUS]));
+        c.push(pk(
+            "zip/name-mismatch.pt",
+            zip(&[evil]),
+            &[Code("archive-name-mismatch"), DANGEROUS],
+        ));
     }
     {
         let mut evil = m("archive/data.pkl", call(2, "os", "system"));
         evil.flags = 1;
-        c.push(pk("zip/flag-bits.pt", zip(&[evil]), &[Code("archive-header-tampered"), DANGEROUS]));
+        c.push(pk(
+            "zip/flag-bits.pt",
+            zip(&[evil]),
+            &[Code("archive-header-tampered"), DANGEROUS],
+        ));
     }
     {
         let mut evil = m("archive/data.pkl", call(2, "os", "system"));
         evil.crc = Some(0xdead_beef);
-        c.push(pk("zip/bad-crc.pt", zip(&[evil]), &[Code("archive-header-tampered"), DANGEROUS]));
+        c.push(pk(
+            "zip/bad-crc.pt",
+            zip(&[evil]),
+            &[Code("archive-header-tampered"), DANGEROUS],
+        ));
     }
     {
-        let mut enc = m("archive/data.pkl", vec![0x17, 0x99, 0x42, 0x00, 0x13, 0x37, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
+        let mut enc = m(
+            "archive/data.pkl",
+            vec![
+                0x17, 0x99, 0x42, 0x00, 0x13, 0x37, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+            ],
+        );
         enc.flags = 1;
         c.push(pk("zip/password.pt", zip(&[enc]), &[Code("not-scanned")]));
     }
@@ -736,25 +897,41 @@ pub fn corpus() -> Vec<Case> {
         let mut bomb = m("archive/data.pkl", vec![b'N'; 8 << 20]);
         bomb.deflate = true;
         bomb.declared_size = Some(1000);
-        c.push(pk("zip/expansion.pt", zip(&[bomb]), &[Code("archive-expansion-limit")]));
+        c.push(pk(
+            "zip/expansion.pt",
+            zip(&[bomb]),
+            &[Code("archive-expansion-limit")],
+        ));
     }
     {
         let a = m("archive/data.pkl", state_dict(2, &sd));
         let b = m("archive/data.pkl", call(2, "os", "system"));
-        c.push(pk("zip/duplicate-member.pt", zip(&[a, b]), &[Code("archive-duplicate-member"), DANGEROUS]));
+        c.push(pk(
+            "zip/duplicate-member.pt",
+            zip(&[a, b]),
+            &[Code("archive-duplicate-member"), DANGEROUS],
+        ));
     }
     {
         let mut b = b"7z\xbc\xaf\x27\x1c\x00\x04".to_vec();
         b.extend([0u8; 24]);
         c.push(pk("zip/model.7z", b, &[Code("not-scanned")]));
     }
-    c.push(pk("zip/truncated.pt", torch_zip(state_dict(2, &sd))[..60].to_vec(), &[Code("not-scanned")]));
+    c.push(pk(
+        "zip/truncated.pt",
+        torch_zip(state_dict(2, &sd))[..60].to_vec(),
+        &[Code("not-scanned")],
+    ));
     {
         let mut deflated = m("archive/data.pkl", call(2, "os", "system"));
         deflated.deflate = true;
         c.push(pk("zip/deflated.pt", zip(&[deflated]), &[DANGEROUS]));
     }
-    c.push(pk("zip/arrays.npz", zip(&[m("a.npy", npy("|O", &call(2, "os", "system")))]), &[DANGEROUS]));
+    c.push(pk(
+        "zip/arrays.npz",
+        zip(&[m("a.npy", npy("|O", &call(2, "os", "system")))]),
+        &[DANGEROUS],
+    ));
 
     // Keras.
     let lambda_cfg = br#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "lambda", "function": "4wEAAAAAAAAA"}}]}}"#;
@@ -765,7 +942,11 @@ pub fn corpus() -> Vec<Case> {
             m("model.weights.h5", b"\x89HDF\r\n\x1a\n".to_vec()),
         ])
     };
-    c.push(case("keras/lambda.keras", keras(lambda_cfg), &[Code("keras-lambda-layer")]));
+    c.push(case(
+        "keras/lambda.keras",
+        keras(lambda_cfg),
+        &[Code("keras-lambda-layer")],
+    ));
     c.push(case(
         "keras/builtins.keras",
         keras(br#"{"class_name": "Sequential", "config": {"layers": [{"module": "builtins", "class_name": "function", "registered_name": "function", "config": "exec"}]}}"#),
@@ -785,24 +966,50 @@ pub fn corpus() -> Vec<Case> {
     }
 
     // ONNX external data.
-    for (name, loc) in [("dotdot", "../secret"), ("nested", "sub/../../secret"), ("absolute", "/etc/passwd")] {
-        c.push(case(&format!("onnx/{name}/model.onnx"), onnx_external(loc), &[Code("onnx-external-data-outside")]));
+    for (name, loc) in [
+        ("dotdot", "../secret"),
+        ("nested", "sub/../../secret"),
+        ("absolute", "/etc/passwd"),
+    ] {
+        c.push(case(
+            &format!("onnx/{name}/model.onnx"),
+            onnx_external(loc),
+            &[Code("onnx-external-data-outside")],
+        ));
     }
     {
-        let mut k = case("onnx/symlink/model.onnx", onnx_external("link.bin"), &[Code("onnx-external-data-outside")]);
-        k.links.push(("onnx/symlink/link.bin".into(), "../../benign/floats.npy".into()));
+        let mut k = case(
+            "onnx/symlink/model.onnx",
+            onnx_external("link.bin"),
+            &[Code("onnx-external-data-outside")],
+        );
+        k.links.push((
+            "onnx/symlink/link.bin".into(),
+            "../../benign/floats.npy".into(),
+        ));
         c.push(k);
     }
 
     // Chat templates.
     for (name, t) in [
-        ("subclasses", "{{ ''.__class__.__mro__[1].__subclasses__() }}"),
+        (
+            "subclasses",
+            "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        ),
         ("attr", "{{ messages | attr('__init__') }}"),
         ("include", "{%- include 'secrets.txt' %}"),
     ] {
-        c.push(case(&format!("template/{name}/tokenizer_config.json"), tokenizer_config(t), &[Code("template-injection")]));
+        c.push(case(
+            &format!("template/{name}/tokenizer_config.json"),
+            tokenizer_config(t),
+            &[Code("template-injection")],
+        ));
     }
-    c.push(case("template/chat_template.jinja", b"{{ cycler.__init__.__globals__.os.popen('id').read() }}".to_vec(), &[Code("template-injection")]));
+    c.push(case(
+        "template/chat_template.jinja",
+        b"{{ cycler.__init__.__globals__.os.popen('id').read() }}".to_vec(),
+        &[Code("template-injection")],
+    ));
 
     safetensors_cases(&mut c);
     gguf_cases(&mut c);
@@ -810,29 +1017,118 @@ pub fn corpus() -> Vec<Case> {
 }
 
 fn safetensors_cases(c: &mut Vec<Case>) {
-    let t = |name: &str, b: Vec<u8>, code: &'static str| case(&format!("st/{name}.safetensors"), b, &[Code(code)]);
-    c.push(t("too-small", vec![1, 2, 3, 4, 5], "safetensors-header-too-small"));
-    c.push(t("n-max", st_raw_len(u64::MAX, b"{}"), "safetensors-header-too-large"));
-    c.push(t("n-100000001", st_raw_len(100_000_001, b"{}"), "safetensors-header-too-large"));
-    c.push(t("n-past-end", st_raw_len(1000, b"{\"a\":1}"), "safetensors-header-length-invalid"));
-    c.push(t("not-utf8", st_raw_len(4, b"{\xff\xfe}"), "safetensors-header-not-utf8"));
+    let t = |name: &str, b: Vec<u8>, code: &'static str| {
+        case(&format!("st/{name}.safetensors"), b, &[Code(code)])
+    };
+    c.push(t(
+        "too-small",
+        vec![1, 2, 3, 4, 5],
+        "safetensors-header-too-small",
+    ));
+    c.push(t(
+        "n-max",
+        st_raw_len(u64::MAX, b"{}"),
+        "safetensors-header-too-large",
+    ));
+    c.push(t(
+        "n-100000001",
+        st_raw_len(100_000_001, b"{}"),
+        "safetensors-header-too-large",
+    ));
+    c.push(t(
+        "n-past-end",
+        st_raw_len(1000, b"{\"a\":1}"),
+        "safetensors-header-length-invalid",
+    ));
+    c.push(t(
+        "not-utf8",
+        st_raw_len(4, b"{\xff\xfe}"),
+        "safetensors-header-not-utf8",
+    ));
     c.push(t("not-json", st("{abc", 0), "safetensors-header-not-json"));
     c.push(t("array", st("[1, 2]", 0), "safetensors-header-not-object"));
-    c.push(t("leading-space", st(r#" {"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, 1), "safetensors-header-leading-whitespace"));
+    c.push(t(
+        "leading-space",
+        st(
+            r#" {"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#,
+            1,
+        ),
+        "safetensors-header-leading-whitespace",
+    ));
     c.push(t("dup-identical", st(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, 1), "safetensors-duplicate-key"));
     c.push(t("dup-differing", st(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]},"a":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}}"#, 4), "safetensors-duplicate-key"));
     c.push(t("metadata-number", st(r#"{"__metadata__":{"format":"pt","epoch":3},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, 1), "safetensors-metadata-not-string"));
-    c.push(t("dtype-unknown", st(r#"{"a":{"dtype":"F12","shape":[1],"data_offsets":[0,2]}}"#, 2), "safetensors-dtype-unknown"));
-    c.push(t("f4-odd", st(r#"{"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}"#, 2), "safetensors-misaligned"));
+    c.push(t(
+        "dtype-unknown",
+        st(
+            r#"{"a":{"dtype":"F12","shape":[1],"data_offsets":[0,2]}}"#,
+            2,
+        ),
+        "safetensors-dtype-unknown",
+    ));
+    c.push(t(
+        "f4-odd",
+        st(
+            r#"{"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}"#,
+            2,
+        ),
+        "safetensors-misaligned",
+    ));
     c.push(t("gap", st(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}}"#, 3), "safetensors-offset-gap"));
     c.push(t("overlap", st(r#"{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}"#, 3), "safetensors-offset-overlap"));
-    c.push(t("first-not-zero", st(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#, 2), "safetensors-offset-gap"));
-    c.push(t("end-before-begin", st(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[2,1]}}"#, 2), "safetensors-offset-reversed"));
-    c.push(t("size-mismatch", st(r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#, 4), "safetensors-size-mismatch"));
-    c.push(t("shape-overflow", st(r#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,4]}}"#, 4), "safetensors-shape-overflow"));
-    c.push(t("trailing", st(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, 9), "safetensors-trailing-bytes"));
-    c.push(t("past-end", st(r#"{"a":{"dtype":"U8","shape":[64],"data_offsets":[0,64]}}"#, 8), "safetensors-offset-out-of-bounds"));
-    c.push(t("offsets-not-two", st(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0]}}"#, 1), "safetensors-tensor-invalid"));
+    c.push(t(
+        "first-not-zero",
+        st(
+            r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#,
+            2,
+        ),
+        "safetensors-offset-gap",
+    ));
+    c.push(t(
+        "end-before-begin",
+        st(
+            r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[2,1]}}"#,
+            2,
+        ),
+        "safetensors-offset-reversed",
+    ));
+    c.push(t(
+        "size-mismatch",
+        st(
+            r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#,
+            4,
+        ),
+        "safetensors-size-mismatch",
+    ));
+    c.push(t(
+        "shape-overflow",
+        st(
+            r#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,4]}}"#,
+            4,
+        ),
+        "safetensors-shape-overflow",
+    ));
+    c.push(t(
+        "trailing",
+        st(
+            r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#,
+            9,
+        ),
+        "safetensors-trailing-bytes",
+    ));
+    c.push(t(
+        "past-end",
+        st(
+            r#"{"a":{"dtype":"U8","shape":[64],"data_offsets":[0,64]}}"#,
+            8,
+        ),
+        "safetensors-offset-out-of-bounds",
+    ));
+    c.push(t(
+        "offsets-not-two",
+        st(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0]}}"#, 1),
+        "safetensors-tensor-invalid",
+    ));
 
     let shard = |names: &[&str]| {
         let mut h = String::from("{");
@@ -840,44 +1136,77 @@ fn safetensors_cases(c: &mut Vec<Case>) {
             if i > 0 {
                 h.push(',');
             }
-            h.push_str(&format!(r#""{n}":{{"dtype":"F32","shape":[1],"data_offsets":[{},{}]}}"#, i * 4, i * 4 + 4));
+            h.push_str(&format!(
+                r#""{n}":{{"dtype":"F32","shape":[1],"data_offsets":[{},{}]}}"#,
+                i * 4,
+                i * 4 + 4
+            ));
         }
         h.push('}');
         st(&h, names.len() * 4)
     };
     let index = |map: &[(&str, &str)], total: u64| {
-        let wm: serde_json::Map<String, serde_json::Value> = map.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect();
-        serde_json::to_vec(&serde_json::json!({"metadata": {"total_size": total}, "weight_map": wm})).unwrap()
+        let wm: serde_json::Map<String, serde_json::Value> = map
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+            .collect();
+        serde_json::to_vec(
+            &serde_json::json!({"metadata": {"total_size": total}, "weight_map": wm}),
+        )
+        .unwrap()
     };
     let s1 = "model-00001-of-00002.safetensors";
     let s2 = "model-00002-of-00002.safetensors";
     {
-        let mut k = case("st-index/ok/model.safetensors.index.json", index(&[("a", s1), ("b", s2)], 8), &[Clean]);
+        let mut k = case(
+            "st-index/ok/model.safetensors.index.json",
+            index(&[("a", s1), ("b", s2)], 8),
+            &[Clean],
+        );
         k.extra.push((format!("st-index/ok/{s1}"), shard(&["a"])));
         k.extra.push((format!("st-index/ok/{s2}"), shard(&["b"])));
         c.push(k);
     }
     {
-        let mut k = case("st-index/missing/model.safetensors.index.json", index(&[("a", s1), ("b", s2)], 8), &[Code("safetensors-index-missing-shard")]);
-        k.extra.push((format!("st-index/missing/{s1}"), shard(&["a"])));
+        let mut k = case(
+            "st-index/missing/model.safetensors.index.json",
+            index(&[("a", s1), ("b", s2)], 8),
+            &[Code("safetensors-index-missing-shard")],
+        );
+        k.extra
+            .push((format!("st-index/missing/{s1}"), shard(&["a"])));
         c.push(k);
     }
     {
-        let mut k = case("st-index/two-shards/model.safetensors.index.json", index(&[("a", s1), ("b", s2)], 12), &[Code("safetensors-index-duplicate-tensor")]);
-        k.extra.push((format!("st-index/two-shards/{s1}"), shard(&["a"])));
-        k.extra.push((format!("st-index/two-shards/{s2}"), shard(&["a", "b"])));
+        let mut k = case(
+            "st-index/two-shards/model.safetensors.index.json",
+            index(&[("a", s1), ("b", s2)], 12),
+            &[Code("safetensors-index-duplicate-tensor")],
+        );
+        k.extra
+            .push((format!("st-index/two-shards/{s1}"), shard(&["a"])));
+        k.extra
+            .push((format!("st-index/two-shards/{s2}"), shard(&["a", "b"])));
         c.push(k);
     }
     {
-        let mut k = case("st-index/total/model.safetensors.index.json", index(&[("a", s1), ("b", s2)], 999), &[Code("safetensors-index-total-size")]);
-        k.extra.push((format!("st-index/total/{s1}"), shard(&["a"])));
-        k.extra.push((format!("st-index/total/{s2}"), shard(&["b"])));
+        let mut k = case(
+            "st-index/total/model.safetensors.index.json",
+            index(&[("a", s1), ("b", s2)], 999),
+            &[Code("safetensors-index-total-size")],
+        );
+        k.extra
+            .push((format!("st-index/total/{s1}"), shard(&["a"])));
+        k.extra
+            .push((format!("st-index/total/{s2}"), shard(&["b"])));
         c.push(k);
     }
 }
 
 fn gguf_cases(c: &mut Vec<Case>) {
-    let mut t = |name: &str, b: Vec<u8>, code: &'static str| c.push(case(&format!("gguf/{name}.gguf"), b, &[Code(code)]));
+    let mut t = |name: &str, b: Vec<u8>, code: &'static str| {
+        c.push(case(&format!("gguf/{name}.gguf"), b, &[Code(code)]))
+    };
     let with = |f: &dyn Fn(&mut G)| {
         let mut g = gguf_ok();
         f(&mut g);
@@ -891,15 +1220,35 @@ fn gguf_cases(c: &mut Vec<Case>) {
     }
     t("v1", with(&|g| g.version = 1), "gguf-version-unsupported");
     t("v4", with(&|g| g.version = 4), "gguf-version-unsupported");
-    t("huge-tensor-count", with(&|g| g.n_tensors = u64::MAX / 2), "gguf-count-too-large");
-    t("huge-kv-count", with(&|g| g.n_kv = 1 << 60), "gguf-count-too-large");
+    t(
+        "huge-tensor-count",
+        with(&|g| g.n_tensors = u64::MAX / 2),
+        "gguf-count-too-large",
+    );
+    t(
+        "huge-kv-count",
+        with(&|g| g.n_kv = 1 << 60),
+        "gguf-count-too-large",
+    );
     {
         let mut g = G::new();
         g.kv("general.name", 8, &[0xff, 0xff, 0, 0, 0, 0, 0, 0, b'x']);
         t("string-too-long", g.build(), "gguf-truncated");
     }
-    t("key-empty", with(&|g| { g.kv("", 4, &1u32.to_le_bytes()); }), "gguf-key-empty");
-    t("key-duplicate", with(&|g| { g.kv_str("general.architecture", "llama"); }), "gguf-key-duplicate");
+    t(
+        "key-empty",
+        with(&|g| {
+            g.kv("", 4, &1u32.to_le_bytes());
+        }),
+        "gguf-key-empty",
+    );
+    t(
+        "key-duplicate",
+        with(&|g| {
+            g.kv_str("general.architecture", "llama");
+        }),
+        "gguf-key-duplicate",
+    );
     {
         let mut nested = 9u32.to_le_bytes().to_vec();
         nested.extend(1u64.to_le_bytes());
@@ -907,13 +1256,49 @@ fn gguf_cases(c: &mut Vec<Case>) {
         nested.extend(2u64.to_le_bytes());
         nested.extend(1u32.to_le_bytes());
         nested.extend(2u32.to_le_bytes());
-        t("nested-array", with(&|g| { g.kv("x.nested", 9, &nested); }), "gguf-array-nested");
+        t(
+            "nested-array",
+            with(&|g| {
+                g.kv("x.nested", 9, &nested);
+            }),
+            "gguf-array-nested",
+        );
     }
-    t("bool-2", with(&|g| { g.kv("x.flag", 7, &[2]); }), "gguf-bool-invalid");
-    t("value-type-13", with(&|g| { g.kv("x.bad", 13, &[0; 8]); }), "gguf-value-type-invalid");
-    t("alignment-u64", with(&|g| { g.kv("general.alignment", 10, &32u64.to_le_bytes()); }), "gguf-alignment-invalid");
-    t("alignment-0", with(&|g| { g.kv("general.alignment", 4, &0u32.to_le_bytes()); }), "gguf-alignment-invalid");
-    t("alignment-48", with(&|g| { g.kv("general.alignment", 4, &48u32.to_le_bytes()); }), "gguf-alignment-invalid");
+    t(
+        "bool-2",
+        with(&|g| {
+            g.kv("x.flag", 7, &[2]);
+        }),
+        "gguf-bool-invalid",
+    );
+    t(
+        "value-type-13",
+        with(&|g| {
+            g.kv("x.bad", 13, &[0; 8]);
+        }),
+        "gguf-value-type-invalid",
+    );
+    t(
+        "alignment-u64",
+        with(&|g| {
+            g.kv("general.alignment", 10, &32u64.to_le_bytes());
+        }),
+        "gguf-alignment-invalid",
+    );
+    t(
+        "alignment-0",
+        with(&|g| {
+            g.kv("general.alignment", 4, &0u32.to_le_bytes());
+        }),
+        "gguf-alignment-invalid",
+    );
+    t(
+        "alignment-48",
+        with(&|g| {
+            g.kv("general.alignment", 4, &48u32.to_le_bytes());
+        }),
+        "gguf-alignment-invalid",
+    );
     {
         let mut g = G::new();
         g.tensor(&"n".repeat(64), &[8], 0, 0);
@@ -932,14 +1317,30 @@ fn gguf_cases(c: &mut Vec<Case>) {
         g.data_len = data;
         g.build()
     };
-    t("dims-5", one(&[1, 1, 1, 1, 8], 0, 0, 32), "gguf-tensor-dims-invalid");
-    t("dim-negative", one(&[u64::MAX - 7], 0, 0, 32), "gguf-tensor-dims-invalid");
-    t("count-overflow", one(&[1 << 40, 1 << 40], 0, 0, 32), "gguf-tensor-size-overflow");
+    t(
+        "dims-5",
+        one(&[1, 1, 1, 1, 8], 0, 0, 32),
+        "gguf-tensor-dims-invalid",
+    );
+    t(
+        "dim-negative",
+        one(&[u64::MAX - 7], 0, 0, 32),
+        "gguf-tensor-dims-invalid",
+    );
+    t(
+        "count-overflow",
+        one(&[1 << 40, 1 << 40], 0, 0, 32),
+        "gguf-tensor-size-overflow",
+    );
     t("type-4", one(&[32], 4, 0, 32), "gguf-tensor-type-invalid");
     t("type-31", one(&[32], 31, 0, 32), "gguf-tensor-type-invalid");
     t("type-40", one(&[32], 40, 0, 32), "gguf-tensor-type-invalid");
     t("q4-block", one(&[33], 2, 0, 64), "gguf-tensor-shape-block");
-    t("offset-misaligned", one(&[8], 0, 4, 64), "gguf-tensor-offset-misaligned");
+    t(
+        "offset-misaligned",
+        one(&[8], 0, 4, 64),
+        "gguf-tensor-offset-misaligned",
+    );
     {
         let mut g = G::new();
         g.tensor("a", &[8], 0, 32).tensor("b", &[8], 0, 0);
@@ -952,20 +1353,32 @@ fn gguf_cases(c: &mut Vec<Case>) {
         g.data_len = 96;
         t("offset-gap", g.build(), "gguf-tensor-offset-gap");
     }
-    t("past-eof", one(&[1024], 0, 0, 32), "gguf-tensor-out-of-bounds");
+    t(
+        "past-eof",
+        one(&[1024], 0, 0, 32),
+        "gguf-tensor-out-of-bounds",
+    );
     for (name, tpl) in [
         ("template-subclasses", "{{ ''.__class__.__subclasses__() }}"),
         ("template-attr", "{{ x|attr('y') }}"),
         ("template-include", "{% include 'x' %}"),
     ] {
-        t(name, with(&|g| { g.kv_str("tokenizer.chat_template", tpl); }), "template-injection");
+        t(
+            name,
+            with(&|g| {
+                g.kv_str("tokenizer.chat_template", tpl);
+            }),
+            "template-injection",
+        );
     }
 }
 
 /// Writes the corpus under `root`.
 pub fn write(root: &Path) {
     for k in corpus() {
-        for (p, b) in std::iter::once((&k.path, &k.bytes)).chain(k.extra.iter().map(|(p, b)| (p, b))) {
+        for (p, b) in
+            std::iter::once((&k.path, &k.bytes)).chain(k.extra.iter().map(|(p, b)| (p, b)))
+        {
             let p = root.join(p);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, b).unwrap();
