@@ -22,6 +22,10 @@ const BOMB_MIN_GETS: u64 = 1000;
 const BOMB_DUPS: u64 = 100;
 /// How many pickles a legacy `torch.save` file holds before its raw storages.
 const LEGACY_TORCH_PICKLES: usize = 5;
+/// The byte-level salvage after a parse error looks at this many bytes and candidates at most, so
+/// a file of repeated opcode bytes cannot make it quadratic.
+const SALVAGE_BYTES: usize = 16 << 20;
+const SALVAGE_CANDIDATES: usize = 100_000;
 
 /// What kind of container the stream came from; decides how trailing bytes are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -604,6 +608,10 @@ impl Scanner<'_> {
     /// After a parse error, looks through the remaining bytes for import opcodes: a payload placed
     /// after junk (or after joblib's raw arrays) still counts.
     fn salvage(&mut self, rest: &[u8], base: usize) {
+        if rest.len() > SALVAGE_BYTES {
+            self.report.incomplete = true;
+        }
+        let rest = &rest[..rest.len().min(SALVAGE_BYTES)];
         let ident = |b: &[u8]| {
             !b.is_empty()
                 && b.len() <= 256
@@ -613,7 +621,7 @@ impl Scanner<'_> {
         };
         let mut hits: Vec<(String, String, usize)> = Vec::new();
         // GLOBAL / INST: `c` or `i`, then `module\nname\n`.
-        for i in memchr::memchr2_iter(b'c', b'i', rest) {
+        for i in memchr::memchr2_iter(b'c', b'i', rest).take(SALVAGE_CANDIDATES) {
             let Some(a) = rest
                 .get(i + 1..)
                 .and_then(|r| memchr::memchr(b'\n', &r[..r.len().min(258)]))
@@ -650,7 +658,7 @@ impl Scanner<'_> {
             }
             None
         };
-        for i in memchr::memchr_iter(0x93, rest) {
+        for i in memchr::memchr_iter(0x93, rest).take(SALVAGE_CANDIDATES) {
             let mut end = i;
             if end > 0 && rest[end - 1] == 0x94 {
                 end -= 1;

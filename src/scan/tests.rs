@@ -68,3 +68,14 @@ fn benign_protocol2_globals_are_clean() {
     assert!(r.findings.is_empty(), "{:?}", r.findings);
     assert_eq!(r.globals.len(), 3);
 }
+
+#[test]
+fn salvage_of_opcode_soup_is_bounded() {
+    // A broken stream followed by 32 MiB of STACK_GLOBAL and `c` bytes: the salvage pass must stop
+    // at its byte and candidate limits rather than try every position.
+    let mut p = vec![0x80, 2, 0xff];
+    p.extend(std::iter::repeat_n([0x93u8, b'c'], 16 << 20).flatten());
+    let r = scan(&p, Kind::Raw, "t", None);
+    assert!(r.incomplete);
+    assert!(r.findings.iter().any(|f| f.code == "pickle-malformed"));
+}
