@@ -54,6 +54,57 @@ enum V {
     Other,
 }
 
+/// The unpickler's memo. Picklers number entries 0, 1, 2…, so a vector serves almost every key
+/// without hashing; keys far beyond its end go to a map.
+#[derive(Default)]
+struct Memo {
+    dense: Vec<Option<V>>,
+    /// Keys at or beyond `dense.len()` only.
+    sparse: HashMap<u64, V>,
+    /// Distinct keys stored (what MEMOIZE uses as its index).
+    len: usize,
+}
+
+/// Largest hole the dense memo fills with empty slots to reach a key.
+const MEMO_HOLE: u64 = 4096;
+
+impl Memo {
+    fn get(&self, k: u64) -> Option<&V> {
+        match usize::try_from(k).ok().and_then(|i| self.dense.get(i)) {
+            Some(slot) => slot.as_ref(),
+            None => self.sparse.get(&k),
+        }
+    }
+
+    fn insert(&mut self, k: u64, v: V) {
+        let n = self.dense.len() as u64;
+        let new = if k < n {
+            self.dense[k as usize].replace(v).is_none()
+        } else if k < n + MEMO_HOLE && k <= MAX_MEMO as u64 + MEMO_HOLE {
+            let mut new = true;
+            for j in n..=k {
+                let moved = if self.sparse.is_empty() {
+                    None
+                } else {
+                    self.sparse.remove(&j)
+                };
+                if j == k {
+                    new = moved.is_none();
+                    self.dense.push(Some(v.clone()));
+                } else {
+                    self.dense.push(moved);
+                }
+            }
+            new
+        } else {
+            self.sparse.insert(k, v).is_none()
+        };
+        if new {
+            self.len += 1;
+        }
+    }
+}
+
 /// The outcome of scanning one stream.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
@@ -187,7 +238,7 @@ impl Scanner<'_> {
     fn run(&mut self, data: &[u8], start: usize) -> Result<usize, Err> {
         let mut stack: Vec<V> = Vec::new();
         let mut marks: Vec<usize> = Vec::new();
-        let mut memo: HashMap<u64, V> = HashMap::new();
+        let mut memo = Memo::default();
         let (mut gets, mut puts, mut dups) = (0u64, 0u64, 0u64);
         let mut bomb_reported = false;
         let mut p = start;
@@ -224,7 +275,7 @@ impl Scanner<'_> {
             }};
         }
         loop {
-            if stack.len() > MAX_STACK || memo.len() > MAX_MEMO {
+            if stack.len() > MAX_STACK || memo.len > MAX_MEMO {
                 self.report.incomplete = true;
                 self.push(
                     Finding::new(
@@ -458,7 +509,7 @@ impl Scanner<'_> {
                         }
                     };
                     gets += 1;
-                    match memo.get(&key) {
+                    match memo.get(key) {
                         Some(v) => stack.push(v.clone()),
                         None => {
                             self.push(
@@ -494,7 +545,7 @@ impl Scanner<'_> {
                             p = np;
                             le(b)
                         }
-                        _ => memo.len() as u64,
+                        _ => memo.len as u64,
                     };
                     puts += 1;
                     let v = top!(at);

@@ -79,3 +79,19 @@ fn salvage_of_opcode_soup_is_bounded() {
     assert!(r.incomplete);
     assert!(r.findings.iter().any(|f| f.code == "pickle-malformed"));
 }
+
+#[test]
+fn memo_dense_and_sparse_keys_resolve() {
+    // LONG_BINPUT at a far key, BINPUT at 0, then both read back as STACK_GLOBAL operands.
+    let mut p = vec![0x80, 4];
+    p.extend(sbu("os"));
+    p.push(b'r');
+    p.extend(1_000_000u32.to_le_bytes());
+    p.push(b'0');
+    p.extend(sbu("system"));
+    p.extend([b'q', 0, b'0', b'j']);
+    p.extend(1_000_000u32.to_le_bytes());
+    p.extend([b'h', 0, 0x93, b'.']);
+    let c = codes(&p);
+    assert!(c.iter().any(|c| c.contains("os.system")), "{c:?}");
+}
