@@ -118,6 +118,7 @@ pub fn all_codes() -> Vec<&'static Code> {
         crate::license::CODES,
         crate::runtime::CODES,
         crate::hub::CODES,
+        crate::scan::CODES,
     ];
     tables.iter().flat_map(|t| t.iter()).collect()
 }

@@ -6,5 +6,6 @@ mod classify;
 mod hub;
 mod hub_server;
 mod license;
+mod scan;
 mod smoke;
 mod support;

@@ -1,1 +1,0 @@
-//! Scanning model files for code-execution risk and structural damage.

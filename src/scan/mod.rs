@@ -1,0 +1,716 @@
+//! Scanning model files for code-execution risk and structural damage.
+//!
+//! A file's type is decided from its bytes (extensions are only a hint for text files and for
+//! picking the most specific message when the bytes match nothing). Pickles are disassembled,
+//! never loaded; safetensors and GGUF headers are validated without reading payloads; chat
+//! templates are searched, never rendered. Anything the scanner cannot read is a `not-scanned`
+//! finding, never silence.
+
+mod archive;
+mod gguf;
+mod keras;
+mod onnx;
+mod pickle;
+mod safetensors;
+mod sarif;
+mod template;
+
+pub use sarif::to_sarif;
+
+use crate::finding::{Code, Finding, Severity};
+use crate::format::{self, FileFormat};
+use serde::Serialize;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+macro_rules! codes {
+    ($($id:literal $sev:ident $summary:literal,)*) => {
+        /// Every finding code the scanner emits.
+        pub const CODES: &[Code] = &[$(Code { id: $id, severity: Severity::$sev, summary: $summary },)*];
+    };
+}
+
+codes! {
+    "not-scanned" High "a file (or archive member) could not be read or parsed, so it was not scanned; it is not known to be safe",
+    "pickle-global-dangerous" Critical "a pickle imports a known-dangerous callable or module (os, subprocess, eval, exec, runpy, importlib, marshal, …)",
+    "pickle-global-not-allowed" High "a pickle imports a global outside the weights-only allow-list",
+    "pickle-global-unresolved" Critical "a pickle imports a global whose module or name cannot be resolved statically",
+    "pickle-global-mutated" Critical "a pickle rewrites attributes of an imported class or function (BUILD on a global)",
+    "pickle-memo-undefined" Medium "a pickle reads a memo entry that was never stored (the unpickler would fail there)",
+    "pickle-malformed" Medium "a pickle stream breaks before its end; findings before the break are kept",
+    "pickle-trailing-data" Low "bytes after the last pickle in a stream are not a pickle",
+    "pickle-expansion-bomb" High "a pickle re-uses memo entries or DUPs far beyond what data needs (expansion bomb)",
+    "pickle-resource-limit" High "a pickle exceeded the scanner's stack or memo limits; the rest was not scanned",
+    "npy-pickle-data" High "a .npy file holds a pickle although its header declares a plain dtype",
+    "archive-name-mismatch" High "a zip member's local header names a different file than the central directory",
+    "archive-duplicate-member" High "a zip holds two members of the same name; readers disagree on which one wins",
+    "archive-header-tampered" Medium "a zip member has a wrong CRC or a flag bit set that torch ignores and strict readers refuse",
+    "archive-expansion-limit" High "a zip member inflates beyond its declared size or the scanner's limit",
+    "safetensors-header-too-small" High "a safetensors file is shorter than its 8-byte header length",
+    "safetensors-header-too-large" High "a safetensors header length exceeds the 100 MB limit",
+    "safetensors-header-length-invalid" High "a safetensors header length runs past the end of the file",
+    "safetensors-header-not-utf8" High "a safetensors header is not UTF-8",
+    "safetensors-header-not-json" High "a safetensors header is not JSON",
+    "safetensors-header-not-object" High "a safetensors header is JSON but not an object",
+    "safetensors-header-leading-whitespace" Low "a safetensors header does not begin with `{` (parsers disagree on it)",
+    "safetensors-duplicate-key" High "a safetensors header lists a key twice (parsers disagree on which wins)",
+    "safetensors-metadata-not-string" Medium "a safetensors `__metadata__` value is not a string",
+    "safetensors-tensor-invalid" High "a safetensors tensor entry lacks dtype, shape or two data offsets",
+    "safetensors-dtype-unknown" Medium "a safetensors tensor has a dtype this version of the format does not define",
+    "safetensors-shape-overflow" High "a safetensors tensor shape's size overflows",
+    "safetensors-misaligned" High "a safetensors tensor does not fill whole bytes",
+    "safetensors-size-mismatch" High "a safetensors tensor's byte span differs from shape × dtype",
+    "safetensors-offset-reversed" High "a safetensors tensor ends before it begins",
+    "safetensors-offset-gap" High "safetensors tensors leave unused bytes between them (or the first does not start at 0)",
+    "safetensors-offset-overlap" High "safetensors tensors overlap",
+    "safetensors-offset-out-of-bounds" High "safetensors tensors reach past the end of the file",
+    "safetensors-trailing-bytes" Medium "bytes follow the last safetensors tensor (hidden content, polyglot)",
+    "safetensors-index-invalid" Medium "a safetensors index is not JSON or has no `weight_map`",
+    "safetensors-index-missing-shard" High "a safetensors index names a shard that does not exist",
+    "safetensors-index-duplicate-tensor" High "a tensor is stored in two safetensors shards",
+    "safetensors-index-tensor-missing" High "a safetensors index maps a tensor to a shard that does not hold it",
+    "safetensors-index-total-size" Low "a safetensors index's `total_size` differs from the shards' tensor bytes",
+    "gguf-bad-magic" High "a file meant as GGUF does not start with `GGUF`",
+    "gguf-big-endian" Medium "a GGUF file is big-endian; its header was not checked further",
+    "gguf-version-unsupported" High "a GGUF version other than 2 or 3",
+    "gguf-count-too-large" High "GGUF tensor or metadata counts exceed what the file can hold",
+    "gguf-truncated" High "a GGUF header value (string, array) runs past the end of the file",
+    "gguf-key-empty" Medium "a GGUF metadata key is empty",
+    "gguf-key-duplicate" High "a GGUF metadata key appears twice",
+    "gguf-value-type-invalid" High "a GGUF metadata value has an undefined type",
+    "gguf-array-nested" Low "a GGUF metadata array holds arrays (the spec allows it, ggml refuses it)",
+    "gguf-bool-invalid" Medium "a GGUF bool holds a byte other than 0 or 1",
+    "gguf-alignment-invalid" High "`general.alignment` is not a UINT32 non-zero power of two",
+    "gguf-tensor-name-too-long" Low "a GGUF tensor name is longer than ggml's 63 bytes",
+    "gguf-tensor-name-duplicate" High "a GGUF tensor name appears twice",
+    "gguf-tensor-dims-invalid" High "a GGUF tensor has more than 4 dimensions or a negative one",
+    "gguf-tensor-size-overflow" High "a GGUF tensor's element count overflows",
+    "gguf-tensor-type-invalid" High "a GGUF tensor has an undefined or removed ggml type",
+    "gguf-tensor-shape-block" High "a GGUF tensor's first dimension is not a multiple of its type's block size",
+    "gguf-tensor-offset-misaligned" High "a GGUF tensor offset is not a multiple of the alignment",
+    "gguf-tensor-offset-gap" High "GGUF tensor offsets are out of order or leave gaps",
+    "gguf-tensor-out-of-bounds" High "GGUF tensor data reaches past the end of the file",
+    "template-injection" High "a chat template contains template-injection patterns (sandbox escapes, includes)",
+    "keras-lambda-layer" High "a Keras model has a Lambda layer, which runs stored Python code",
+    "keras-module-not-keras" High "a Keras config names a module outside Keras or a bare function",
+    "keras-unsafe-deserialization" Critical "a Keras config switches safe mode off",
+    "onnx-external-data-outside" High "an ONNX external-data path leaves the model folder",
+    "scan-symlink-skipped" Low "a symlink inside a scanned folder points outside it and was not followed",
+}
+
+/// The code named `id`; the scanner only uses ids from its own table.
+pub(crate) fn code(id: &str) -> &'static Code {
+    CODES
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("finding code `{id}` is not in scan::CODES"))
+}
+
+/// Evidence text for a position in a stream, inside an archive member or not.
+pub(crate) fn loc(member: Option<&str>, offset: usize) -> String {
+    match member {
+        Some(m) => format!("member `{m}`, offset {offset}"),
+        None => format!("offset {offset}"),
+    }
+}
+
+/// Errors that stop a scan (anything about the files themselves is a finding instead).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("`{0}` does not exist")]
+    NotFound(PathBuf),
+    #[error("cannot list `{path}`")]
+    Walk {
+        path: PathBuf,
+        #[source]
+        source: walkdir::Error,
+    },
+}
+
+/// One file the scan looked at.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScannedFile {
+    /// As given on the command line for files; relative to the folder (with `/`) for folder members.
+    pub path: String,
+    pub size: u64,
+    /// What the bytes say it is (`safetensors`, `pickle`, …).
+    pub format: String,
+}
+
+/// The result of scanning some paths.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    pub files: Vec<ScannedFile>,
+    pub findings: Vec<Finding>,
+}
+
+impl ScanReport {
+    /// The most severe finding, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Scans files and folders (recursively; `.git` is skipped). A path that does not exist is an error.
+pub fn scan_paths(paths: &[PathBuf]) -> Result<ScanReport, ScanError> {
+    let mut report = ScanReport {
+        files: Vec::new(),
+        findings: Vec::new(),
+    };
+    for p in paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            return Err(ScanError::NotFound(p.clone()));
+        }
+    }
+    for p in paths {
+        if p.is_dir() {
+            let root = p.canonicalize().unwrap_or_else(|_| p.clone());
+            let walker = walkdir::WalkDir::new(p)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git");
+            for entry in walker {
+                let entry = entry.map_err(|source| ScanError::Walk {
+                    path: p.clone(),
+                    source,
+                })?;
+                let rel = entry
+                    .path()
+                    .strip_prefix(p)
+                    .unwrap_or(entry.path())
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let ft = entry.file_type();
+                if ft.is_symlink() {
+                    let inside = entry
+                        .path()
+                        .canonicalize()
+                        .is_ok_and(|t| t.starts_with(&root) && t.is_file());
+                    if !inside {
+                        report.findings.push(
+                            Finding::new(
+                                code("scan-symlink-skipped"),
+                                "the symlink points outside the folder (or nowhere); not followed",
+                            )
+                            .at(&rel),
+                        );
+                        continue;
+                    }
+                } else if !ft.is_file() {
+                    continue;
+                }
+                scan_one(entry.path(), &rel, &mut report);
+            }
+        } else {
+            scan_one(p, &p.to_string_lossy(), &mut report);
+        }
+    }
+    Ok(report)
+}
+
+fn scan_one(path: &Path, rel: &str, report: &mut ScanReport) {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let (kind, findings) = scan_file_kind(path, rel);
+    report.files.push(ScannedFile {
+        path: rel.to_string(),
+        size,
+        format: kind.to_string(),
+    });
+    report.findings.extend(findings);
+}
+
+/// Scans one file; `rel` is the name findings carry. Never fails: an unreadable file is a
+/// `not-scanned` finding.
+pub fn scan_file(path: &Path, rel: &str) -> Vec<Finding> {
+    scan_file_kind(path, rel).1
+}
+
+/// Most bytes of a pickle stream held in memory (raw files, archive members, decompressed data).
+const MAX_PICKLE_BYTES: u64 = 1 << 30;
+/// Leading bytes read first: legacy torch files hold their pickles at the start, then raw storages.
+const PICKLE_PREFIX: u64 = 64 << 20;
+/// How much of a file is read to decide its type.
+const HEAD: u64 = 512;
+
+fn not_scanned(rel: &str, why: impl Into<String>) -> Vec<Finding> {
+    vec![Finding::new(code("not-scanned"), why).at(rel)]
+}
+
+fn scan_file_kind(path: &Path, rel: &str) -> (&'static str, Vec<Finding>) {
+    let size = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) => {
+            return (
+                "unreadable",
+                not_scanned(rel, format!("cannot read the file: {e}")),
+            );
+        }
+    };
+    let mut head = Vec::with_capacity(HEAD as usize);
+    if let Err(e) = File::open(path).and_then(|f| f.take(HEAD).read_to_end(&mut head)) {
+        return (
+            "unreadable",
+            not_scanned(rel, format!("cannot read the file: {e}")),
+        );
+    }
+    let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+    if let Some(what) = container(&head) {
+        return (
+            "container",
+            not_scanned(
+                rel,
+                format!(
+                    "a {what} container, which modelvet cannot open; its contents were not scanned"
+                ),
+            ),
+        );
+    }
+    if head.starts_with(b"\x93NUMPY") {
+        let data = match read_capped(path, MAX_PICKLE_BYTES) {
+            Ok(d) => d,
+            Err(f) => return ("npy", not_scanned(rel, f)),
+        };
+        return ("npy", npy(&data, rel, None));
+    }
+    if head.starts_with(b"\x1f\x8b")
+        || (head.len() > 1 && head[0] == 0x78 && [0x01, 0x5e, 0x9c, 0xda].contains(&head[1]))
+    {
+        return ("compressed", compressed(path, &head, rel));
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return ("zip", zip(path, size, rel));
+    }
+    match format::sniff(
+        &name,
+        &head[..head.len().min(format::SNIFF_LEN)],
+        size,
+        None,
+    ) {
+        FileFormat::Safetensors => ("safetensors", safetensors::check(path, size, rel).findings),
+        FileFormat::Gguf => ("gguf", gguf::check(path, size, rel)),
+        FileFormat::Pytorch => (
+            "pytorch",
+            pickle_file(path, size, rel, pickle::Kind::LegacyTorch),
+        ),
+        FileFormat::Pickle => ("pickle", pickle_file(path, size, rel, pickle::Kind::Raw)),
+        FileFormat::Keras => ("keras", keras::check_h5(path, rel)),
+        FileFormat::Onnx => ("onnx", onnx::check(path, size, rel)),
+        f => {
+            let kind = f.as_str();
+            (kind, by_name(path, size, rel, &name, &head))
+        }
+    }
+}
+
+/// Names of archive formats we recognise but cannot open.
+fn container(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
+        Some("7z")
+    } else if head.starts_with(b"Rar!\x1a\x07") {
+        Some("RAR")
+    } else if head.starts_with(b"\xfd7zXZ\x00") {
+        Some("xz")
+    } else if head.starts_with(b"BZh") && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b)) {
+        Some("bzip2")
+    } else if head.starts_with(b"\x28\xb5\x2f\xfd") {
+        Some("zstd")
+    } else if head.get(257..262) == Some(b"ustar") {
+        Some("tar")
+    } else {
+        None
+    }
+}
+
+/// Files whose bytes matched no binary format: text formats by name, and for names that promise a
+/// weights format, the most specific structural message.
+fn by_name(path: &Path, size: u64, rel: &str, name: &str, head: &[u8]) -> Vec<Finding> {
+    if name.ends_with(".safetensors") {
+        let f = safetensors::check(path, size, rel).findings;
+        if !f.is_empty() {
+            return f;
+        }
+    }
+    if name.ends_with(".gguf") {
+        return gguf::check(path, size, rel);
+    }
+    if name.ends_with(".onnx") {
+        return onnx::check(path, size, rel);
+    }
+    // Names that `torch.load`, `pickle.load` or joblib would be pointed at.
+    const PICKLE_NAMES: &[&str] = &[
+        ".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".dill", ".p",
+    ];
+    let pickle_name = PICKLE_NAMES.iter().any(|e| name.ends_with(e));
+    if name.ends_with(".jinja") || name.ends_with(".json") {
+        let text = match read_text(path, 64 << 20) {
+            Ok(t) => t,
+            Err(e) => return not_scanned(rel, e),
+        };
+        if name.ends_with(".jinja") {
+            return template::check(&text, rel, "the template file");
+        }
+        if name.ends_with(".safetensors.index.json") {
+            return safetensors::check_index(path, rel, &text);
+        }
+        let mut out = template::check_json(&text, rel);
+        if text.contains("\"class_name\"") {
+            out.extend(keras::check_config(&text, rel, "the Keras config"));
+        }
+        return out;
+    }
+    // Protocol 0/1 pickles have no header: try any file that starts like one.
+    let pickle_start = matches!(
+        head.first(),
+        Some(
+            b'(' | b'c'
+                | b'}'
+                | b']'
+                | b')'
+                | b'N'
+                | b'I'
+                | b'S'
+                | b'V'
+                | b'X'
+                | b'U'
+                | b'K'
+                | b'J'
+        )
+    );
+    if pickle_start
+        && size > 0
+        && (pickle_name
+            || name.ends_with(".bin")
+            || name.ends_with(".data")
+            || name.ends_with(".dat"))
+    {
+        let f = pickle_file(path, size, rel, pickle::Kind::Raw);
+        if !f.iter().any(|x| x.code == "pickle-malformed")
+            || f.iter().any(|x| x.code.starts_with("pickle-global"))
+        {
+            return f;
+        }
+    }
+    if pickle_name && size > 0 {
+        return not_scanned(
+            rel,
+            "the name promises a pickle-based format but the bytes match none modelvet reads",
+        );
+    }
+    Vec::new()
+}
+
+fn read_text(path: &Path, cap: u64) -> Result<String, String> {
+    let mut b = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(cap).read_to_end(&mut b))
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    Ok(String::from_utf8_lossy(&b).into_owned())
+}
+
+fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
+    let mut b = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(cap + 1).read_to_end(&mut b))
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if b.len() as u64 > cap {
+        return Err(format!(
+            "the file is larger than the scanner's {cap}-byte limit for pickled data"
+        ));
+    }
+    Ok(b)
+}
+
+fn pickle_file(path: &Path, size: u64, rel: &str, kind: pickle::Kind) -> Vec<Finding> {
+    let first = size.min(PICKLE_PREFIX);
+    let mut data = Vec::new();
+    if let Err(e) = File::open(path).and_then(|f| f.take(first).read_to_end(&mut data)) {
+        return not_scanned(rel, format!("cannot read the file: {e}"));
+    }
+    let mut r = pickle::scan(&data, kind, rel, None);
+    let ran_out = r.findings.iter().any(|f| {
+        f.code == "pickle-malformed"
+            && (f.message.contains("past the end") || f.message.contains("before STOP"))
+    });
+    if ran_out && size > first {
+        // The stream goes on past the prefix: read it all (bounded) and scan again.
+        match read_capped(path, MAX_PICKLE_BYTES) {
+            Ok(all) => r = pickle::scan(&all, kind, rel, None),
+            Err(e) => r
+                .findings
+                .push(Finding::new(code("not-scanned"), e).at(rel)),
+        }
+    }
+    r.findings
+}
+
+/// A `.npy` array (`member` when inside an `.npz`): object arrays hold a pickle; a plain dtype
+/// whose data is a pickle anyway is a lie worth reporting.
+fn npy(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
+    let bad = || vec![Finding::new(code("not-scanned"), "the .npy header is malformed").at(rel)];
+    if data.len() < 10 {
+        return bad();
+    }
+    let (hlen, start) = match data[6] {
+        1 => (u16::from_le_bytes([data[8], data[9]]) as usize, 10usize),
+        2 | 3 if data.len() >= 12 => (
+            u32::from_le_bytes(data[8..12].try_into().expect("4")) as usize,
+            12,
+        ),
+        _ => return bad(),
+    };
+    let Some(header) = data.get(start..start.saturating_add(hlen)) else {
+        return bad();
+    };
+    let header = String::from_utf8_lossy(header);
+    let body = &data[start + hlen..];
+    let object = header.contains("'descr': '|O'")
+        || header.contains("\"descr\": \"|O\"")
+        || header.contains("'descr': 'O'");
+    let is_pickle = body.len() >= 2 && body[0] == 0x80 && (2..=5).contains(&body[1]);
+    let mut out = Vec::new();
+    if is_pickle && !object {
+        out.push(
+            Finding::new(
+                code("npy-pickle-data"),
+                format!(
+                    "the header declares a plain dtype ({}) but the data is a pickle",
+                    header.trim()
+                ),
+            )
+            .at(rel)
+            .with_evidence(loc(member, start + hlen)),
+        );
+    }
+    if object || is_pickle {
+        let r = pickle::scan(body, pickle::Kind::Raw, rel, member);
+        out.extend(r.findings);
+    }
+    out
+}
+
+/// gzip or zlib data (compressed joblib dumps): inflated within bounds, then scanned as a pickle
+/// or `.npy` if it is one.
+fn compressed(path: &Path, head: &[u8], rel: &str) -> Vec<Finding> {
+    let Ok(file) = File::open(path) else {
+        return not_scanned(rel, "cannot open the file");
+    };
+    let mut data = Vec::new();
+    let res = if head.starts_with(b"\x1f\x8b") {
+        flate2::read::MultiGzDecoder::new(file)
+            .take(MAX_PICKLE_BYTES + 1)
+            .read_to_end(&mut data)
+    } else {
+        flate2::read::ZlibDecoder::new(file)
+            .take(MAX_PICKLE_BYTES + 1)
+            .read_to_end(&mut data)
+    };
+    if data.len() as u64 > MAX_PICKLE_BYTES {
+        return vec![
+            Finding::new(
+                code("archive-expansion-limit"),
+                "the compressed file inflates beyond the scanner's limit; not scanned",
+            )
+            .at(rel),
+        ];
+    }
+    if let Err(e) = res {
+        if data.is_empty() {
+            return Vec::new();
+        }
+        let mut out = not_scanned(rel, format!("the compressed stream breaks: {e}"));
+        out.extend(pickle_bytes(&data, rel, None));
+        return out;
+    }
+    pickle_bytes(&data, rel, None)
+}
+
+/// Scans bytes that may be a pickle or `.npy`; anything else is left alone.
+fn pickle_bytes(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
+    if data.starts_with(b"\x93NUMPY") {
+        npy(data, rel, member)
+    } else if data.len() >= 2 && data[0] == 0x80 && (2..=5).contains(&data[1]) {
+        pickle::scan(data, pickle::Kind::Raw, rel, member).findings
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether an archive member is tensor storage (`archive/data/0`), whose bytes are not a pickle.
+fn is_storage(name: &str) -> bool {
+    let mut parts = name.rsplit('/');
+    let base = parts.next().unwrap_or("");
+    parts.next() == Some("data") && !base.is_empty() && base.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn zip(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return not_scanned(rel, format!("cannot open the file: {e}")),
+    };
+    let entries = match archive::entries(&mut file, size) {
+        Ok(e) => e,
+        Err(why) => return not_scanned(rel, format!("the zip archive cannot be read: {why}")),
+    };
+    let mut out = Vec::new();
+    let f = |c: &str, msg: String, member: &str| {
+        Finding::new(code(c), msg)
+            .at(rel)
+            .with_evidence(format!("member `{member}`"))
+    };
+    let mut names = std::collections::HashSet::new();
+    for e in &entries {
+        if !names.insert(e.name.as_str()) {
+            out.push(f(
+                "archive-duplicate-member",
+                format!("the archive holds `{}` more than once", e.name),
+                &e.name,
+            ));
+        }
+        if e.local_name != e.name {
+            out.push(f(
+                "archive-name-mismatch",
+                format!(
+                    "the central directory names `{}` but the local header names `{}`",
+                    e.name, e.local_name
+                ),
+                &e.name,
+            ));
+        }
+        let lower = e.name.to_ascii_lowercase();
+        let lower_local = e.local_name.to_ascii_lowercase();
+        let named_pickle = [&lower, &lower_local]
+            .iter()
+            .any(|n| n.ends_with(".pkl") || n.ends_with(".pickle"));
+        let npy_member = lower.ends_with(".npy");
+        let keras_config = lower.rsplit('/').next() == Some("config.json");
+        let template_member = lower.ends_with(".jinja") || lower.ends_with("tokenizer_config.json");
+        // Everything else: sniff its first bytes, unless it is tensor storage.
+        let wanted =
+            named_pickle || npy_member || keras_config || template_member || !is_storage(&e.name);
+        if !wanted || e.name.ends_with('/') {
+            continue;
+        }
+        let full = named_pickle || npy_member || keras_config || template_member;
+        if !full {
+            match archive::read_member(&mut file, e, 8, true) {
+                Ok(p)
+                    if p.starts_with(b"\x93NUMPY")
+                        || (p.len() >= 2 && p[0] == 0x80 && (2..=5).contains(&p[1])) => {}
+                Ok(_) => continue,
+                Err(_) => continue,
+            }
+        }
+        if e.method != 0 && e.method != 8 {
+            out.push(f(
+                "not-scanned",
+                format!(
+                    "member `{}` uses compression method {}, which modelvet cannot read",
+                    e.name, e.method
+                ),
+                &e.name,
+            ));
+            continue;
+        }
+        if e.size > MAX_PICKLE_BYTES {
+            out.push(f(
+                "archive-expansion-limit",
+                format!(
+                    "member `{}` declares {} bytes, beyond the scanner's limit; not scanned",
+                    e.name, e.size
+                ),
+                &e.name,
+            ));
+            continue;
+        }
+        let data =
+            match archive::read_member(&mut file, e, e.size.max(1).min(MAX_PICKLE_BYTES), false) {
+                Ok(d) => d,
+                Err(archive::MemberError::TooLarge) => {
+                    out.push(f(
+                        "archive-expansion-limit",
+                        format!(
+                            "member `{}` inflates beyond its declared {} bytes; not scanned",
+                            e.name, e.size
+                        ),
+                        &e.name,
+                    ));
+                    continue;
+                }
+                Err(archive::MemberError::Unsupported(m)) => {
+                    out.push(f(
+                        "not-scanned",
+                        format!("member `{}` uses compression method {m}", e.name),
+                        &e.name,
+                    ));
+                    continue;
+                }
+                Err(archive::MemberError::Io(why)) => {
+                    out.push(f(
+                        "not-scanned",
+                        format!("member `{}` cannot be read: {why}", e.name),
+                        &e.name,
+                    ));
+                    continue;
+                }
+            };
+        let looks_pickle = data.len() >= 2 && data[0] == 0x80 && (2..=5).contains(&data[1]);
+        if e.encrypted() {
+            if looks_pickle || data.starts_with(b"\x93NUMPY") || keras_config {
+                out.push(f(
+                    "archive-header-tampered",
+                    format!(
+                        "member `{}` is flagged encrypted but is plain (torch ignores the flag)",
+                        e.name
+                    ),
+                    &e.name,
+                ));
+            } else {
+                out.push(f(
+                    "not-scanned",
+                    format!("member `{}` is encrypted", e.name),
+                    &e.name,
+                ));
+                continue;
+            }
+        } else if archive::crc32(&data) != e.crc {
+            out.push(f(
+                "archive-header-tampered",
+                format!(
+                    "member `{}` does not match its CRC-32 (torch ignores CRCs)",
+                    e.name
+                ),
+                &e.name,
+            ));
+        }
+        if keras_config {
+            let text = String::from_utf8_lossy(&data);
+            out.extend(keras::check_config(
+                &text,
+                rel,
+                &format!("member `{}`", e.name),
+            ));
+            out.extend(template::check_json(&text, rel));
+        } else if template_member {
+            let text = String::from_utf8_lossy(&data);
+            if lower.ends_with(".jinja") {
+                out.extend(template::check(&text, rel, &format!("member `{}`", e.name)));
+            } else {
+                out.extend(template::check_json(&text, rel));
+            }
+        } else if npy_member || data.starts_with(b"\x93NUMPY") {
+            out.extend(npy(&data, rel, Some(&e.name)));
+        } else if looks_pickle || named_pickle {
+            if data.is_empty() {
+                continue;
+            }
+            out.extend(pickle::scan(&data, pickle::Kind::Raw, rel, Some(&e.name)).findings);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

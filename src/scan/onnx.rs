@@ -1,0 +1,209 @@
+//! ONNX models: external-data paths that leave the model folder. Walks the protobuf wire format
+//! by hand (graph → initializers, node attributes, subgraphs) and skips tensor payloads unread,
+//! so a 2 GB model costs a few seeks; no ONNX crate is needed for three fields.
+
+use super::code;
+use crate::finding::Finding;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Component, Path};
+
+/// Subgraphs (If/Loop bodies) deeper than this are not followed.
+const MAX_DEPTH: u32 = 32;
+
+struct R {
+    inner: BufReader<File>,
+    pos: u64,
+}
+
+impl R {
+    fn byte(&mut self) -> Option<u8> {
+        let mut b = [0u8];
+        self.inner.read_exact(&mut b).ok()?;
+        self.pos += 1;
+        Some(b[0])
+    }
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= ((b & 0x7f) as u64) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    fn skip(&mut self, n: u64) -> Option<()> {
+        self.inner.seek_relative(i64::try_from(n).ok()?).ok()?;
+        self.pos += n;
+        Some(())
+    }
+    fn bytes(&mut self, n: u64) -> Option<Vec<u8>> {
+        if n > 1 << 20 {
+            return None;
+        }
+        let mut b = vec![0u8; n as usize];
+        self.inner.read_exact(&mut b).ok()?;
+        self.pos += n;
+        Some(b)
+    }
+}
+
+/// Which message a span holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Msg {
+    Model,
+    Graph,
+    Node,
+    Attribute,
+    Tensor,
+    Sparse,
+    Entry,
+}
+
+/// Child messages worth descending into: (parent, field number) → child kind.
+fn child(parent: Msg, field: u64) -> Option<Msg> {
+    use Msg::*;
+    Some(match (parent, field) {
+        (Model, 7) => Graph,
+        (Graph, 1) => Node,
+        (Graph, 5) => Tensor,
+        (Graph, 15) => Sparse,
+        (Node, 5) => Attribute,
+        (Attribute, 5) | (Attribute, 10) => Tensor,
+        (Attribute, 6) | (Attribute, 11) => Graph,
+        (Attribute, 22) | (Attribute, 23) => Sparse,
+        (Sparse, 1) | (Sparse, 2) => Tensor,
+        (Tensor, 13) => Entry,
+        _ => return None,
+    })
+}
+
+/// Collects every external-data `location` in the message `kind` that ends at `end`.
+fn walk(r: &mut R, kind: Msg, end: u64, depth: u32, out: &mut Vec<String>) -> Option<()> {
+    let (mut key, mut value) = (None, None);
+    while r.pos < end {
+        let tag = r.varint()?;
+        let (field, wire) = (tag >> 3, tag & 7);
+        match wire {
+            0 => {
+                r.varint()?;
+            }
+            1 => r.skip(8)?,
+            5 => r.skip(4)?,
+            2 => {
+                let len = r.varint()?;
+                let sub_end = r.pos.checked_add(len).filter(|&e| e <= end)?;
+                if kind == Msg::Entry && (field == 1 || field == 2) {
+                    let s = String::from_utf8_lossy(&r.bytes(len)?).into_owned();
+                    if field == 1 {
+                        key = Some(s)
+                    } else {
+                        value = Some(s)
+                    }
+                } else if let Some(c) = child(kind, field).filter(|_| depth < MAX_DEPTH) {
+                    walk(r, c, sub_end, depth + 1, out)?;
+                } else {
+                    r.skip(len)?;
+                }
+                if r.pos != sub_end {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    if kind == Msg::Entry && key.as_deref() == Some("location") {
+        out.extend(value);
+    }
+    Some(())
+}
+
+/// Whether `location` (relative to the model's folder) stays inside it, judging by its text.
+fn escapes(location: &str) -> bool {
+    let p = Path::new(location);
+    if p.is_absolute() || location.starts_with('\\') || location.get(1..2) == Some(":") {
+        return true;
+    }
+    let mut depth = 0i32;
+    for c in location.split(['/', '\\']) {
+        match c {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    p.components().any(|c| matches!(c, Component::Prefix(_)))
+}
+
+/// Checks the ONNX model at `path` (`size` bytes).
+pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            return vec![
+                Finding::new(code("not-scanned"), format!("cannot open the file: {e}")).at(rel),
+            ];
+        }
+    };
+    let mut r = R {
+        inner: BufReader::with_capacity(1 << 16, file),
+        pos: 0,
+    };
+    let mut locations = Vec::new();
+    if walk(&mut r, Msg::Model, size, 0, &mut locations).is_none() {
+        return vec![
+            Finding::new(code("not-scanned"), "the ONNX protobuf could not be parsed").at(rel),
+        ];
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let root = dir.canonicalize().ok();
+    let mut out = Vec::new();
+    locations.sort();
+    locations.dedup();
+    for loc in locations {
+        let by_text = escapes(&loc);
+        // A path that looks inside may still leave through a symlink.
+        let by_link = !by_text
+            && match (dir.join(&loc).canonicalize(), &root) {
+                (Ok(real), Some(root)) => !real.starts_with(root),
+                _ => false,
+            };
+        if by_text || by_link {
+            let how = if by_link { " through a symlink" } else { "" };
+            out.push(
+                Finding::new(
+                    code("onnx-external-data-outside"),
+                    format!("external tensor data at `{loc}` lies outside the model folder{how}"),
+                )
+                .at(rel),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes() {
+        for bad in [
+            "../secret",
+            "sub/../../secret",
+            "/etc/passwd",
+            "C:\\x",
+            "..\\x",
+        ] {
+            assert!(super::escapes(bad), "{bad}");
+        }
+        for ok in ["weights.bin", "sub/../w.bin", "./a/b"] {
+            assert!(!super::escapes(ok), "{ok}");
+        }
+    }
+}

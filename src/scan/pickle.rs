@@ -1,0 +1,1093 @@
+//! Pickle streams: disassembled with a stack simulation, never loaded.
+//!
+//! Globals are resolved the way CPython's unpickler would resolve them — `STACK_GLOBAL` takes the
+//! two strings actually on the stack (through the memo, `DUP`, marks…), not "the two previous
+//! opcodes" — so memo confusion and indirectly built operands do not hide an import. Each global is
+//! judged against an allow-list modelled on PyTorch's weights-only unpickler; a deny-list (with
+//! parent-module inheritance) only decides whether a finding is `critical` or `high`.
+
+use super::{code, loc};
+use crate::finding::Finding;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+/// Most stack entries and memo entries one pickle may create before the scan stops.
+const MAX_STACK: usize = 4_000_000;
+const MAX_MEMO: usize = 4_000_000;
+/// Longer module or attribute names are treated as unresolvable (no real module is this long).
+const MAX_NAME: usize = 4096;
+/// GET/PUT ratio and DUP count above which a stream is an expansion ("billion laughs") bomb.
+const BOMB_GET_RATIO: u64 = 50;
+const BOMB_MIN_GETS: u64 = 1000;
+const BOMB_DUPS: u64 = 100;
+/// How many pickles a legacy `torch.save` file holds before its raw storages.
+const LEGACY_TORCH_PICKLES: usize = 5;
+/// The byte-level salvage after a parse error looks at this many bytes and candidates at most, so
+/// a file of repeated opcode bytes cannot make it quadratic.
+const SALVAGE_BYTES: usize = 16 << 20;
+const SALVAGE_CANDIDATES: usize = 100_000;
+
+/// What kind of container the stream came from; decides how trailing bytes are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A raw pickle file or archive member: every following pickle is scanned.
+    Raw,
+    /// Legacy `torch.save`: five pickles, then raw storage bytes.
+    LegacyTorch,
+}
+
+/// How a global is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Allowed,
+    NotAllowed,
+    Dangerous,
+}
+
+/// A stack value, as far as the scanner needs to know it.
+#[derive(Debug, Clone)]
+enum V {
+    Str(Rc<str>),
+    /// A class or function imported by GLOBAL/STACK_GLOBAL (index into `globals`).
+    Global,
+    /// Anything else: numbers, containers, call results.
+    Other,
+}
+
+/// The unpickler's memo. Picklers number entries 0, 1, 2…, so a vector serves almost every key
+/// without hashing; keys far beyond its end go to a map.
+#[derive(Default)]
+struct Memo {
+    dense: Vec<Option<V>>,
+    /// Keys at or beyond `dense.len()` only.
+    sparse: HashMap<u64, V>,
+    /// Distinct keys stored (what MEMOIZE uses as its index).
+    len: usize,
+}
+
+/// Largest hole the dense memo fills with empty slots to reach a key.
+const MEMO_HOLE: u64 = 4096;
+
+impl Memo {
+    fn get(&self, k: u64) -> Option<&V> {
+        match usize::try_from(k).ok().and_then(|i| self.dense.get(i)) {
+            Some(slot) => slot.as_ref(),
+            None => self.sparse.get(&k),
+        }
+    }
+
+    fn insert(&mut self, k: u64, v: V) {
+        let n = self.dense.len() as u64;
+        let new = if k < n {
+            self.dense[k as usize].replace(v).is_none()
+        } else if k < n + MEMO_HOLE && k <= MAX_MEMO as u64 + MEMO_HOLE {
+            let mut new = true;
+            for j in n..=k {
+                let moved = if self.sparse.is_empty() {
+                    None
+                } else {
+                    self.sparse.remove(&j)
+                };
+                if j == k {
+                    new = moved.is_none();
+                    self.dense.push(Some(v.clone()));
+                } else {
+                    self.dense.push(moved);
+                }
+            }
+            new
+        } else {
+            self.sparse.insert(k, v).is_none()
+        };
+        if new {
+            self.len += 1;
+        }
+    }
+}
+
+/// The outcome of scanning one stream.
+#[derive(Debug, Default)]
+pub(crate) struct Report {
+    pub findings: Vec<Finding>,
+    /// Every distinct global seen, `module.name`, in order of appearance.
+    pub globals: Vec<String>,
+    /// Set when the scan hit a resource limit or could not parse everything.
+    pub incomplete: bool,
+}
+
+struct Err {
+    pos: usize,
+    msg: String,
+}
+
+fn err(pos: usize, msg: impl Into<String>) -> Err {
+    Err {
+        pos,
+        msg: msg.into(),
+    }
+}
+
+/// Scans `data` (a whole stream, possibly several concatenated pickles).
+/// `rel` names the file and `member` the archive member, for findings.
+pub(crate) fn scan(data: &[u8], kind: Kind, rel: &str, member: Option<&str>) -> Report {
+    let mut s = Scanner {
+        rel,
+        member,
+        report: Report::default(),
+        seen: HashSet::new(),
+        joblib: false,
+    };
+    let mut pos = 0usize;
+    let mut n = 0usize;
+    while pos < data.len() {
+        if kind == Kind::LegacyTorch && n == LEGACY_TORCH_PICKLES {
+            break;
+        }
+        // A protocol 0/1 pickle has no PROTO header; after the first pickle, only a stream that
+        // parses counts as another pickle, and junk after the last one is reported, not scanned.
+        let trailing = n > 0 && data[pos] != 0x80;
+        match s.run(data, pos) {
+            Ok(end) => {
+                pos = end;
+                n += 1;
+            }
+            Err(e) if trailing && e.pos <= pos + 1 => {
+                s.report.findings.push(
+                    Finding::new(
+                        code("pickle-trailing-data"),
+                        format!(
+                            "{} bytes after the last pickle are not a pickle",
+                            data.len() - pos
+                        ),
+                    )
+                    .at(rel)
+                    .with_evidence(loc(member, pos)),
+                );
+                break;
+            }
+            Err(e) => {
+                if !(s.joblib && n == 0) {
+                    s.report.findings.push(
+                        Finding::new(
+                            code("pickle-malformed"),
+                            format!("the pickle stream breaks: {}", e.msg),
+                        )
+                        .at(rel)
+                        .with_evidence(loc(member, e.pos)),
+                    );
+                }
+                s.salvage(&data[e.pos.min(data.len())..], e.pos);
+                break;
+            }
+        }
+    }
+    s.report
+}
+
+struct Scanner<'a> {
+    rel: &'a str,
+    member: Option<&'a str>,
+    report: Report,
+    seen: HashSet<String>,
+    /// The stream uses joblib's array wrapper: raw array bytes interrupt the opcodes by design.
+    joblib: bool,
+}
+
+fn line(data: &[u8], p: usize) -> Result<(&[u8], usize), Err> {
+    let rest = data.get(p..).ok_or_else(|| err(p, "truncated"))?;
+    match memchr::memchr(b'\n', rest) {
+        Some(i) => Ok((&rest[..i], p + i + 1)),
+        None => Err(err(p, "a text argument has no end of line")),
+    }
+}
+
+fn take(data: &[u8], p: usize, n: usize) -> Result<(&[u8], usize), Err> {
+    let end = p
+        .checked_add(n)
+        .filter(|&e| e <= data.len())
+        .ok_or_else(|| err(p, format!("an argument of {n} bytes runs past the end")))?;
+    Ok((&data[p..end], end))
+}
+
+fn le(b: &[u8]) -> u64 {
+    b.iter().rev().fold(0u64, |acc, &x| (acc << 8) | x as u64)
+}
+
+fn text(b: &[u8]) -> V {
+    if b.len() > MAX_NAME {
+        return V::Other;
+    }
+    match std::str::from_utf8(b) {
+        Ok(s) => V::Str(Rc::from(s)),
+        Err(_) => V::Other,
+    }
+}
+
+/// The content of a protocol-0 `STRING` argument: a quoted Python literal.
+fn quoted(b: &[u8]) -> V {
+    let b = b.strip_suffix(b"\r").unwrap_or(b);
+    if b.len() >= 2 && (b[0] == b'\'' || b[0] == b'"') && b[b.len() - 1] == b[0] {
+        text(&b[1..b.len() - 1])
+    } else {
+        V::Other
+    }
+}
+
+impl Scanner<'_> {
+    /// Runs one pickle from `start` to its STOP; returns the offset after it.
+    fn run(&mut self, data: &[u8], start: usize) -> Result<usize, Err> {
+        let mut stack: Vec<V> = Vec::new();
+        let mut marks: Vec<usize> = Vec::new();
+        let mut memo = Memo::default();
+        let (mut gets, mut puts, mut dups) = (0u64, 0u64, 0u64);
+        let mut bomb_reported = false;
+        let mut p = start;
+        macro_rules! pop {
+            ($at:expr) => {{
+                if stack.len() <= marks.last().copied().unwrap_or(0) {
+                    return Err(err($at, "stack underflow"));
+                }
+                stack.pop().expect("checked")
+            }};
+        }
+        macro_rules! pop_mark {
+            ($at:expr) => {{
+                let m = marks
+                    .pop()
+                    .ok_or_else(|| err($at, "no MARK on the stack"))?;
+                let items = stack.split_off(m);
+                items
+            }};
+        }
+        macro_rules! need {
+            ($at:expr) => {{
+                if stack.len() <= marks.last().copied().unwrap_or(0) {
+                    return Err(err($at, "stack underflow"));
+                }
+            }};
+        }
+        macro_rules! top {
+            ($at:expr) => {{
+                if stack.len() <= marks.last().copied().unwrap_or(0) {
+                    return Err(err($at, "stack underflow"));
+                }
+                stack.last().expect("checked").clone()
+            }};
+        }
+        loop {
+            if stack.len() > MAX_STACK || memo.len > MAX_MEMO {
+                self.report.incomplete = true;
+                self.push(
+                    Finding::new(
+                        code("pickle-resource-limit"),
+                        format!(
+                            "the pickle builds more than {MAX_STACK} stack or memo entries; scanning stopped"
+                        ),
+                    )
+                    .with_evidence(loc(self.member, p)),
+                );
+                return Ok(data.len());
+            }
+            if !bomb_reported
+                && (dups > BOMB_DUPS
+                    || (gets >= BOMB_MIN_GETS && gets > BOMB_GET_RATIO * puts.max(1)))
+            {
+                bomb_reported = true;
+                self.push(
+                    Finding::new(
+                        code("pickle-expansion-bomb"),
+                        format!(
+                            "the pickle re-uses memo entries {gets} times for {puts} stored ({dups} DUP): an expansion bomb"
+                        ),
+                    )
+                    .with_evidence(loc(self.member, p)),
+                );
+            }
+            let at = p;
+            let op = *data
+                .get(p)
+                .ok_or_else(|| err(p, "the stream ends before STOP"))?;
+            p += 1;
+            match op {
+                b'(' => marks.push(stack.len()),
+                b'.' => return Ok(p),
+                b'0' => {
+                    if stack.len() > marks.last().copied().unwrap_or(0) {
+                        stack.pop();
+                    } else if marks.pop().is_none() {
+                        return Err(err(at, "stack underflow"));
+                    }
+                }
+                b'1' => {
+                    pop_mark!(at);
+                }
+                b'2' => {
+                    dups += 1;
+                    let v = top!(at);
+                    stack.push(v);
+                }
+                b'F' | b'I' | b'L' => {
+                    p = line(data, p)?.1;
+                    stack.push(V::Other);
+                }
+                b'J' => {
+                    p = take(data, p, 4)?.1;
+                    stack.push(V::Other);
+                }
+                b'K' => {
+                    p = take(data, p, 1)?.1;
+                    stack.push(V::Other);
+                }
+                b'M' => {
+                    p = take(data, p, 2)?.1;
+                    stack.push(V::Other);
+                }
+                b'G' => {
+                    p = take(data, p, 8)?.1;
+                    stack.push(V::Other);
+                }
+                b'N' | 0x88 | 0x89 | b'}' | b']' | b')' | 0x8f => stack.push(V::Other),
+                b'P' => {
+                    p = line(data, p)?.1;
+                    stack.push(V::Other);
+                }
+                b'Q' => {
+                    pop!(at);
+                    stack.push(V::Other);
+                }
+                b'R' => {
+                    pop!(at);
+                    pop!(at);
+                    stack.push(V::Other);
+                }
+                b'S' => {
+                    let (l, np) = line(data, p)?;
+                    p = np;
+                    stack.push(quoted(l));
+                }
+                b'T' => {
+                    let (n, np) = take(data, p, 4)?;
+                    let n = i32::from_le_bytes(n.try_into().expect("4 bytes"));
+                    if n < 0 {
+                        return Err(err(at, "negative string length"));
+                    }
+                    let (s, np) = take(data, np, n as usize)?;
+                    p = np;
+                    stack.push(text(s));
+                }
+                b'U' | 0x8c => {
+                    let (n, np) = take(data, p, 1)?;
+                    let (s, np) = take(data, np, n[0] as usize)?;
+                    p = np;
+                    stack.push(text(s));
+                }
+                b'V' => {
+                    let (l, np) = line(data, p)?;
+                    p = np;
+                    stack.push(text(l));
+                }
+                b'X' => {
+                    let (n, np) = take(data, p, 4)?;
+                    let (s, np) = take(data, np, le(n) as usize)?;
+                    p = np;
+                    stack.push(text(s));
+                }
+                0x8d => {
+                    let (n, np) = take(data, p, 8)?;
+                    let (s, np) = take(data, np, usize::try_from(le(n)).unwrap_or(usize::MAX))?;
+                    p = np;
+                    stack.push(text(s));
+                }
+                b'B' | 0x8e | 0x96 | b'C' | 0x8a | 0x8b => {
+                    let w = match op {
+                        b'C' | 0x8a => 1,
+                        b'B' | 0x8b => 4,
+                        _ => 8,
+                    };
+                    let (n, np) = take(data, p, w)?;
+                    let n = if op == 0x8b {
+                        let v = i32::from_le_bytes(n.try_into().expect("4 bytes"));
+                        if v < 0 {
+                            return Err(err(at, "negative length"));
+                        }
+                        v as u64
+                    } else {
+                        le(n)
+                    };
+                    p = take(data, np, usize::try_from(n).unwrap_or(usize::MAX))?.1;
+                    stack.push(V::Other);
+                }
+                b'a' => {
+                    pop!(at);
+                    need!(at);
+                }
+                b'e' | 0x90 => {
+                    pop_mark!(at);
+                    need!(at);
+                }
+                b'b' => {
+                    pop!(at);
+                    if let V::Global = top!(at) {
+                        self.push(
+                            Finding::new(
+                                code("pickle-global-mutated"),
+                                "the pickle applies BUILD to an imported class or function, rewriting its attributes",
+                            )
+                            .with_evidence(loc(self.member, at)),
+                        );
+                    }
+                }
+                b'c' => {
+                    let (m, np) = line(data, p)?;
+                    let (n, np) = line(data, np)?;
+                    p = np;
+                    self.global(text(m), text(n), at);
+                    stack.push(V::Global);
+                }
+                b'i' => {
+                    let (m, np) = line(data, p)?;
+                    let (n, np) = line(data, np)?;
+                    p = np;
+                    self.global(text(m), text(n), at);
+                    pop_mark!(at);
+                    stack.push(V::Other);
+                }
+                b'o' => {
+                    let items = pop_mark!(at);
+                    if items.is_empty() {
+                        return Err(err(at, "OBJ without a class"));
+                    }
+                    stack.push(V::Other);
+                }
+                b'd' | b'l' | b't' | 0x91 => {
+                    pop_mark!(at);
+                    stack.push(V::Other);
+                }
+                0x85 => {
+                    pop!(at);
+                    stack.push(V::Other);
+                }
+                0x86 => {
+                    pop!(at);
+                    pop!(at);
+                    stack.push(V::Other);
+                }
+                0x87 => {
+                    pop!(at);
+                    pop!(at);
+                    pop!(at);
+                    stack.push(V::Other);
+                }
+                b's' => {
+                    pop!(at);
+                    pop!(at);
+                    need!(at);
+                }
+                b'u' => {
+                    pop_mark!(at);
+                    need!(at);
+                }
+                b'g' | b'h' | b'j' => {
+                    let key = match op {
+                        b'g' => {
+                            let (l, np) = line(data, p)?;
+                            p = np;
+                            std::str::from_utf8(l)
+                                .ok()
+                                .and_then(|s| s.trim().parse::<u64>().ok())
+                                .ok_or_else(|| err(at, "GET with a bad memo key"))?
+                        }
+                        b'h' => {
+                            let (b, np) = take(data, p, 1)?;
+                            p = np;
+                            b[0] as u64
+                        }
+                        _ => {
+                            let (b, np) = take(data, p, 4)?;
+                            p = np;
+                            le(b)
+                        }
+                    };
+                    gets += 1;
+                    match memo.get(key) {
+                        Some(v) => stack.push(v.clone()),
+                        None => {
+                            self.push(
+                                Finding::new(
+                                    code("pickle-memo-undefined"),
+                                    format!(
+                                        "the pickle reads memo entry {key}, which was never stored"
+                                    ),
+                                )
+                                .with_evidence(loc(self.member, at)),
+                            );
+                            stack.push(V::Other);
+                        }
+                    }
+                }
+                b'p' | b'q' | b'r' | 0x94 => {
+                    let key = match op {
+                        b'p' => {
+                            let (l, np) = line(data, p)?;
+                            p = np;
+                            std::str::from_utf8(l)
+                                .ok()
+                                .and_then(|s| s.trim().parse::<u64>().ok())
+                                .ok_or_else(|| err(at, "PUT with a bad memo key"))?
+                        }
+                        b'q' => {
+                            let (b, np) = take(data, p, 1)?;
+                            p = np;
+                            b[0] as u64
+                        }
+                        b'r' => {
+                            let (b, np) = take(data, p, 4)?;
+                            p = np;
+                            le(b)
+                        }
+                        _ => memo.len as u64,
+                    };
+                    puts += 1;
+                    let v = top!(at);
+                    memo.insert(key, v);
+                }
+                0x81 => {
+                    pop!(at);
+                    pop!(at);
+                    stack.push(V::Other);
+                }
+                0x92 => {
+                    pop!(at);
+                    pop!(at);
+                    pop!(at);
+                    stack.push(V::Other);
+                }
+                0x82..=0x84 => {
+                    let w = [1, 2, 4][(op - 0x82) as usize];
+                    let (b, np) = take(data, p, w)?;
+                    p = np;
+                    let msg = format!("extension code {}", le(b));
+                    self.unresolved(&msg, at);
+                    stack.push(V::Global);
+                }
+                0x93 => {
+                    let name = pop!(at);
+                    let module = pop!(at);
+                    self.global(module, name, at);
+                    stack.push(V::Global);
+                }
+                0x80 => {
+                    let (v, np) = take(data, p, 1)?;
+                    p = np;
+                    if v[0] > 5 {
+                        return Err(err(at, format!("unsupported protocol {}", v[0])));
+                    }
+                }
+                0x95 => p = take(data, p, 8)?.1,
+                0x97 => stack.push(V::Other),
+                0x98 => {
+                    need!(at);
+                }
+                other => return Err(err(at, format!("unknown opcode 0x{other:02x}"))),
+            }
+        }
+    }
+
+    fn push(&mut self, f: Finding) {
+        self.report.findings.push(f.at(self.rel));
+    }
+
+    fn global(&mut self, module: V, name: V, at: usize) {
+        match (module, name) {
+            (V::Str(m), V::Str(n)) => self.named(&m, &n, at, false),
+            (m, n) => {
+                let show = |v: &V| match v {
+                    V::Str(s) => format!("`{s}`"),
+                    V::Global => "an imported object".to_string(),
+                    V::Other => "a computed value".to_string(),
+                };
+                self.unresolved(&format!("module {}, name {}", show(&m), show(&n)), at);
+            }
+        }
+    }
+
+    fn unresolved(&mut self, what: &str, at: usize) {
+        self.push(
+            Finding::new(
+                code("pickle-global-unresolved"),
+                format!(
+                    "the pickle imports a global whose name cannot be resolved statically ({what})"
+                ),
+            )
+            .with_evidence(loc(self.member, at)),
+        );
+    }
+
+    fn named(&mut self, module: &str, name: &str, at: usize, salvaged: bool) {
+        let full = format!("{module}.{name}");
+        if module.contains('\n') || name.contains('\n') || !self.seen.insert(full.clone()) {
+            return;
+        }
+        self.report.globals.push(full.clone());
+        if full == "joblib.numpy_pickle.NumpyArrayWrapper" {
+            self.joblib = true;
+        }
+        let how = if salvaged {
+            " (found in bytes after the stream broke)"
+        } else {
+            ""
+        };
+        match classify(module, name) {
+            Verdict::Allowed => {}
+            Verdict::Dangerous => self.push(
+                Finding::new(
+                    code("pickle-global-dangerous"),
+                    format!("the pickle imports `{full}`, which can run code or touch the system when loaded{how}"),
+                )
+                .with_evidence(loc(self.member, at)),
+            ),
+            Verdict::NotAllowed => self.push(
+                Finding::new(
+                    code("pickle-global-not-allowed"),
+                    format!("the pickle imports `{full}`, which is outside the weights-only allow-list{how}"),
+                )
+                .with_evidence(loc(self.member, at)),
+            ),
+        }
+    }
+
+    /// After a parse error, looks through the remaining bytes for import opcodes: a payload placed
+    /// after junk (or after joblib's raw arrays) still counts.
+    fn salvage(&mut self, rest: &[u8], base: usize) {
+        if rest.len() > SALVAGE_BYTES {
+            self.report.incomplete = true;
+        }
+        let rest = &rest[..rest.len().min(SALVAGE_BYTES)];
+        let ident = |b: &[u8]| {
+            !b.is_empty()
+                && b.len() <= 256
+                && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+                && b.iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+        };
+        let mut hits: Vec<(String, String, usize)> = Vec::new();
+        // GLOBAL / INST: `c` or `i`, then `module\nname\n`.
+        for i in memchr::memchr2_iter(b'c', b'i', rest).take(SALVAGE_CANDIDATES) {
+            let Some(a) = rest
+                .get(i + 1..)
+                .and_then(|r| memchr::memchr(b'\n', &r[..r.len().min(258)]))
+            else {
+                continue;
+            };
+            let m = &rest[i + 1..i + 1 + a];
+            let from = i + 2 + a;
+            let Some(b) = rest
+                .get(from..)
+                .and_then(|r| memchr::memchr(b'\n', &r[..r.len().min(258)]))
+            else {
+                continue;
+            };
+            let n = &rest[from..from + b];
+            if ident(m) && ident(n) {
+                hits.push((
+                    String::from_utf8_lossy(m).into_owned(),
+                    String::from_utf8_lossy(n).into_owned(),
+                    base + i,
+                ));
+            }
+        }
+        // STACK_GLOBAL preceded by two short strings (each optionally memoized).
+        let short_before = |end: usize| -> Option<(&[u8], usize)> {
+            for len in 1..=255usize.min(end.saturating_sub(2)) {
+                let start = end - len - 2;
+                if rest[start] == 0x8c && rest[start + 1] as usize == len {
+                    let s = &rest[start + 2..end];
+                    if ident(s) {
+                        return Some((s, start));
+                    }
+                }
+            }
+            None
+        };
+        for i in memchr::memchr_iter(0x93, rest).take(SALVAGE_CANDIDATES) {
+            let mut end = i;
+            if end > 0 && rest[end - 1] == 0x94 {
+                end -= 1;
+            }
+            let Some((n, s)) = short_before(end) else {
+                continue;
+            };
+            let mut end = s;
+            if end > 0 && rest[end - 1] == 0x94 {
+                end -= 1;
+            }
+            let Some((m, _)) = short_before(end) else {
+                continue;
+            };
+            hits.push((
+                String::from_utf8_lossy(m).into_owned(),
+                String::from_utf8_lossy(n).into_owned(),
+                base + i,
+            ));
+        }
+        for (m, n, at) in hits {
+            self.named(&m, &n, at, true);
+        }
+    }
+}
+
+/// Python 2 spellings that the unpickler maps to their Python 3 modules.
+fn py3_module(module: &str) -> &str {
+    match module {
+        "__builtin__" => "builtins",
+        "copy_reg" => "copyreg",
+        "cPickle" => "pickle",
+        "commands" => "subprocess",
+        _ => module,
+    }
+}
+
+const TORCH_UTILS: &[&str] = &[
+    "_rebuild_parameter",
+    "_rebuild_parameter_with_state",
+    "_rebuild_qtensor",
+    "_rebuild_tensor",
+    "_rebuild_tensor_v2",
+    "_rebuild_tensor_v3",
+    "_rebuild_sparse_tensor",
+    "_rebuild_meta_tensor_no_storage",
+    "_rebuild_wrapper_subclass",
+    "_rebuild_device_tensor_from_numpy",
+    "_rebuild_device_tensor_from_cpu_tensor",
+    "_rebuild_nested_tensor",
+];
+
+const TORCH_TOP: &[&str] = &[
+    "Size",
+    "Tensor",
+    "device",
+    "UntypedStorage",
+    // dtypes
+    "float32",
+    "float",
+    "float64",
+    "double",
+    "float16",
+    "half",
+    "bfloat16",
+    "complex32",
+    "chalf",
+    "complex64",
+    "cfloat",
+    "complex128",
+    "cdouble",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "int8",
+    "int16",
+    "short",
+    "int32",
+    "int",
+    "int64",
+    "long",
+    "bool",
+    "quint8",
+    "qint8",
+    "qint32",
+    "quint4x2",
+    "quint2x4",
+    "float8_e5m2",
+    "float8_e4m3fn",
+    "float8_e5m2fnuz",
+    "float8_e4m3fnuz",
+    "float8_e8m0fnu",
+    "float4_e2m1fn_x2",
+    "bits8",
+    "bits16",
+    "bits1x8",
+    "bits2x4",
+    "bits4x2",
+    "uint1",
+    "uint2",
+    "uint3",
+    "uint4",
+    "uint5",
+    "uint6",
+    "uint7",
+    "int1",
+    "int2",
+    "int3",
+    "int4",
+    "int5",
+    "int6",
+    "int7",
+    // layouts, memory formats, quantisation schemes
+    "strided",
+    "sparse_coo",
+    "sparse_csr",
+    "sparse_csc",
+    "sparse_bsr",
+    "sparse_bsc",
+    "_mkldnn",
+    "jagged",
+    "contiguous_format",
+    "channels_last",
+    "channels_last_3d",
+    "preserve_format",
+    "per_tensor_affine",
+    "per_channel_affine",
+    "per_tensor_symmetric",
+    "per_channel_symmetric",
+    "per_channel_affine_float_qparams",
+];
+
+const TORCH_KINDS: &[&str] = &[
+    "Double",
+    "Float",
+    "Half",
+    "Long",
+    "Int",
+    "Short",
+    "Char",
+    "Byte",
+    "Bool",
+    "BFloat16",
+    "ComplexDouble",
+    "ComplexFloat",
+    "QUInt8",
+    "QInt8",
+    "QInt32",
+    "QUInt4x2",
+    "QUInt2x4",
+];
+
+/// Exact `module.name` pairs that only rebuild data (PyTorch's weights-only set, plus the numpy and
+/// joblib constructors that array pickles use).
+const ALLOWED: &[(&str, &str)] = &[
+    ("collections", "OrderedDict"),
+    ("collections", "Counter"),
+    ("torch.nn.parameter", "Parameter"),
+    ("torch.serialization", "_get_layout"),
+    ("torch._tensor", "_rebuild_from_type_v2"),
+    ("_codecs", "encode"),
+    ("builtins", "bytearray"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "complex"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+];
+
+/// Modules dangerous as a whole (and every submodule).
+const DANGEROUS_MODULES: &[&str] = &[
+    "os",
+    "nt",
+    "posix",
+    "posixpath",
+    "ntpath",
+    "sys",
+    "subprocess",
+    "_posixsubprocess",
+    "runpy",
+    "importlib",
+    "imp",
+    "marshal",
+    "pickle",
+    "_pickle",
+    "dill",
+    "cloudpickle",
+    "joblib.externals.cloudpickle",
+    "shelve",
+    "socket",
+    "_socket",
+    "ssl",
+    "shutil",
+    "pty",
+    "pdb",
+    "bdb",
+    "asyncio",
+    "ctypes",
+    "_ctypes",
+    "webbrowser",
+    "requests",
+    "httplib",
+    "http",
+    "urllib",
+    "urllib2",
+    "aiohttp",
+    "ftplib",
+    "smtplib",
+    "imaplib",
+    "poplib",
+    "telnetlib",
+    "pip",
+    "setuptools",
+    "distutils",
+    "ensurepip",
+    "venv",
+    "code",
+    "codeop",
+    "cProfile",
+    "profile",
+    "timeit",
+    "trace",
+    "doctest",
+    "pydoc",
+    "idlelib",
+    "lib2to3",
+    "pkgutil",
+    "multiprocessing",
+    "_interpreters",
+    "_xxsubinterpreters",
+    "concurrent.interpreters",
+    "_osx_support",
+    "_aix_support",
+    "_pyrepl",
+    "uuid",
+    "test",
+    "tempfile",
+    "_io",
+    "io",
+    "numpy.f2py",
+    "numpy.testing._private.utils",
+    "torch.hub",
+    "torch._dynamo",
+    "torch._inductor",
+    "torch.utils.collect_env",
+    "torch.utils.bottleneck",
+    "torch.utils.data.datapipes.utils.decoder",
+    "torch.jit",
+    // importing a scanner is an attempt to switch it off
+    "fickling",
+    "picklescan",
+    "modelscan",
+    "modelaudit",
+    "model_unpickler",
+    "saferpickle",
+];
+
+/// Single names that run code or read and write files.
+const DANGEROUS_NAMES: &[(&str, &str)] = &[
+    ("builtins", "eval"),
+    ("builtins", "exec"),
+    ("builtins", "execfile"),
+    ("builtins", "compile"),
+    ("builtins", "getattr"),
+    ("builtins", "setattr"),
+    ("builtins", "delattr"),
+    ("builtins", "apply"),
+    ("builtins", "open"),
+    ("builtins", "breakpoint"),
+    ("builtins", "__import__"),
+    ("builtins", "input"),
+    ("builtins", "globals"),
+    ("builtins", "locals"),
+    ("builtins", "vars"),
+    ("builtins", "help"),
+    ("builtins", "exit"),
+    ("builtins", "quit"),
+    ("types", "CodeType"),
+    ("types", "FunctionType"),
+    ("types", "LambdaType"),
+    ("types", "MethodType"),
+    ("functools", "partial"),
+    ("functools", "reduce"),
+    ("operator", "attrgetter"),
+    ("operator", "itemgetter"),
+    ("operator", "methodcaller"),
+    ("_operator", "attrgetter"),
+    ("_operator", "itemgetter"),
+    ("_operator", "methodcaller"),
+    ("logging", "FileHandler"),
+    ("copyreg", "_reconstructor"),
+    ("torch.serialization", "load"),
+    ("torch", "load"),
+    (
+        "torch.fx.experimental.symbolic_shapes",
+        "ShapeEnv.evaluate_guards_expression",
+    ),
+    ("torch.utils._config_module", "ConfigModule.load_config"),
+    ("numpy", "load"),
+    ("numpy.lib.npyio", "load"),
+];
+
+/// Judges one global: allowed data constructor, known-dangerous, or merely not allowed.
+pub(crate) fn classify(module: &str, name: &str) -> Verdict {
+    let module = py3_module(module);
+    // Dotted names reach attributes of attributes (`os.path`, `Bdb.run`): judge the first hop too.
+    let first = name.split('.').next().unwrap_or(name);
+    let danger_module = DANGEROUS_MODULES.iter().any(|d| {
+        module == *d
+            || module
+                .strip_prefix(d)
+                .is_some_and(|rest| rest.starts_with('.'))
+    });
+    if danger_module
+        || DANGEROUS_NAMES
+            .iter()
+            .any(|(m, n)| *m == module && (*n == name || *n == first))
+        || name.contains("__")
+            && !(module == "torch._utils" || module == "torch._tensor")
+            && name != "__builtin__"
+    {
+        return Verdict::Dangerous;
+    }
+    if name.contains('.') {
+        return Verdict::NotAllowed;
+    }
+    let allowed = ALLOWED.iter().any(|(m, n)| *m == module && *n == name)
+        || (module == "torch._utils" && TORCH_UTILS.contains(&name))
+        || (module == "torch" && TORCH_TOP.contains(&name))
+        || (module == "torch"
+            && TORCH_KINDS.iter().any(|k| {
+                name.strip_prefix(k)
+                    .is_some_and(|rest| rest == "Storage" || rest == "Tensor")
+            }));
+    if allowed {
+        Verdict::Allowed
+    } else {
+        Verdict::NotAllowed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification() {
+        assert_eq!(
+            classify("torch._utils", "_rebuild_tensor_v2"),
+            Verdict::Allowed
+        );
+        assert_eq!(classify("torch", "FloatStorage"), Verdict::Allowed);
+        assert_eq!(classify("torch", "BFloat16Storage"), Verdict::Allowed);
+        assert_eq!(classify("collections", "OrderedDict"), Verdict::Allowed);
+        assert_eq!(classify("__builtin__", "set"), Verdict::Allowed);
+        assert_eq!(classify("os", "system"), Verdict::Dangerous);
+        assert_eq!(classify("posix", "system"), Verdict::Dangerous);
+        assert_eq!(
+            classify("asyncio.unix_events", "_UnixSubprocessTransport"),
+            Verdict::Dangerous
+        );
+        assert_eq!(classify("__builtin__", "eval"), Verdict::Dangerous);
+        assert_eq!(classify("bdb", "Bdb.run"), Verdict::Dangerous);
+        assert_eq!(classify("osmosis", "x"), Verdict::NotAllowed);
+        assert_eq!(
+            classify("sklearn.linear_model", "LogisticRegression"),
+            Verdict::NotAllowed
+        );
+        assert_eq!(classify("numpy", "__builtins__"), Verdict::Dangerous);
+        assert_eq!(
+            classify("collections", "OrderedDict.__init__"),
+            Verdict::Dangerous
+        );
+    }
+}

@@ -1,0 +1,393 @@
+//! safetensors header validation: reads the 8-byte length and the JSON header, never the payload.
+
+use super::code;
+use crate::finding::Finding;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// The reference implementation's header limit.
+pub(crate) const MAX_HEADER: u64 = 100_000_000;
+
+/// Bit width of every dtype the format knows (0.8).
+fn dtype_bits(d: &str) -> Option<u64> {
+    Some(match d {
+        "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" | "F8_E8M0" | "F8_E4M3FNUZ"
+        | "F8_E5M2FNUZ" => 8,
+        "F4" => 4,
+        "F6_E2M3" | "F6_E3M2" => 6,
+        "I16" | "U16" | "F16" | "BF16" => 16,
+        "I32" | "U32" | "F32" => 32,
+        "F64" | "I64" | "U64" | "C64" => 64,
+        _ => return None,
+    })
+}
+
+/// The header's top-level entries in file order, duplicates kept (serde_json's map would drop them).
+struct Entries(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Entries, A::Error> {
+                let mut v = Vec::new();
+                while let Some(e) = m.next_entry::<String, Value>()? {
+                    v.push(e);
+                }
+                Ok(Entries(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// One tensor's byte range, for the layout walk.
+struct Span {
+    name: String,
+    begin: u64,
+    end: u64,
+}
+
+/// The outcome of reading a header: findings, and the tensors (name → byte length) if it parsed.
+pub(crate) struct Header {
+    pub findings: Vec<Finding>,
+    pub tensors: Option<BTreeMap<String, u64>>,
+}
+
+/// Validates the safetensors file at `path` (`size` bytes).
+pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Header {
+    let mut out = Header {
+        findings: Vec::new(),
+        tensors: None,
+    };
+    let mut f = |c: &str, msg: String| out.findings.push(Finding::new(code(c), msg).at(rel));
+    if size < 8 {
+        f(
+            "safetensors-header-too-small",
+            format!("the file has {size} bytes, fewer than the 8-byte header length"),
+        );
+        return out;
+    }
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            f("not-scanned", format!("cannot open the file: {e}"));
+            return out;
+        }
+    };
+    let mut len = [0u8; 8];
+    if let Err(e) = file.read_exact(&mut len) {
+        f("not-scanned", format!("cannot read the header length: {e}"));
+        return out;
+    }
+    let n = u64::from_le_bytes(len);
+    if n > MAX_HEADER {
+        f(
+            "safetensors-header-too-large",
+            format!("the header claims {n} bytes, more than the {MAX_HEADER}-byte limit"),
+        );
+        return out;
+    }
+    if n.saturating_add(8) > size {
+        f(
+            "safetensors-header-length-invalid",
+            format!("the header claims {n} bytes but the file has only {size}"),
+        );
+        return out;
+    }
+    // Bounded by MAX_HEADER and the file size checked above.
+    let mut buf = vec![0u8; n as usize];
+    if let Err(e) = file.read_exact(&mut buf) {
+        f("not-scanned", format!("cannot read the header: {e}"));
+        return out;
+    }
+    let Ok(text) = std::str::from_utf8(&buf) else {
+        f(
+            "safetensors-header-not-utf8",
+            "the header is not UTF-8".to_string(),
+        );
+        return out;
+    };
+    if serde_json::from_str::<IgnoredAny>(text).is_err() {
+        f(
+            "safetensors-header-not-json",
+            "the header is not JSON".to_string(),
+        );
+        return out;
+    }
+    let entries = match serde_json::from_str::<Entries>(text) {
+        Ok(e) => e.0,
+        Err(_) => {
+            f(
+                "safetensors-header-not-object",
+                "the header is JSON but not an object".to_string(),
+            );
+            return out;
+        }
+    };
+    if !text.starts_with('{') {
+        f(
+            "safetensors-header-leading-whitespace",
+            "the header does not begin with `{` (readers disagree on such files)".to_string(),
+        );
+    }
+    let mut last: HashMap<&str, &Value> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for (k, v) in &entries {
+        match last.insert(k.as_str(), v) {
+            Some(prev) => {
+                let how = if prev == v { "identical" } else { "differing" };
+                f(
+                    "safetensors-duplicate-key",
+                    format!(
+                        "the header lists `{k}` twice ({how} entries); readers disagree on which wins"
+                    ),
+                );
+            }
+            None => order.push(k),
+        }
+    }
+    let buffer = size - 8 - n;
+    let mut spans = Vec::new();
+    let mut tensors = BTreeMap::new();
+    for k in order {
+        let v = last[k];
+        if k == "__metadata__" {
+            match v.as_object() {
+                Some(m) => {
+                    for (mk, mv) in m {
+                        if !mv.is_string() {
+                            f(
+                                "safetensors-metadata-not-string",
+                                format!("`__metadata__.{mk}` is not a string"),
+                            );
+                        }
+                    }
+                }
+                None => f(
+                    "safetensors-metadata-not-string",
+                    "`__metadata__` is not an object of strings".to_string(),
+                ),
+            }
+            continue;
+        }
+        let dtype = v.get("dtype").and_then(Value::as_str);
+        let shape: Option<Vec<u64>> = v
+            .get("shape")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().map(Value::as_u64).collect());
+        let offsets: Option<Vec<u64>> = v
+            .get("data_offsets")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().map(Value::as_u64).collect());
+        let (Some(dtype), Some(shape), Some(offsets)) = (dtype, shape, offsets) else {
+            f(
+                "safetensors-tensor-invalid",
+                format!(
+                    "tensor `{k}` lacks a string `dtype`, an integer `shape` or two integer `data_offsets`"
+                ),
+            );
+            continue;
+        };
+        let [begin, end] = offsets[..] else {
+            f(
+                "safetensors-tensor-invalid",
+                format!("tensor `{k}` has {} `data_offsets`, not 2", offsets.len()),
+            );
+            continue;
+        };
+        if end < begin {
+            f(
+                "safetensors-offset-reversed",
+                format!("tensor `{k}` ends at {end}, before it begins at {begin}"),
+            );
+            continue;
+        }
+        tensors.insert(k.to_string(), end - begin);
+        spans.push(Span {
+            name: k.to_string(),
+            begin,
+            end,
+        });
+        let Some(bits) = dtype_bits(dtype) else {
+            f(
+                "safetensors-dtype-unknown",
+                format!(
+                    "tensor `{k}` has dtype `{dtype}`, which this version of the format does not define"
+                ),
+            );
+            continue;
+        };
+        let nbits = shape
+            .iter()
+            .try_fold(1u64, |a, &d| a.checked_mul(d))
+            .and_then(|e| e.checked_mul(bits));
+        let Some(nbits) = nbits else {
+            f(
+                "safetensors-shape-overflow",
+                format!("tensor `{k}` has shape {shape:?}, whose size overflows"),
+            );
+            continue;
+        };
+        if nbits % 8 != 0 {
+            f(
+                "safetensors-misaligned",
+                format!("tensor `{k}` ({dtype}, shape {shape:?}) does not fill whole bytes"),
+            );
+            continue;
+        }
+        if end - begin != nbits / 8 {
+            f(
+                "safetensors-size-mismatch",
+                format!(
+                    "tensor `{k}` spans {} bytes but {dtype} × {shape:?} needs {}",
+                    end - begin,
+                    nbits / 8
+                ),
+            );
+        }
+    }
+    spans.sort_by_key(|s| (s.begin, s.end));
+    let mut expected = 0u64;
+    let mut prev: Option<&str> = None;
+    for s in &spans {
+        if s.begin > expected {
+            let msg = match prev {
+                Some(p) => format!(
+                    "{} unused bytes between `{p}` and `{}`",
+                    s.begin - expected,
+                    s.name
+                ),
+                None => format!("the first tensor `{}` starts at {}, not 0", s.name, s.begin),
+            };
+            f("safetensors-offset-gap", msg);
+        } else if s.begin < expected {
+            f(
+                "safetensors-offset-overlap",
+                format!(
+                    "tensor `{}` starts at {} inside `{}`, which ends at {expected}",
+                    s.name,
+                    s.begin,
+                    prev.unwrap_or("?")
+                ),
+            );
+        }
+        expected = expected.max(s.end);
+        prev = Some(&s.name);
+    }
+    if expected > buffer {
+        f(
+            "safetensors-offset-out-of-bounds",
+            format!("tensors reach byte {expected} of a {buffer}-byte data buffer"),
+        );
+    } else if expected < buffer {
+        f(
+            "safetensors-trailing-bytes",
+            format!(
+                "{} bytes follow the last tensor (hidden content or a polyglot file)",
+                buffer - expected
+            ),
+        );
+    }
+    out.tensors = Some(tensors);
+    out
+}
+
+/// Checks a `model.safetensors.index.json` against the shards beside it.
+pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut f = |c: &str, msg: String| out.push(Finding::new(code(c), msg).at(rel));
+    let Ok(doc) = serde_json::from_str::<Value>(text) else {
+        f("safetensors-index-invalid", "the index is not JSON".into());
+        return out;
+    };
+    let Some(map) = doc.get("weight_map").and_then(Value::as_object) else {
+        f(
+            "safetensors-index-invalid",
+            "the index has no `weight_map` object".into(),
+        );
+        return out;
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut shards: BTreeMap<&str, Option<BTreeMap<String, u64>>> = BTreeMap::new();
+    for shard in map.values().filter_map(Value::as_str) {
+        if shards.contains_key(shard) {
+            continue;
+        }
+        let unsafe_name =
+            shard.starts_with('/') || shard.contains('\\') || shard.split('/').any(|c| c == "..");
+        let p = dir.join(shard);
+        let tensors = if unsafe_name {
+            f(
+                "safetensors-index-missing-shard",
+                format!("shard `{shard}` is not a plain relative path"),
+            );
+            None
+        } else {
+            match std::fs::metadata(&p) {
+                Ok(m) if m.is_file() => check(&p, m.len(), shard).tensors,
+                _ => {
+                    f(
+                        "safetensors-index-missing-shard",
+                        format!("shard `{shard}` named by the index does not exist"),
+                    );
+                    None
+                }
+            }
+        };
+        shards.insert(shard, tensors);
+    }
+    let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut total = 0u64;
+    for (shard, tensors) in &shards {
+        for (t, bytes) in tensors.iter().flatten() {
+            holders.entry(t).or_default().push(shard);
+            total = total.saturating_add(*bytes);
+        }
+    }
+    for (t, hs) in &holders {
+        if hs.len() > 1 {
+            f(
+                "safetensors-index-duplicate-tensor",
+                format!(
+                    "tensor `{t}` is stored in {} shards: {}",
+                    hs.len(),
+                    hs.join(", ")
+                ),
+            );
+        }
+    }
+    for (t, shard) in map {
+        let Some(shard) = shard.as_str() else {
+            continue;
+        };
+        if let Some(Some(tensors)) = shards.get(shard) {
+            if !tensors.contains_key(t) {
+                f(
+                    "safetensors-index-tensor-missing",
+                    format!("the index maps `{t}` to `{shard}`, which does not hold it"),
+                );
+            }
+        }
+    }
+    let all_read = shards.values().all(Option::is_some);
+    if let Some(declared) = doc.pointer("/metadata/total_size").and_then(Value::as_u64) {
+        if all_read && declared != total {
+            f(
+                "safetensors-index-total-size",
+                format!(
+                    "the index declares `total_size` {declared}, the shards hold {total} tensor bytes"
+                ),
+            );
+        }
+    }
+    out
+}
