@@ -117,6 +117,8 @@ pub fn all_codes() -> Vec<&'static Code> {
         crate::policy::CODES,
         crate::license::CODES,
         crate::scan::CODES,
+        crate::runtime::CODES,
+        crate::hub::CODES,
     ];
     tables.iter().flat_map(|t| t.iter()).collect()
 }

@@ -11,7 +11,11 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// A model folder, a single weights file (.safetensors, .gguf), hf:OWNER/NAME[@REV], or a MOF model YAML.
-    pub source: String,
+    #[arg(required_unless_present = "hf_cache", conflicts_with = "hf_cache")]
+    pub source: Option<String>,
+    /// Audit a Hugging Face cache offline and record every cached model [default DIR: $HF_HOME/hub].
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub hf_cache: Option<Option<std::path::PathBuf>>,
     /// The model's name in the catalogue [default: the card's `model_name`, else the folder or file name].
     #[arg(long)]
     pub name: Option<String>,
@@ -35,8 +39,15 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
     if let Some(name) = &args.name {
         validate_name(name)?;
     }
+    if let Some(dir) = &args.hf_cache {
+        return add_cache(ctx, format, dir.clone(), args.name.is_some());
+    }
+    let source = args
+        .source
+        .as_deref()
+        .expect("clap requires SOURCE without --hf-cache");
     let catalogue = ctx.catalogue()?;
-    let (ingested, inserted) = add_source(ctx, &catalogue, &args.source, args.name.clone())?;
+    let (ingested, inserted) = add_source(ctx, &catalogue, source, args.name.clone())?;
     let id = inserted.rev.id();
     let bytes = ingested.files.iter().map(|f| f.size).sum();
     match format {
@@ -72,6 +83,57 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// `add --hf-cache`: audits a Hugging Face cache offline, records every cached model snapshot,
+/// and reports every problem. Exit 1 when a problem of severity low or above was found.
+fn add_cache(
+    ctx: &Ctx,
+    format: Format,
+    dir: Option<std::path::PathBuf>,
+    named: bool,
+) -> anyhow::Result<Outcome> {
+    if named {
+        anyhow::bail!("--name names one model; a cache holds many (each is named owner/name)");
+    }
+    let dir = dir.unwrap_or_else(crate::hub::default_cache_dir);
+    let catalogue = ctx.catalogue()?;
+    let (audit, revisions) = crate::hub::ingest_cache(&dir)
+        .with_context(|| format!("cannot audit the cache `{}`", dir.display()))?;
+    let mut ids = Vec::new();
+    for ing in &revisions {
+        let inserted = ctx.block_on(catalogue.insert(ing))?;
+        ids.push(serde_json::json!({ "id": inserted.rev.id(), "new": inserted.new }));
+    }
+    let problems = audit
+        .findings
+        .iter()
+        .any(|f| f.severity >= crate::finding::Severity::Low);
+    match format {
+        Format::Json => super::print_json(&serde_json::json!({
+            "cache": dir.display().to_string(),
+            "blobs_checked": audit.blobs_checked,
+            "models": ids,
+            "findings": audit.findings,
+        }))?,
+        _ => {
+            let mut out = format!(
+                "audited {} ({} blobs checked, {} cached models)\n",
+                dir.display(),
+                audit.blobs_checked,
+                revisions.len()
+            );
+            for f in &audit.findings {
+                out.push_str(&super::finding_line(f));
+            }
+            for id in &ids {
+                out.push_str(id["id"].as_str().unwrap_or_default());
+                out.push('\n');
+            }
+            super::print(&out)?;
+        }
+    }
+    Ok(Outcome::problems_if(problems))
+}
+
 /// Ingests a source and records it; shared by `add` and `audit`.
 pub fn add_source(
     ctx: &Ctx,
@@ -79,10 +141,25 @@ pub fn add_source(
     source: &str,
     name: Option<String>,
 ) -> anyhow::Result<(crate::ingest::Ingested, crate::catalogue::Inserted)> {
-    if source.starts_with("hf:") {
-        anyhow::bail!("Hub sources (`{source}`) are not supported yet");
+    if let Some(spec) = source.strip_prefix("hf:") {
+        let (repo, rev) = crate::hub::parse_repo_spec(spec)?;
+        // The Hub client is blocking: it runs here, outside the async runtime.
+        let client = crate::hub::HubClient::from_env(ctx.global.offline)?;
+        let ingested = crate::hub::ingest_hub(&client, &repo, rev.as_deref(), name)
+            .with_context(|| format!("cannot add `{source}`"))?;
+        let inserted = ctx.block_on(catalogue.insert(&ingested))?;
+        return Ok((ingested, inserted));
     }
     let path = std::path::PathBuf::from(source);
+    if ingest::classify_local(&path).ok() == Some(ingest::LocalKind::MofYaml) {
+        // A Model Openness Tool entry: a model described, not a folder of bytes.
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        let ingested = crate::openness::mot::ingested(&path, &text, name)
+            .map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
+        let inserted = ctx.block_on(catalogue.insert(&ingested))?;
+        return Ok((ingested, inserted));
+    }
     let bars = HashBars::new(ctx.progress());
     let set_total = |bytes, files| bars.set_total(bytes, files);
     let opts = LocalOptions {

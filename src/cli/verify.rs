@@ -117,6 +117,13 @@ pub(super) fn verify_record(
     let location = match (path, record.source.kind.as_str()) {
         (Some(p), _) => p.to_path_buf(),
         (None, "local") => PathBuf::from(&record.source.location),
+        (None, "hub") => super::local_bytes(record).ok_or_else(|| {
+            anyhow::anyhow!(
+                "`{}` has no copy in the Hugging Face cache; fetch it first (`modelvet fetch {}`) or give --path DIR",
+                rev.id(),
+                rev.name
+            )
+        })?,
         (None, kind) => anyhow::bail!(
             "`{}` came from a {kind} source; say where its bytes are with --path DIR",
             rev.id()

@@ -141,3 +141,77 @@ fn audit_all_and_the_default_policy() {
     let (code, _, err) = env.run(&["audit", "no-such-model"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn the_profile_is_checked_against_license_thresholds_and_obligations_are_listed() {
+    let env = Env::new();
+    let model = write_model(&env.work().join("llama-tune"));
+    std::fs::write(
+        model.join("README.md"),
+        "---\nlicense: llama3.1\nmodel_name: Llama-tune\n---\n",
+    )
+    .unwrap();
+    let policy = "version: 1\nlicenses:\n  allow: [LicenseRef-Llama-3.1]\nprofile:\n  commercial: true\n  monthly_active_users: 900000000\n  territories: [US]\nchecks:\n  verify: true\n";
+    std::fs::write(env.work().join("policy.yaml"), policy).unwrap();
+    let (code, out, err) = env.run(&[
+        "audit",
+        "llama-tune",
+        "--policy",
+        "policy.yaml",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let effective = v["verdicts"][0]["license"].as_str().unwrap().to_string();
+    assert!(effective.contains("Llama-3.1"), "{v}");
+    let codes: Vec<&str> = v["verdicts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"license-threshold-exceeded"),
+        "700M MAU threshold: {codes:?}"
+    );
+    assert_eq!(code, 1);
+    assert!(
+        !v["verdicts"][0]["obligations"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_policy_that_asks_for_a_smoke_test_runs_and_records_it() {
+    let env = Env::new();
+    env.ok(&["add", fixture().to_str().unwrap()]);
+    let policy = "version: 1\nlicenses:\n  allow: [MIT]\nchecks:\n  verify: true\n  smoke: true\n";
+    std::fs::write(env.work().join("policy.yaml"), policy).unwrap();
+    let out = env.json(
+        &[
+            "audit",
+            "tiny-bert",
+            "--policy",
+            "policy.yaml",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    assert_eq!(out["pass"], true, "{out}");
+    let show = env.json(&["show", "tiny-bert", "--format", "json"], 0);
+    assert_eq!(show["smoke"]["status"], "passed");
+    assert_eq!(show["smoke"]["architecture"], "bert");
+    // `smoke MODEL` records too; a model that is not in the catalogue is an error.
+    let smoke = env.json(&["smoke", "tiny-bert", "--format", "json"], 0);
+    assert_eq!(
+        smoke["smoke"]["fingerprint"], show["smoke"]["fingerprint"],
+        "same weights, same function"
+    );
+    let (code, _, err) = env.run(&["smoke", "no-such-model"]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -2,6 +2,10 @@
 
 mod audit;
 mod catalogue;
+mod classify;
+mod hub;
+mod hub_server;
 mod license;
 mod scan;
+mod smoke;
 mod support;
