@@ -189,10 +189,10 @@ pub(crate) fn read_member(
         }
         8 => {
             let mut dec = flate2::read::DeflateDecoder::new(raw).take(limit);
-            if let Err(err) = dec.read_to_end(&mut out) {
-                if !prefix_only {
-                    return Err(io(err));
-                }
+            if let Err(err) = dec.read_to_end(&mut out)
+                && !prefix_only
+            {
+                return Err(io(err));
             }
         }
         m => return Err(MemberError::Unsupported(m)),

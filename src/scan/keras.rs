@@ -35,19 +35,18 @@ fn walk(v: &Value, rel: &str, source: &str, out: &mut Vec<Finding>) {
                     .at(rel),
                 );
             }
-            if let Some(module) = m.get("module").and_then(Value::as_str) {
-                if !(module == "keras"
+            if let Some(module) = m.get("module").and_then(Value::as_str)
+                && !(module == "keras"
                     || module.starts_with("keras.")
                     || module.starts_with("keras_"))
-                {
-                    out.push(
-                        Finding::new(
-                            code("keras-module-not-keras"),
-                            format!("{source} names module `{module}`, outside Keras"),
-                        )
-                        .at(rel),
-                    );
-                }
+            {
+                out.push(
+                    Finding::new(
+                        code("keras-module-not-keras"),
+                        format!("{source} names module `{module}`, outside Keras"),
+                    )
+                    .at(rel),
+                );
             }
             if m.get("registered_name").and_then(Value::as_str) == Some("function") {
                 out.push(

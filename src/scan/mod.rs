@@ -626,7 +626,7 @@ fn zip(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
             continue;
         }
         let data =
-            match archive::read_member(&mut file, e, e.size.max(1).min(MAX_PICKLE_BYTES), false) {
+            match archive::read_member(&mut file, e, e.size.clamp(1, MAX_PICKLE_BYTES), false) {
                 Ok(d) => d,
                 Err(archive::MemberError::TooLarge) => {
                     out.push(f(

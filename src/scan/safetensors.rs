@@ -369,25 +369,26 @@ pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
         let Some(shard) = shard.as_str() else {
             continue;
         };
-        if let Some(Some(tensors)) = shards.get(shard) {
-            if !tensors.contains_key(t) {
-                f(
-                    "safetensors-index-tensor-missing",
-                    format!("the index maps `{t}` to `{shard}`, which does not hold it"),
-                );
-            }
+        if let Some(Some(tensors)) = shards.get(shard)
+            && !tensors.contains_key(t)
+        {
+            f(
+                "safetensors-index-tensor-missing",
+                format!("the index maps `{t}` to `{shard}`, which does not hold it"),
+            );
         }
     }
     let all_read = shards.values().all(Option::is_some);
-    if let Some(declared) = doc.pointer("/metadata/total_size").and_then(Value::as_u64) {
-        if all_read && declared != total {
-            f(
-                "safetensors-index-total-size",
-                format!(
-                    "the index declares `total_size` {declared}, the shards hold {total} tensor bytes"
-                ),
-            );
-        }
+    if let Some(declared) = doc.pointer("/metadata/total_size").and_then(Value::as_u64)
+        && all_read
+        && declared != total
+    {
+        f(
+            "safetensors-index-total-size",
+            format!(
+                "the index declares `total_size` {declared}, the shards hold {total} tensor bytes"
+            ),
+        );
     }
     out
 }
