@@ -358,8 +358,13 @@ fn environment() -> minijinja::Environment<'static> {
             minijinja::AutoEscape::None
         }
     });
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .expect("the default delimiters are valid"),
+    );
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     for (name, text) in TEMPLATES {
         env.add_template(name, text)
@@ -385,7 +390,10 @@ fn render_template<T: Serialize>(name: &'static str, ctx: &T) -> Result<String, 
         source,
     })?;
     let mut out = tmpl
-        .render(minijinja::context! { doc => ctx, css => include_str!("../templates/report.css") })
+        .render(minijinja::context! {
+            doc => minijinja::Value::from(minijinja::value::Serde(ctx)),
+            css => include_str!("../templates/report.css"),
+        })
         .map_err(|source| ReportError::Template {
             template: name,
             source,

@@ -47,7 +47,7 @@ pub fn bom(doc: &ReportDocument) -> Value {
     model.insert("bom-ref".into(), json!(model_ref));
     match hub_repo(r) {
         Some(repo) => {
-            let (owner, name) = repo.split_once('/').unwrap_or(("", &repo));
+            let (owner, name) = repo.split_once('/').unwrap_or(("", repo.as_str()));
             model.insert("group".into(), json!(owner));
             model.insert("name".into(), json!(name));
             let version = r.source.revision.as_deref().unwrap_or(&r.revision);

@@ -282,7 +282,17 @@ fn spdx_ai_package_has_the_model_required_fields() {
 fn eu_exemption_follows_terms() {
     let restricted = eu_ai_act::assess(&hub_record());
     assert_eq!(restricted.exemption.status, "not_met");
-    let open = eu_ai_act::assess(&record());
+    let bare = eu_ai_act::assess(&record());
+    assert_eq!(bare.exemption.status, "not_met", "no config.json: architecture not public");
+    let mut with_config = record();
+    with_config.files.push(FileRecord {
+        path: "config.json".into(),
+        size: 2,
+        sha256: Some("ef".repeat(32)),
+        git_oid: None,
+        format: "config".into(),
+    });
+    let open = eu_ai_act::assess(&with_config);
     // Usage, architecture and license facts are there, but compute and monetisation are unknown.
     assert_eq!(open.exemption.status, "undetermined");
     let lic = open.annex_xi.iter().find(|i| i.item == "1(f)").unwrap();
