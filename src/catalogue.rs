@@ -9,8 +9,9 @@
 use crate::finding::{Finding, Severity};
 use crate::ingest::{ClaimKind, Ingested, LicenseClaim};
 use crate::record::{
-    BaseModelRef, ComponentRecord, DeclaredLicense, DetectedLicense, FileRecord, LicenseSection,
-    ModelRecord, RECORD_SCHEMA, RevisionSummary, SmokeSection, SourceInfo,
+    BaseLicense, BaseModelRef, ComponentRecord, DeclaredLicense, DetectedLicense, FileRecord,
+    LicenseConflict, LicenseSection, ModelRecord, RECORD_SCHEMA, RevisionSummary, SmokeSection,
+    SourceInfo,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -186,6 +187,15 @@ fn lock_file(db: &std::path::Path) -> Result<std::fs::File> {
         .map_err(|source| CatalogueError::Lock { path, source })?;
     Ok(file)
 }
+
+/// What [`Catalogue::license_of`] computes: effective expression, findings, base chain.
+type LicenseFuture<'a> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<(String, Vec<Finding>, Vec<BaseLicense>)>>
+            + Send
+            + 'a,
+    >,
+>;
 
 fn backend_of(url: &str) -> Result<Backend> {
     if url.starts_with("sqlite:") {
@@ -576,18 +586,7 @@ impl Catalogue {
         })
         .collect();
         let files = self.files(rev).await?;
-        let base_models = sqlx::query(
-            "SELECT name, relation FROM base_models WHERE revision_id = $1 ORDER BY position",
-        )
-        .bind(rev.key)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| BaseModelRef {
-            name: r.get(0),
-            relation: r.get(1),
-        })
-        .collect();
+        let base_models = self.base_models(rev.key).await?;
         let claims = self.license_claims(rev).await?;
         let mut license = LicenseSection {
             effective: "NOASSERTION".to_string(),
@@ -606,7 +605,26 @@ impl Catalogue {
                 }),
             }
         }
-        let findings = self.findings(rev).await?;
+        let mut findings = self.findings(rev).await?;
+        let (effective, resolution_findings, chain) = self
+            .license_of(rev.key, &claims, &base_models, Some(&rev.name), 0)
+            .await?;
+        license.effective = effective;
+        license.base_chain = chain;
+        for f in &resolution_findings {
+            if f.code == crate::license::LICENSE_CONFLICT.id {
+                license.conflicts.push(LicenseConflict {
+                    code: f.code.clone(),
+                    message: f.message.clone(),
+                    evidence: f.evidence.clone().unwrap_or_default(),
+                });
+            }
+        }
+        license.obligations = crate::license::obligations(&license.effective)
+            .iter()
+            .filter_map(|o| serde_json::to_value(o).ok())
+            .collect();
+        findings.extend(resolution_findings);
         let smoke = match self.latest_run(rev, "smoke").await? {
             Some(run) => Some(serde_json::from_value::<SmokeSection>(run.result).map_err(
                 |source| CatalogueError::Corrupt {
@@ -632,6 +650,111 @@ impl Catalogue {
             config,
             base_models,
         })
+    }
+
+    /// The effective license of a revision: its claims resolved, then `AND` the licenses of the
+    /// base models that are in the catalogue (recursively, at most 8 levels, cycles cut).
+    fn license_of<'a>(
+        &'a self,
+        key: i64,
+        claims: &'a [LicenseClaim],
+        bases: &'a [BaseModelRef],
+        model_name: Option<&'a str>,
+        depth: usize,
+    ) -> LicenseFuture<'a> {
+        Box::pin(async move {
+            let resolution = crate::license::resolve(claims);
+            let mut findings = resolution.findings.clone();
+            findings.extend(resolution.conflicts.iter().cloned());
+            let own = resolution.effective.clone();
+            if bases.is_empty() || depth >= 8 {
+                return Ok((own, findings, Vec::new()));
+            }
+            let mut chain = Vec::new();
+            let mut inherited = Vec::new();
+            for b in bases {
+                let base_rev = match self.resolve_exact(&b.name).await? {
+                    Some(r) if r.key != key => r,
+                    _ => {
+                        chain.push(BaseLicense {
+                            name: b.name.clone(),
+                            relation: b.relation.clone(),
+                            effective: crate::license::NOASSERTION.to_string(),
+                        });
+                        continue;
+                    }
+                };
+                let base_claims = self.license_claims(&base_rev).await?;
+                let base_bases = self.base_models(base_rev.key).await?;
+                let (eff, _, _) = self
+                    .license_of(base_rev.key, &base_claims, &base_bases, None, depth + 1)
+                    .await?;
+                chain.push(BaseLicense {
+                    name: b.name.clone(),
+                    relation: b.relation.clone(),
+                    effective: eff.clone(),
+                });
+                inherited.push(eff);
+            }
+            if inherited.is_empty() {
+                return Ok((own, findings, chain));
+            }
+            let relation = if bases.iter().any(|b| b.relation == "merge") {
+                "merge"
+            } else {
+                bases[0].relation.as_str()
+            };
+            let (effective, more) = crate::license::inherit(&own, relation, &inherited);
+            findings.extend(more);
+            // Some base licenses require derivatives to carry their name ("Llama …").
+            if let Some(name) = model_name {
+                for base in &inherited {
+                    findings.extend(crate::license::check_naming(base, name));
+                }
+            }
+            Ok((effective, findings, chain))
+        })
+    }
+
+    /// The source metadata recorded with a revision (for a MOF entry: its release fields).
+    pub async fn metadata(&self, rev: &RevisionRef) -> Result<Option<serde_json::Value>> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT metadata_json FROM revisions WHERE id = $1")
+                .bind(rev.key)
+                .fetch_one(&self.pool)
+                .await?;
+        parse_json("metadata", text)
+    }
+
+    /// The newest revision of the model named exactly `name`, if it is in the catalogue.
+    async fn resolve_exact(&self, name: &str) -> Result<Option<RevisionRef>> {
+        let row = sqlx::query(
+            "SELECT r.id, r.revision FROM revisions r JOIN models m ON m.id = r.model_id
+             WHERE m.name = $1 ORDER BY r.id DESC LIMIT 1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| RevisionRef {
+            key: r.get(0),
+            name: name.to_string(),
+            revision: r.get(1),
+        }))
+    }
+
+    async fn base_models(&self, key: i64) -> Result<Vec<BaseModelRef>> {
+        Ok(sqlx::query(
+            "SELECT name, relation FROM base_models WHERE revision_id = $1 ORDER BY position",
+        )
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| BaseModelRef {
+            name: r.get(0),
+            relation: r.get(1),
+        })
+        .collect())
     }
 
     /// The files of a revision, sorted by path.

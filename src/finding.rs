@@ -115,6 +115,9 @@ pub fn all_codes() -> Vec<&'static Code> {
         crate::ingest::CODES,
         crate::hashing::CODES,
         crate::policy::CODES,
+        crate::license::CODES,
+        crate::runtime::CODES,
+        crate::hub::CODES,
     ];
     tables.iter().flat_map(|t| t.iter()).collect()
 }

@@ -414,12 +414,19 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
             None
         }
     };
+    let mut text_claims = Vec::new();
+    for (w, f) in walked.iter().zip(&files) {
+        if f.format == FileFormat::License.as_str() {
+            text_claims.extend(license_text_claim(&w.real, &w.rel, &mut findings));
+        }
+    }
     let config = match walked.iter().find(|f| f.rel == "config.json") {
         Some(f) => read_config(&f.real, &mut findings)?,
         None => None,
     };
     let (card_raw, card) = card.unzip();
-    let license_claims = card_claims(card.as_ref());
+    let mut license_claims = card_claims(card.as_ref());
+    license_claims.extend(text_claims);
     let base_models = base_models(card.as_ref(), &files);
     let name = opts
         .name
@@ -446,6 +453,38 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
         license_claims,
         components: Vec::new(),
         findings,
+    })
+}
+
+/// Identifies a LICENSE-like file: one detected claim for the whole text (a license plus an
+/// appended use policy is one claim, `A AND B`), and findings where it is unidentified or partial.
+fn license_text_claim(real: &Path, rel: &str, findings: &mut Vec<Finding>) -> Option<LicenseClaim> {
+    use crate::license::detect;
+    let text = match detect::read_text(real) {
+        Ok(t) => t,
+        Err(e) => {
+            findings.push(
+                Finding::new(
+                    &crate::license::LICENSE_TEXT_UNIDENTIFIED,
+                    format!("`{rel}` was not identified"),
+                )
+                .at(rel)
+                .with_evidence(e.to_string()),
+            );
+            return None;
+        }
+    };
+    let detected = crate::license::identify_text(&text);
+    findings.extend(detect::text_findings(rel, &detected));
+    if detected.is_empty() {
+        return None;
+    }
+    let confidence = detected.iter().map(|d| d.confidence).fold(1.0, f64::min);
+    Some(LicenseClaim {
+        kind: ClaimKind::Detected,
+        value: detect::expression_of(&detected),
+        from: format!("file:{rel}"),
+        confidence: Some(confidence),
     })
 }
 

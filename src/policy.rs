@@ -359,8 +359,6 @@ pub struct CheckResults {
     /// `Some(true)` verified, `Some(false)` failed, `None` not run / not possible (with why).
     pub verified: Option<bool>,
     pub verify_note: Option<String>,
-    /// Findings from the license module's profile check (thresholds, territories, commercial use).
-    pub profile_findings: Vec<Finding>,
 }
 
 /// The verdict on one model.
@@ -373,6 +371,9 @@ pub struct Verdict {
     /// The license expression evaluated (after a `clarify`, if one applied).
     pub license: String,
     pub findings: Vec<Finding>,
+    /// The duties adoption brings under that license (attribution, notices, naming, use policy…).
+    #[serde(default)]
+    pub obligations: Vec<serde_json::Value>,
 }
 
 /// Evaluates a record against the policy. Findings at or above `High` (and every policy finding
@@ -448,8 +449,14 @@ pub fn evaluate(
         }
     }
 
-    if policy.profile.is_some() {
-        out.extend(checks.profile_findings.iter().cloned());
+    if let Some(p) = &policy.profile {
+        let profile = crate::license::Profile {
+            commercial: p.commercial.unwrap_or(false),
+            monthly_active_users: p.monthly_active_users,
+            annual_revenue_usd: p.annual_revenue_usd,
+            territories: p.territories.clone(),
+        };
+        out.extend(crate::license::check_profile_expr(&license, &profile));
     }
 
     if let Some(o) = &policy.openness {
@@ -539,12 +546,17 @@ pub fn evaluate(
     }
 
     let pass = !out.iter().any(|f| f.severity > Severity::Info);
+    let obligations = crate::license::obligations(&license)
+        .iter()
+        .filter_map(|o| serde_json::to_value(o).ok())
+        .collect();
     Verdict {
         id: record.id.clone(),
         pass,
         policy: policy_name.to_string(),
         license,
         findings: out,
+        obligations,
     }
 }
 

@@ -1,16 +1,153 @@
-//! `modelvet smoke`.
+//! `modelvet smoke`: load the weights with the bundled candle runtime and run a forward pass.
 
-use super::{Ctx, Outcome};
+use super::{Ctx, Format, Outcome};
+use crate::runtime::{SmokeOptions, SmokeOutcome, memory::human_bytes};
 use clap::Args;
+use std::fmt::Write as _;
+use std::path::Path;
 
 /// Arguments of `smoke`.
 #[derive(Debug, Args)]
 pub struct SmokeArgs {
     /// A catalogue model or a path to a model folder or weights file.
     pub target: String,
+    /// Tokens to generate greedily for decoder models.
+    #[arg(long, default_value_t = 16)]
+    pub max_new_tokens: usize,
 }
 
-/// Runs `smoke`.
-pub fn run(_ctx: &Ctx, _args: SmokeArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`smoke` is not implemented yet")
+/// Runs `smoke`: exit 0 passed or honestly unsupported, 1 broken weights, 2 error.
+pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
+    let format = ctx.require_format(&[Format::Human, Format::Json])?;
+    let opts = SmokeOptions {
+        max_new_tokens: args.max_new_tokens,
+        ..SmokeOptions::default()
+    };
+    let path = Path::new(&args.target);
+    let outcome = if path.exists() {
+        crate::runtime::smoke(path, &opts)?
+    } else {
+        // Not a path: a catalogue model, whose result is recorded with it.
+        let catalogue = ctx.catalogue()?;
+        let rev = match ctx.block_on(catalogue.resolve(&args.target)) {
+            Ok(rev) => rev,
+            Err(crate::catalogue::CatalogueError::NotFound(_)) => anyhow::bail!(
+                "no such file or folder `{}`, and no catalogue model of that name (smoke takes a model folder, a weights file or a catalogue model)",
+                args.target
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        smoke_recorded(ctx, &catalogue, &rev, &opts)?
+    };
+    match format {
+        Format::Json => super::print_json(&serde_json::json!({
+            "target": args.target,
+            "smoke": outcome.section,
+            "findings": outcome.findings,
+        }))?,
+        _ => super::print(&human(&args.target, &outcome))?,
+    }
+    Ok(Outcome::problems_if(outcome.failed()))
+}
+
+/// Smoke-tests a catalogue revision where its bytes are, and records the result (a `smoke` run
+/// with its findings) so that `show`, `audit` and reports see it.
+pub(super) fn smoke_recorded(
+    ctx: &Ctx,
+    catalogue: &crate::catalogue::Catalogue,
+    rev: &crate::catalogue::RevisionRef,
+    opts: &SmokeOptions,
+) -> anyhow::Result<SmokeOutcome> {
+    let record = ctx.block_on(catalogue.record(rev))?;
+    let Some(location) = super::local_bytes(&record) else {
+        anyhow::bail!(
+            "`{}` has no local copy of its weights to load (source: {} {})",
+            rev.id(),
+            record.source.kind,
+            record.source.location
+        );
+    };
+    let outcome = crate::runtime::smoke(&location, opts)?;
+    let result = serde_json::to_value(&outcome.section)?;
+    ctx.block_on(catalogue.record_run(
+        rev,
+        "smoke",
+        &outcome.section.status,
+        &result,
+        &outcome.findings,
+    ))?;
+    Ok(outcome)
+}
+
+fn human(target: &str, o: &SmokeOutcome) -> String {
+    let s = &o.section;
+    let mut out = String::new();
+    let arch = s.architecture.as_deref().unwrap_or("unknown");
+    let _ = write!(out, "{target}: {} ({arch}", s.status);
+    if let Some(p) = s.parameters {
+        let _ = write!(out, ", {} parameters", group(p));
+    }
+    out.push_str(")\n");
+    let d = s.details.clone().unwrap_or_default();
+    if let Some(dtypes) = d["dtypes"].as_array().filter(|a| !a.is_empty()) {
+        let names: Vec<&str> = dtypes.iter().filter_map(|v| v.as_str()).collect();
+        let _ = writeln!(out, "  dtypes:      {}", names.join(", "));
+    }
+    if let (Some(l), Some(f)) = (s.load_ms, s.forward_ms) {
+        let _ = writeln!(out, "  load:        {l:.0} ms");
+        let _ = writeln!(out, "  forward:     {f:.0} ms");
+    }
+    if let Some(t) = s.tokens_per_second {
+        let _ = writeln!(out, "  generation:  {t:.1} tokens/s");
+    }
+    if let Some(sim) = d.get("similarity") {
+        let _ = writeln!(
+            out,
+            "  similarity:  paraphrase {}, unrelated {}",
+            sim["similar"], sim["unrelated"]
+        );
+    }
+    if let Some(text) = d["output_text"].as_str() {
+        let _ = writeln!(out, "  output:      {:?}", text);
+    }
+    if let Some(p) = s.peak_rss_bytes {
+        let _ = writeln!(out, "  peak memory: {}", human_bytes(p));
+    }
+    if let Some(fp) = &s.fingerprint {
+        let _ = writeln!(out, "  fingerprint: {fp}");
+    }
+    if let Some(notes) = d["notes"].as_array() {
+        for n in notes.iter().filter_map(|v| v.as_str()) {
+            let _ = writeln!(out, "  note: {n}");
+        }
+    }
+    if !o.findings.is_empty() {
+        out.push_str("findings:\n");
+        for f in &o.findings {
+            let _ = write!(
+                out,
+                "  {:<8} {}: {}",
+                f.severity.as_str(),
+                f.code,
+                f.message
+            );
+            if let Some(p) = &f.path {
+                let _ = write!(out, " [{p}]");
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -672,3 +672,38 @@ fn a_single_weights_file_is_a_model() {
     std::fs::write(env.work().join("solo.safetensors"), b"changed").unwrap();
     env.json(&["verify", &id, "--format", "json"], 1);
 }
+
+both_backends!(a_fine_tune_inherits_its_base_license, |env| {
+    let base = write_model(&env.work().join("base"));
+    std::fs::write(
+        base.join("README.md"),
+        "---\nlicense: llama3.1\n---\n# Base\n",
+    )
+    .unwrap();
+    env.ok(&["add", base.to_str().unwrap(), "--name", "acme/base"]);
+    // `write_model`'s card says apache-2.0 with `base_model: acme/base`.
+    let tune = write_model(&env.work().join("tune"));
+    let id = add(env, &tune);
+    let show = env.json(&["show", &id, "--format", "json"], 0);
+    let effective = show["license"]["effective"].as_str().unwrap();
+    assert!(
+        effective.contains("Apache-2.0") && effective.contains("Llama-3.1"),
+        "{effective}"
+    );
+    assert_eq!(show["license"]["base_chain"][0]["name"], "acme/base");
+    assert!(
+        show["license"]["base_chain"][0]["effective"]
+            .as_str()
+            .unwrap()
+            .contains("Llama-3.1")
+    );
+    assert!(
+        !show["license"]["obligations"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "Llama terms bring duties"
+    );
+    let human = env.ok(&["show", &id]);
+    assert!(human.contains("inherits"), "{human}");
+});
