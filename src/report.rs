@@ -344,7 +344,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("report.md", include_str!("../templates/report.md.j2")),
     ("report.html", include_str!("../templates/report.html.j2")),
     ("inventory.md", include_str!("../templates/inventory.md.j2")),
-    ("inventory.html", include_str!("../templates/inventory.html.j2")),
+    (
+        "inventory.html",
+        include_str!("../templates/inventory.html.j2"),
+    ),
     ("style.css", include_str!("../templates/report.css")),
 ];
 
@@ -385,10 +388,12 @@ fn environment() -> minijinja::Environment<'static> {
 
 fn render_template<T: Serialize>(name: &'static str, ctx: &T) -> Result<String, ReportError> {
     let env = environment();
-    let tmpl = env.get_template(name).map_err(|source| ReportError::Template {
-        template: name,
-        source,
-    })?;
+    let tmpl = env
+        .get_template(name)
+        .map_err(|source| ReportError::Template {
+            template: name,
+            source,
+        })?;
     let mut out = tmpl
         .render(minijinja::context! {
             doc => minijinja::Value::from(minijinja::value::Serde(ctx)),
@@ -404,7 +409,7 @@ fn render_template<T: Serialize>(name: &'static str, ctx: &T) -> Result<String, 
     Ok(out)
 }
 
-/// Makes text safe inside a Markdown table cell: one line, pipes and backticks escaped.
+/// Makes text safe inside a Markdown table cell: one line, pipes escaped.
 fn md_cell(v: minijinja::Value) -> String {
     let s = if v.is_none() || v.is_undefined() {
         String::new()
@@ -413,7 +418,6 @@ fn md_cell(v: minijinja::Value) -> String {
     };
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
-        .replace('`', "\\`")
         .replace(['\r', '\n'], " ")
 }
 

@@ -83,10 +83,9 @@ pub fn run(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
 fn generated_at() -> anyhow::Result<String> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) if !v.trim().is_empty() => {
-            let secs: i64 = v
-                .trim()
-                .parse()
-                .with_context(|| format!("`SOURCE_DATE_EPOCH` is not a number of seconds: `{v}`"))?;
+            let secs: i64 = v.trim().parse().with_context(|| {
+                format!("`SOURCE_DATE_EPOCH` is not a number of seconds: `{v}`")
+            })?;
             let t = chrono::DateTime::from_timestamp(secs, 0)
                 .with_context(|| format!("`SOURCE_DATE_EPOCH` is out of range: `{v}`"))?;
             Ok(report::timestamp(t))

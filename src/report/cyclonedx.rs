@@ -82,7 +82,10 @@ pub fn bom(doc: &ReportDocument) -> Value {
             "name": d,
             "data": [{ "type": "dataset", "name": d }],
         });
-        if let Some(p) = d.contains('/').then(|| format!("https://huggingface.co/datasets/{d}")) {
+        if let Some(p) = d
+            .contains('/')
+            .then(|| format!("https://huggingface.co/datasets/{d}"))
+        {
             c["externalReferences"] = json!([{ "type": "distribution", "url": p }]);
         }
         components.push(c);

@@ -191,17 +191,22 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// The dataset names the card lists (`datasets`), as written.
+/// The dataset names the card lists (`datasets`), as written; placeholders such as `none` are no
+/// dataset.
 pub fn datasets(r: &ModelRecord) -> Vec<String> {
-    match r.card.as_ref().and_then(|c| c.get("datasets")) {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
+    let names: Vec<&str> = match r.card.as_ref().and_then(|c| c.get("datasets")) {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
-    }
+    };
+    names
+        .into_iter()
+        .map(str::trim)
+        .filter(|n| {
+            !n.is_empty() && !["none", "n/a", "na", "-"].contains(&n.to_ascii_lowercase().as_str())
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// `7.3×10^10`-style count with two significant figures (the Model Documentation Form's precision).
@@ -254,7 +259,9 @@ pub fn assess(r: &ModelRecord) -> EuAiAct {
             "partial",
             format!("{a}; parameter count not recorded (run `modelvet smoke`)"),
         ),
-        (None, Some(p)) => item_status("", "", "partial", format!("{p}; architecture not recorded")),
+        (None, Some(p)) => {
+            item_status("", "", "partial", format!("{p}; architecture not recorded"))
+        }
         (None, None) => item_status(
             "",
             "",
@@ -271,7 +278,12 @@ pub fn assess(r: &ModelRecord) -> EuAiAct {
             "partial",
             format!("text input implied by `{p}`; task not declared"),
         ),
-        (None, None) => item_status("", "", "missing", "no `pipeline_tag` and no tokenizer".into()),
+        (None, None) => item_status(
+            "",
+            "",
+            "missing",
+            "no `pipeline_tag` and no tokenizer".into(),
+        ),
     };
     let integration = match (f.software(), f.has_file(|p, _| p == "config.json")) {
         (Some(s), _) => item_status("", "", "present", s),
@@ -331,13 +343,13 @@ pub fn assess(r: &ModelRecord) -> EuAiAct {
         g.title = title.into();
         g
     };
-    let license = item(
+    let license = item("", "", f.license(), "no effective license (NOASSERTION)");
+    let aup = item(
         "",
         "",
-        f.license(),
-        "no effective license (NOASSERTION)",
+        f.use_policy(),
+        "no acceptable-use policy among the license terms",
     );
-    let aup = item("", "", f.use_policy(), "no acceptable-use policy among the license terms");
     let tasks = item(
         "",
         "",
@@ -347,26 +359,55 @@ pub fn assess(r: &ModelRecord) -> EuAiAct {
     let dist_item = item_status("", "", dist_status, dist);
 
     let annex_xi = vec![
-        named(tasks.clone(), "1(a)", "Intended tasks and the AI systems it can be integrated in"),
+        named(
+            tasks.clone(),
+            "1(a)",
+            "Intended tasks and the AI systems it can be integrated in",
+        ),
         named(aup.clone(), "1(b)", "Acceptable use policies"),
-        named(dist_item.clone(), "1(c)", "Date of release and methods of distribution"),
-        named(arch_params.clone(), "1(d)", "Architecture and number of parameters"),
-        named(modality.clone(), "1(e)", "Modality and format of inputs and outputs"),
+        named(
+            dist_item.clone(),
+            "1(c)",
+            "Date of release and methods of distribution",
+        ),
+        named(
+            arch_params.clone(),
+            "1(d)",
+            "Architecture and number of parameters",
+        ),
+        named(
+            modality.clone(),
+            "1(e)",
+            "Modality and format of inputs and outputs",
+        ),
         named(license.clone(), "1(f)", "The license"),
-        named(integration.clone(), "2(a)", "Technical means for integration"),
+        named(
+            integration.clone(),
+            "2(a)",
+            "Technical means for integration",
+        ),
         named(
             item_status("", "", "missing", NOT_RECORDED.into()),
             "2(b)",
             "Design specifications and training process",
         ),
-        named(data.clone(), "2(c)", "Training, testing and validation data"),
+        named(
+            data.clone(),
+            "2(c)",
+            "Training, testing and validation data",
+        ),
         named(compute, "2(d)", "Computational resources used to train"),
         named(energy, "2(e)", "Known or estimated energy consumption"),
     ];
     let input_size = match (f.max_input(), modality.status.as_str()) {
         (Some(m), "missing") => item_status("", "", "partial", m),
         (Some(m), _) => item_status("", "", "present", format!("{}; {m}", modality.evidence)),
-        (None, "missing") => item_status("", "", "missing", "no modality and no maximum input size".into()),
+        (None, "missing") => item_status(
+            "",
+            "",
+            "missing",
+            "no modality and no maximum input size".into(),
+        ),
         (None, _) => item_status(
             "",
             "",
@@ -375,28 +416,55 @@ pub fn assess(r: &ModelRecord) -> EuAiAct {
         ),
     };
     let annex_xii = vec![
-        named(tasks, "1(a)", "Tasks and types of AI systems it can be integrated in"),
+        named(
+            tasks,
+            "1(a)",
+            "Tasks and types of AI systems it can be integrated in",
+        ),
         named(aup, "1(b)", "Acceptable use policies"),
-        named(dist_item, "1(c)", "Date of release and methods of distribution"),
+        named(
+            dist_item,
+            "1(c)",
+            "Date of release and methods of distribution",
+        ),
         named(
             match f.card("library_name").and_then(Value::as_str) {
-                Some(l) => item_status("", "", "partial", format!("model card `library_name: {l}`")),
+                Some(l) => {
+                    item_status("", "", "partial", format!("model card `library_name: {l}`"))
+                }
                 None => item_status("", "", "missing", NOT_RECORDED.into()),
             },
             "1(d)",
             "Interaction with hardware or software that is not part of the model",
         ),
         named(
-            item("", "", f.software(), "no `library_name` and no `transformers_version`"),
+            item(
+                "",
+                "",
+                f.software(),
+                "no `library_name` and no `transformers_version`",
+            ),
             "1(e)",
             "Versions of relevant software",
         ),
         named(arch_params, "1(f)", "Architecture and number of parameters"),
-        named(modality, "1(g)", "Modality and format of inputs and outputs"),
+        named(
+            modality,
+            "1(g)",
+            "Modality and format of inputs and outputs",
+        ),
         named(license, "1(h)", "The license"),
         named(integration, "2(a)", "Technical means for integration"),
-        named(input_size, "2(b)", "Modality, format and maximum input size (context window)"),
-        named(data, "2(c)", "Training, testing and validation data: type, provenance, curation"),
+        named(
+            input_size,
+            "2(b)",
+            "Modality, format and maximum input size (context window)",
+        ),
+        named(
+            data,
+            "2(c)",
+            "Training, testing and validation data: type, provenance, curation",
+        ),
     ];
     let always_apply = vec![
         item_status(
@@ -445,7 +513,10 @@ fn exemption(f: &Facts) -> Exemption {
             "open_license",
             "Free and open-source license allowing access, use, modification and distribution",
             "not_met",
-            format!("weights terms classified restricted (`{}`)", r.license.effective),
+            format!(
+                "weights terms classified restricted (`{}`)",
+                r.license.effective
+            ),
         ),
         _ => {
             let osi = crate::policy::expression_allowed(
@@ -482,7 +553,10 @@ fn exemption(f: &Facts) -> Exemption {
             "weights_public",
             "Parameters, including the weights, publicly available",
             "unknown",
-            format!("recorded from a {} source; publication not recorded", r.source.kind),
+            format!(
+                "recorded from a {} source; publication not recorded",
+                r.source.kind
+            ),
         ),
     };
     let arch = match f.has_file(|p, fmt| p == "config.json" || fmt == "gguf") {
@@ -537,9 +611,15 @@ fn exemption(f: &Facts) -> Exemption {
         "undetermined"
     };
     let summary = match status {
-        "not_met" => "At least one condition of the Art. 53(2) exemption is not met: Annex XI and XII documentation is expected from the provider.",
-        "conditions_met" => "Every condition of the Art. 53(2) exemption is met: Annex XI and XII documentation is not required (53(1)(c) and (d) still apply).",
-        _ => "The Art. 53(2) exemption cannot be confirmed from the record: some conditions are unknown. 53(1)(c) and (d) apply in any case.",
+        "not_met" => {
+            "At least one condition of the Art. 53(2) exemption is not met: Annex XI and XII documentation is expected from the provider."
+        }
+        "conditions_met" => {
+            "Every condition of the Art. 53(2) exemption is met: Annex XI and XII documentation is not required (53(1)(c) and (d) still apply)."
+        }
+        _ => {
+            "The Art. 53(2) exemption cannot be confirmed from the record: some conditions are unknown. 53(1)(c) and (d) apply in any case."
+        }
     };
     Exemption {
         status: status.into(),

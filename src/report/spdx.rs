@@ -139,7 +139,9 @@ pub fn document(doc: &ReportDocument) -> Value {
     }
     let mut hyper = Vec::new();
     if let Some(p) = r.smoke.as_ref().and_then(|s| s.parameters) {
-        hyper.push(json!({ "type": "DictionaryEntry", "key": "parameterCount", "value": p.to_string() }));
+        hyper.push(
+            json!({ "type": "DictionaryEntry", "key": "parameterCount", "value": p.to_string() }),
+        );
     }
     for key in [
         "hidden_size",

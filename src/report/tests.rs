@@ -112,7 +112,10 @@ fn templates_parse() {
 fn markdown_says_what_is_absent() {
     let doc = build_document(record(), None, None, T);
     let md = render(&doc, ReportFormat::Markdown).unwrap();
-    assert!(md.contains("# Compliance report: tiny@abc123def456"), "{md}");
+    assert!(
+        md.contains("# Compliance report: tiny@abc123def456"),
+        "{md}"
+    );
     assert!(md.contains("Not classified"), "{md}");
     assert!(md.contains("No smoke test run"), "{md}");
     assert!(md.contains("No audit recorded"), "{md}");
@@ -139,15 +142,13 @@ fn markdown_shows_what_is_present() {
         json!({"license": "LicenseRef-Llama-3.1-Community", "kind": "naming", "text": "prefix the name with Llama"}),
         json!("a bare string obligation"),
     ];
-    r.findings = vec![
-        Finding {
-            code: "pickle-global-not-allowed".into(),
-            severity: Severity::High,
-            path: Some("x.bin".into()),
-            message: "calls os.system | bad".into(),
-            evidence: None,
-        },
-    ];
+    r.findings = vec![Finding {
+        code: "pickle-global-not-allowed".into(),
+        severity: Severity::High,
+        path: Some("x.bin".into()),
+        message: "calls os.system | bad".into(),
+        evidence: None,
+    }];
     let verdict = json!({"id": r.id, "pass": false, "policy": "p.yaml", "license": r.license.effective, "findings": []});
     let audit = Run {
         kind: "audit".into(),
@@ -161,9 +162,16 @@ fn markdown_shows_what_is_present() {
     assert!(md.contains("OSAID verdict: **open-weight**"), "{md}");
     assert!(md.contains("prefix the name with Llama"), "{md}");
     assert!(md.contains("a bare string obligation"), "{md}");
-    assert!(md.contains("calls os.system \\| bad"), "pipes escaped: {md}");
+    assert!(
+        md.contains("calls os.system \\| bad"),
+        "pipes escaped: {md}"
+    );
     assert!(md.contains("**passed**, architecture llama"), "{md}");
     assert!(md.contains("weights terms classified restricted"), "{md}");
+    assert!(
+        md.contains("- Model parameters (Final): the Llama license restricts use"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -175,7 +183,10 @@ fn html_escapes_record_content() {
     assert!(!html.contains("<script>"), "{html}");
     assert!(html.contains("&lt;script&gt;"));
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
-    assert!(!html.contains("http://") && !html.contains("https://"), "no external resources");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external resources"
+    );
 }
 
 #[test]
@@ -198,7 +209,8 @@ fn rendering_is_deterministic() {
 #[test]
 fn json_keeps_record_keys_and_adds_report() {
     let doc = build_document(record(), None, None, T);
-    let v: serde_json::Value = serde_json::from_str(&render(&doc, ReportFormat::Json).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&render(&doc, ReportFormat::Json).unwrap()).unwrap();
     assert_eq!(v["schema"], 1);
     assert_eq!(v["id"], "tiny@abc123def456");
     assert_eq!(v["report"]["schema"], 1);
@@ -283,7 +295,10 @@ fn eu_exemption_follows_terms() {
     let restricted = eu_ai_act::assess(&hub_record());
     assert_eq!(restricted.exemption.status, "not_met");
     let bare = eu_ai_act::assess(&record());
-    assert_eq!(bare.exemption.status, "not_met", "no config.json: architecture not public");
+    assert_eq!(
+        bare.exemption.status, "not_met",
+        "no config.json: architecture not public"
+    );
     let mut with_config = record();
     with_config.files.push(FileRecord {
         path: "config.json".into(),
@@ -307,6 +322,18 @@ fn eu_exemption_follows_terms() {
 }
 
 #[test]
+fn placeholder_datasets_are_no_datasets() {
+    let mut r = record();
+    r.card = Some(json!({"datasets": ["none"]}));
+    assert!(eu_ai_act::datasets(&r).is_empty());
+    let a = eu_ai_act::assess(&r);
+    let data = a.annex_xi.iter().find(|i| i.item == "2(c)").unwrap();
+    assert_eq!(data.status, "missing");
+    r.card = Some(json!({"datasets": "acme/set"}));
+    assert_eq!(eu_ai_act::datasets(&r), ["acme/set"]);
+}
+
+#[test]
 fn two_significant_figures() {
     assert_eq!(eu_ai_act::two_significant(134_515_008), "1.3×10^8");
     assert_eq!(eu_ai_act::two_significant(42), "42");
@@ -320,5 +347,8 @@ fn inventory_rejects_bom_formats() {
         Err(ReportError::InventoryFormat("spdx"))
     ));
     let md = render_inventory(&inv, ReportFormat::Markdown).unwrap();
-    assert!(md.contains("not classified") && md.contains("not audited"), "{md}");
+    assert!(
+        md.contains("not classified") && md.contains("not audited"),
+        "{md}"
+    );
 }

@@ -82,14 +82,34 @@ fn json_is_the_record_plus_runs_and_gap_list() {
     let out = report_ok(&env, &[&ids[0], "--format", "json"]);
     let doc: Value = serde_json::from_str(&out).unwrap();
     for key in [
-        "schema", "id", "name", "revision", "revisions", "source", "files", "license", "findings",
+        "schema",
+        "id",
+        "name",
+        "revision",
+        "revisions",
+        "source",
+        "files",
+        "license",
+        "findings",
     ] {
-        assert_eq!(doc[key], show[key], "`{key}` differs from `show --format json`");
+        assert_eq!(
+            doc[key], show[key],
+            "`{key}` differs from `show --format json`"
+        );
     }
     assert_eq!(doc["report"]["schema"], 1);
     assert_eq!(doc["report"]["generated_at"], "2026-01-02T03:04:05Z");
-    assert!(doc["report"]["serial"].as_str().unwrap().starts_with("urn:uuid:"));
-    assert!(doc["audit"]["verdict"]["pass"].is_boolean(), "{}", doc["audit"]);
+    assert!(
+        doc["report"]["serial"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:uuid:")
+    );
+    assert!(
+        doc["audit"]["verdict"]["pass"].is_boolean(),
+        "{}",
+        doc["audit"]
+    );
     assert_eq!(doc["audit"]["verdict"]["id"], Value::String(ids[0].clone()));
     assert_eq!(doc["verify"]["status"], "passed", "{}", doc["verify"]);
     assert_eq!(doc["verify"]["files"]["model.safetensors"], "ok");
@@ -99,8 +119,17 @@ fn json_is_the_record_plus_runs_and_gap_list() {
         .iter()
         .map(|i| i["item"].as_str().unwrap())
         .collect();
-    assert!(annex.contains(&"1(h)") && annex.contains(&"2(b)"), "{annex:?}");
-    assert!(doc["eu_ai_act"]["exemption"]["conditions"].as_array().unwrap().len() >= 5);
+    assert!(
+        annex.contains(&"1(h)") && annex.contains(&"2(b)"),
+        "{annex:?}"
+    );
+    assert!(
+        doc["eu_ai_act"]["exemption"]["conditions"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 5
+    );
 }
 
 #[test]
@@ -108,7 +137,10 @@ fn markdown_report_of_an_audited_model() {
     let env = Env::new();
     let ids = catalogue(&env);
     let md = report_ok(&env, &[&ids[0], "--format", "markdown"]);
-    assert!(md.starts_with(&format!("# Compliance report: {}", ids[0])), "{md}");
+    assert!(
+        md.starts_with(&format!("# Compliance report: {}", ids[0])),
+        "{md}"
+    );
     for section in [
         "## Verdict",
         "## Identity and provenance",
@@ -125,7 +157,10 @@ fn markdown_report_of_an_audited_model() {
         assert!(md.contains(section), "missing {section}:\n{md}");
     }
     assert!(md.contains("under policy `built-in default`"), "{md}");
-    assert!(md.contains("| ok |"), "file table shows verification:\n{md}");
+    assert!(
+        md.contains("| ok |"),
+        "file table shows verification:\n{md}"
+    );
     assert!(md.contains("not legal advice"));
     // `--format human` (the default) is markdown.
     assert_eq!(report_ok(&env, &[&ids[0]]), md);
@@ -134,7 +169,10 @@ fn markdown_report_of_an_audited_model() {
 
     // The base-model chain and an unaudited model.
     let md = report_ok(&env, &["tiny", "--format", "markdown"]);
-    assert!(md.contains("`acme/base` (unknown)") || md.contains("`acme/base` ("), "{md}");
+    assert!(
+        md.contains("`acme/base` (unknown)") || md.contains("`acme/base` ("),
+        "{md}"
+    );
     let fresh = add(&env, &{
         let d = env.work().join("fresh");
         std::fs::create_dir_all(&d).unwrap();
@@ -153,7 +191,10 @@ fn output_file_is_written_whole() {
     let target = env.work().join("out").join("report.html");
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     std::fs::write(&target, "old").unwrap();
-    let out = report_ok(&env, &[&id, "--format", "html", "-o", target.to_str().unwrap()]);
+    let out = report_ok(
+        &env,
+        &[&id, "--format", "html", "-o", target.to_str().unwrap()],
+    );
     assert_eq!(out, "", "nothing on stdout with -o");
     let html = std::fs::read_to_string(&target).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
@@ -201,7 +242,8 @@ fn errors_exit_2() {
 fn inventory_of_the_catalogue() {
     let env = Env::new();
     let ids = catalogue(&env);
-    let inv: Value = serde_json::from_str(&report_ok(&env, &["--all", "--format", "json"])).unwrap();
+    let inv: Value =
+        serde_json::from_str(&report_ok(&env, &["--all", "--format", "json"])).unwrap();
     assert_eq!(inv["schema"], 1);
     let models = inv["models"].as_array().unwrap();
     assert_eq!(models.len(), 3);
@@ -227,7 +269,10 @@ fn validate(path: &Path, siblings: &[&str], instance: &Value) -> Vec<String> {
     let mut registry = jsonschema::Registry::new();
     for s in siblings {
         let v = load(&path.with_file_name(s));
-        let id = v["$id"].as_str().map(str::to_string).unwrap_or_else(|| s.to_string());
+        let id = v["$id"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| s.to_string());
         registry = registry.add(id, v).unwrap();
         // CycloneDX refers to its siblings by bare file name, relative to its own $id.
         if let Some(base) = root["$id"].as_str() {
@@ -280,7 +325,10 @@ fn cyclonedx_is_valid_against_the_official_schema() {
     let model = &bom["components"][0];
     assert_eq!(model["pedigree"]["ancestors"][0]["name"], "base-model");
     assert_eq!(model["pedigree"]["ancestors"][0]["group"], "acme");
-    assert_eq!(model["modelCard"]["modelParameters"]["modelArchitecture"], "LlamaForCausalLM");
+    assert_eq!(
+        model["modelCard"]["modelParameters"]["modelArchitecture"],
+        "LlamaForCausalLM"
+    );
     let data: Vec<&str> = bom["components"]
         .as_array()
         .unwrap()
@@ -292,7 +340,14 @@ fn cyclonedx_is_valid_against_the_official_schema() {
     // A broken BOM is caught: the validator is really checking.
     let mut broken = bom.clone();
     broken["components"][0]["type"] = Value::String("neural-net".into());
-    assert!(!validate(&schema_path, &["spdx.schema.json", "jsf-0.82.schema.json"], &broken).is_empty());
+    assert!(
+        !validate(
+            &schema_path,
+            &["spdx.schema.json", "jsf-0.82.schema.json"],
+            &broken
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -312,16 +367,23 @@ fn spdx_is_valid_against_the_official_schema() {
         let graph = doc["@graph"].as_array().unwrap();
         let ai = graph.iter().filter(|e| e["type"] == "ai_AIPackage").count();
         assert!(ai >= 1);
-        let files = graph.iter().filter(|e| e["type"] == "software_File").count();
+        let files = graph
+            .iter()
+            .filter(|e| e["type"] == "software_File")
+            .count();
         assert!(files >= 1);
         for f in graph.iter().filter(|e| e["type"] == "software_File") {
             assert_eq!(f["verifiedUsing"][0]["algorithm"], "sha256", "{f}");
         }
     }
-    let doc: Value = serde_json::from_str(&report_ok(&env, &[&ids[2], "--format", "spdx"])).unwrap();
+    let doc: Value =
+        serde_json::from_str(&report_ok(&env, &[&ids[2], "--format", "spdx"])).unwrap();
     let graph = doc["@graph"].as_array().unwrap();
     assert_eq!(
-        graph.iter().filter(|e| e["type"] == "dataset_DatasetPackage").count(),
+        graph
+            .iter()
+            .filter(|e| e["type"] == "dataset_DatasetPackage")
+            .count(),
         2
     );
     for kind in ["contains", "trainedOn", "descendantOf"] {
@@ -358,7 +420,10 @@ fn html_renders_in_headless_chromium() {
     let env = Env::new();
     let ids = catalogue(&env);
     let target = env.work().join("report.html");
-    report_ok(&env, &[&ids[2], "--format", "html", "-o", target.to_str().unwrap()]);
+    report_ok(
+        &env,
+        &[&ids[2], "--format", "html", "-o", target.to_str().unwrap()],
+    );
     let profile = env.path().join("chromium-profile");
     let out = std::process::Command::new(browser)
         .args([
@@ -382,7 +447,10 @@ fn html_renders_in_headless_chromium() {
     let dom = String::from_utf8_lossy(&out.stdout);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "chromium failed:\n{log}");
-    assert!(dom.contains(&format!("Compliance report: {}", ids[2])), "{dom}\n{log}");
+    assert!(
+        dom.contains(&format!("Compliance report: {}", ids[2])),
+        "{dom}\n{log}"
+    );
     assert!(dom.contains("EU AI Act"), "{dom}");
     // Card text with markup stays text.
     assert!(!dom.contains("<b>model</b>"));
@@ -390,5 +458,9 @@ fn html_renders_in_headless_chromium() {
         .lines()
         .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("Refused to"))
         .collect();
-    assert!(console.is_empty(), "console errors:\n{}", console.join("\n"));
+    assert!(
+        console.is_empty(),
+        "console errors:\n{}",
+        console.join("\n")
+    );
 }
