@@ -1,7 +1,7 @@
 //! `report`: every format from models added and audited through the real binary; CycloneDX and SPDX
 //! checked against the official schemas; the HTML rendered by headless Chromium.
 
-use crate::support::{Env, last_line, schema, tiny_safetensors, write_model};
+use crate::support::{Env, last_line, require_assets, schema, tiny_safetensors, write_model};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -462,5 +462,57 @@ fn html_renders_in_headless_chromium() {
         console.is_empty(),
         "console errors:\n{}",
         console.join("\n")
+    );
+}
+
+#[test]
+fn real_models_report_smoke_license_and_valid_boms() {
+    let Some(assets) = require_assets("real_models_report_smoke_license_and_valid_boms") else {
+        return;
+    };
+    let env = Env::new();
+    let minilm = add(&env, &assets.join("all-MiniLM-L6-v2"));
+    let smol = add(
+        &env,
+        &assets.join("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
+    );
+    for id in [&minilm, &smol] {
+        let (code, out, err) = env.run(&["smoke", id]);
+        assert_eq!(code, 0, "smoke {id}\n{out}\n{err}");
+        audit(&env, id);
+        let doc: Value = serde_json::from_str(&report_ok(&env, &[id, "--format", "json"])).unwrap();
+        assert_eq!(doc["smoke"]["status"], "passed", "{id}: {}", doc["smoke"]);
+        assert!(doc["audit"]["verdict"]["pass"].is_boolean());
+        let md = report_ok(&env, &[id]);
+        assert!(md.contains("## Smoke test\n\n**passed**"), "{md}");
+        assert!(
+            md.contains("parameters (smoke test)"),
+            "parameter count in the gap list:\n{md}"
+        );
+        if let Some(p) = schema(
+            "real_models_report_smoke_license_and_valid_boms",
+            "cyclonedx/bom-1.6.schema.json",
+        ) {
+            let bom: Value =
+                serde_json::from_str(&report_ok(&env, &[id, "--format", "cyclonedx"])).unwrap();
+            let errors = validate(&p, &["spdx.schema.json", "jsf-0.82.schema.json"], &bom);
+            assert!(errors.is_empty(), "{id}: {errors:#?}");
+        }
+        if let Some(p) = schema(
+            "real_models_report_smoke_license_and_valid_boms",
+            "spdx-3.0.1/schema.json",
+        ) {
+            let doc: Value =
+                serde_json::from_str(&report_ok(&env, &[id, "--format", "spdx"])).unwrap();
+            let errors = validate(&p, &[], &doc);
+            assert!(errors.is_empty(), "{id}: {errors:#?}");
+        }
+    }
+    let doc: Value =
+        serde_json::from_str(&report_ok(&env, &[&minilm, "--format", "json"])).unwrap();
+    assert_eq!(
+        doc["license"]["effective"], "Apache-2.0",
+        "{}",
+        doc["license"]
     );
 }
