@@ -1,7 +1,11 @@
-//! `modelvet report`.
+//! `modelvet report`: a compliance report for one model, or an inventory of the catalogue.
 
-use super::{Ctx, Outcome};
+use super::{Ctx, Format, Outcome};
+use crate::report::{self, ReportFormat};
+use anyhow::Context;
 use clap::Args;
+use std::io::Write;
+use std::path::Path;
 
 /// Arguments of `report`.
 #[derive(Debug, Args)]
@@ -17,6 +21,105 @@ pub struct ReportArgs {
 }
 
 /// Runs `report`.
-pub fn run(_ctx: &Ctx, _args: ReportArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`report` is not implemented yet")
+pub fn run(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
+    let allowed: &[Format] = if args.all {
+        &[Format::Human, Format::Markdown, Format::Html, Format::Json]
+    } else {
+        &[
+            Format::Human,
+            Format::Markdown,
+            Format::Html,
+            Format::Json,
+            Format::Cyclonedx,
+            Format::Spdx,
+        ]
+    };
+    let format = match ctx.require_format(allowed)? {
+        Format::Html => ReportFormat::Html,
+        Format::Json => ReportFormat::Json,
+        Format::Cyclonedx => ReportFormat::Cyclonedx,
+        Format::Spdx => ReportFormat::Spdx,
+        _ => ReportFormat::Markdown,
+    };
+    let generated_at = generated_at()?;
+    let catalogue = ctx.catalogue()?;
+    let text = if args.all {
+        let mut entries = Vec::new();
+        for m in ctx.block_on(catalogue.list())? {
+            let rev = ctx.block_on(catalogue.resolve(&m.id))?;
+            let record = ctx.block_on(super::load_record(&catalogue, &rev.id()))?;
+            let verify = ctx.block_on(catalogue.latest_run(&rev, "verify"))?;
+            let audit = ctx.block_on(catalogue.latest_run(&rev, "audit"))?;
+            entries.push(report::inventory_entry(
+                &record,
+                verify.as_ref(),
+                audit.as_ref(),
+            ));
+        }
+        report::render_inventory(&report::inventory(entries, &generated_at), format)?
+    } else {
+        let Some(model) = &args.model else {
+            anyhow::bail!("name a MODEL to report on, or give `--all` for the whole catalogue");
+        };
+        let rev = ctx.block_on(catalogue.resolve(model))?;
+        let record = ctx.block_on(super::load_record(&catalogue, &rev.id()))?;
+        let verify = ctx.block_on(catalogue.latest_run(&rev, "verify"))?;
+        let audit = ctx.block_on(catalogue.latest_run(&rev, "audit"))?;
+        let doc = report::build_document(record, verify.as_ref(), audit.as_ref(), &generated_at);
+        report::render(&doc, format)?
+    };
+    match &args.output {
+        Some(path) => {
+            write_atomic(path, text.as_bytes())?;
+            eprintln!("wrote {} report to {}", format.name(), path.display());
+        }
+        None => super::print(&text)?,
+    }
+    Ok(Outcome::Ok)
+}
+
+/// The report time: `SOURCE_DATE_EPOCH` (seconds since 1970, the reproducible-builds convention)
+/// when set, so the same record gives the same bytes; else now.
+fn generated_at() -> anyhow::Result<String> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => {
+            let secs: i64 = v.trim().parse().with_context(|| {
+                format!("`SOURCE_DATE_EPOCH` is not a number of seconds: `{v}`")
+            })?;
+            let t = chrono::DateTime::from_timestamp(secs, 0)
+                .with_context(|| format!("`SOURCE_DATE_EPOCH` is out of range: `{v}`"))?;
+            Ok(report::timestamp(t))
+        }
+        _ => Ok(report::timestamp(chrono::Utc::now())),
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a reader never
+/// sees half a report, and a failed write leaves any previous file untouched.
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .with_context(|| format!("`{}` is not a file name", path.display()))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write `{}`", path.display()));
+    }
+    Ok(())
 }

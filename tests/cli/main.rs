@@ -7,5 +7,6 @@ mod hub;
 mod hub_server;
 mod license;
 mod scan;
+mod report;
 mod smoke;
 mod support;
