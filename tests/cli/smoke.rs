@@ -92,6 +92,17 @@ fn quantized_gguf_llama_and_qwen2_generate() {
         let dtypes = v["smoke"]["details"]["dtypes"].as_array().unwrap();
         assert!(dtypes.len() >= 3, "mixed quant types are normal: {v}");
         assert!(codes(&v).is_empty(), "{v}");
+        let d = &v["smoke"]["details"];
+        if arch == "llama" {
+            // The sentencepiece vocabulary in the metadata tokenizes the fixed prompt.
+            assert_eq!(d["input"], "The capital of France is", "{v}");
+            assert!(d["output_text"].is_string(), "{v}");
+        } else {
+            assert!(
+                d["notes"].to_string().contains("fixed prompt token ids"),
+                "{v}"
+            );
+        }
     }
 }
 
