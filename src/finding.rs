@@ -116,6 +116,7 @@ pub fn all_codes() -> Vec<&'static Code> {
         crate::hashing::CODES,
         crate::policy::CODES,
         crate::license::CODES,
+        crate::runtime::CODES,
     ];
     tables.iter().flat_map(|t| t.iter()).collect()
 }

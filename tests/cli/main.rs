@@ -3,4 +3,5 @@
 mod audit;
 mod catalogue;
 mod license;
+mod smoke;
 mod support;

@@ -1,1 +1,0 @@
-//! The bundled candle runtime: structural checks and a real forward pass (smoke test).

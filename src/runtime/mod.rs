@@ -1,0 +1,391 @@
+//! The bundled candle runtime: structural checks and a real forward pass (smoke test).
+//!
+//! [`smoke`] opens a model folder or a single weights file (safetensors, sharded safetensors with
+//! `model.safetensors.index.json`, GGUF), checks that every tensor the architecture needs is there
+//! with the shape the config implies, scans float tensors for NaN/Inf and all-zero data, and, for
+//! architectures candle-transformers can build, runs a forward pass on a fixed input. Problems with
+//! the weights are findings; only problems with the request (no such path, not enough memory) are
+//! errors.
+
+mod bert;
+mod decoder;
+mod gguf;
+pub mod memory;
+mod safetensors;
+pub mod tiny;
+
+use crate::finding::{Code, Finding, Severity};
+use crate::record::SmokeSection;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Finding codes the runtime emits.
+pub const CODES: &[Code] = &[
+    Code {
+        id: "smoke-unsupported-architecture",
+        severity: Severity::Info,
+        summary: "the bundled runtime cannot build this architecture; only structural checks ran",
+    },
+    Code {
+        id: "smoke-weights-unreadable",
+        severity: Severity::High,
+        summary: "a weights file cannot be parsed (truncated, header past the end of the file, unknown tensor type)",
+    },
+    Code {
+        id: "smoke-shard-missing",
+        severity: Severity::High,
+        summary: "`model.safetensors.index.json` names a shard that is not there",
+    },
+    Code {
+        id: "smoke-config-invalid",
+        severity: Severity::High,
+        summary: "`config.json` (or GGUF metadata) lacks or mistypes a field the architecture needs",
+    },
+    Code {
+        id: "smoke-tensor-missing",
+        severity: Severity::High,
+        summary: "a tensor the architecture needs is absent",
+    },
+    Code {
+        id: "smoke-tensor-shape-mismatch",
+        severity: Severity::High,
+        summary: "a tensor's shape differs from the one the config implies",
+    },
+    Code {
+        id: "smoke-tensor-dtype-mismatch",
+        severity: Severity::High,
+        summary: "a weight the architecture reads as floating point is stored as an integer or boolean type",
+    },
+    Code {
+        id: "smoke-tensor-unexpected",
+        severity: Severity::Info,
+        summary: "a tensor the architecture does not read (buffers such as `position_ids`, pooler or head weights)",
+    },
+    Code {
+        id: "smoke-tensor-not-finite",
+        severity: Severity::High,
+        summary: "sampled values of a float tensor include NaN or infinity",
+    },
+    Code {
+        id: "smoke-tensor-all-zero",
+        severity: Severity::Medium,
+        summary: "every sampled value of a weight matrix is zero",
+    },
+    Code {
+        id: "smoke-load-failed",
+        severity: Severity::High,
+        summary: "candle could not build the model from the weights",
+    },
+    Code {
+        id: "smoke-forward-failed",
+        severity: Severity::High,
+        summary: "the forward pass failed or produced NaN/infinite outputs",
+    },
+];
+
+pub(crate) fn code(id: &str) -> &'static Code {
+    CODES
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("runtime finding code `{id}` is not in CODES"))
+}
+
+/// Errors that stop a smoke test before it says anything about the weights.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot read `{path}`")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no weights found in `{0}` (looked for *.safetensors and *.gguf)")]
+    NoWeights(PathBuf),
+    #[error("`{0}` is not a safetensors or GGUF file")]
+    NotWeights(PathBuf),
+    #[error(
+        "declined: loading `{path}` needs about {} but only {} of memory is available{}",
+        memory::human_bytes(*needed), memory::human_bytes(*available),
+        if *overridden { " (MODELVET_SMOKE_AVAILABLE_MEMORY)" } else { "" }
+    )]
+    InsufficientMemory {
+        path: PathBuf,
+        needed: u64,
+        available: u64,
+        overridden: bool,
+    },
+    #[error("cannot parse `{path}`")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Options of [`smoke`].
+#[derive(Debug, Clone)]
+pub struct SmokeOptions {
+    /// Tokens to generate greedily for decoders.
+    pub max_new_tokens: usize,
+    /// Memory to assume available, in bytes; `None` reads `MODELVET_SMOKE_AVAILABLE_MEMORY`, then
+    /// `MemAvailable` from /proc/meminfo.
+    pub available_memory: Option<u64>,
+    /// Elements sampled per float tensor for the NaN/Inf and all-zero scan (small tensors are read whole).
+    pub scan_samples: usize,
+}
+
+impl Default for SmokeOptions {
+    fn default() -> Self {
+        SmokeOptions {
+            max_new_tokens: 16,
+            available_memory: None,
+            scan_samples: 4096,
+        }
+    }
+}
+
+/// The result of a smoke test: the section recorded with the model, and the findings.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SmokeOutcome {
+    pub section: SmokeSection,
+    pub findings: Vec<Finding>,
+}
+
+impl SmokeOutcome {
+    /// Whether the weights are broken (status `failed`): the CLI exits 1.
+    pub fn failed(&self) -> bool {
+        self.section.status == "failed"
+    }
+}
+
+/// Extra facts recorded in `SmokeSection::details`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub(crate) struct Details {
+    pub format: String,
+    pub dtypes: Vec<String>,
+    pub tensors: usize,
+    pub weights_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_text: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub generated_token_ids: Vec<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<serde_json::Value>,
+    pub notes: Vec<String>,
+}
+
+/// What one architecture's run produced.
+#[derive(Debug, Default)]
+pub(crate) struct RunResult {
+    pub load_ms: f64,
+    pub forward_ms: f64,
+    pub tokens_per_second: Option<f64>,
+    pub fingerprint: Option<String>,
+}
+
+/// Loads the weights at `path` (a model folder or one weights file), checks their structure and,
+/// for supported architectures, runs a forward pass on a fixed input.
+pub fn smoke(path: &Path, opts: &SmokeOptions) -> Result<SmokeOutcome, RuntimeError> {
+    let meta = std::fs::metadata(path).map_err(|source| RuntimeError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (dir, weights) = if meta.is_dir() {
+        (path.to_path_buf(), find_weights(path)?)
+    } else {
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        (dir, single_weights(path)?)
+    };
+    let mut findings = Vec::new();
+    let mut details = Details::default();
+    let mut section = SmokeSection {
+        status: "passed".into(),
+        architecture: None,
+        parameters: None,
+        fingerprint: None,
+        load_ms: None,
+        forward_ms: None,
+        tokens_per_second: None,
+        peak_rss_bytes: None,
+        details: None,
+    };
+    let run = match weights {
+        Weights::Gguf(file) => {
+            details.format = "gguf".into();
+            gguf::smoke(&file, opts, &mut section, &mut details, &mut findings)?
+        }
+        Weights::Safetensors { files, index } => {
+            details.format = "safetensors".into();
+            safetensors::smoke(
+                &dir,
+                &files,
+                index.as_deref(),
+                opts,
+                &mut section,
+                &mut details,
+                &mut findings,
+            )?
+        }
+    };
+    if let Some(run) = run {
+        section.load_ms = Some(round2(run.load_ms));
+        section.forward_ms = Some(round2(run.forward_ms));
+        section.tokens_per_second = run.tokens_per_second.map(round2);
+        section.fingerprint = run.fingerprint;
+    }
+    if findings.iter().any(|f| f.severity >= Severity::High) {
+        section.status = "failed".into();
+    } else if findings
+        .iter()
+        .any(|f| f.code == "smoke-unsupported-architecture")
+    {
+        section.status = "unsupported".into();
+    }
+    section.peak_rss_bytes = memory::peak_rss_bytes();
+    section.details = serde_json::to_value(&details).ok();
+    Ok(SmokeOutcome { section, findings })
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+enum Weights {
+    Gguf(PathBuf),
+    Safetensors {
+        files: Vec<PathBuf>,
+        index: Option<PathBuf>,
+    },
+}
+
+fn single_weights(path: &Path) -> Result<Weights, RuntimeError> {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    if name.ends_with(".gguf") {
+        Ok(Weights::Gguf(path.to_path_buf()))
+    } else if name.ends_with(".safetensors") {
+        Ok(Weights::Safetensors {
+            files: vec![path.to_path_buf()],
+            index: None,
+        })
+    } else if name.ends_with(".safetensors.index.json") {
+        Ok(Weights::Safetensors {
+            files: vec![],
+            index: Some(path.to_path_buf()),
+        })
+    } else {
+        Err(RuntimeError::NotWeights(path.to_path_buf()))
+    }
+}
+
+/// Picks the weights of a model folder: an index.json (sharded), else the safetensors files, else
+/// one GGUF file (the largest, when a folder carries several quantizations).
+fn find_weights(dir: &Path) -> Result<Weights, RuntimeError> {
+    let io = |source| RuntimeError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut st = Vec::new();
+    let mut ggufs = Vec::new();
+    let mut index = None;
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let p = entry.path();
+        if !p.is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".safetensors.index.json") {
+            index = Some(p);
+        } else if name.ends_with(".safetensors") {
+            st.push(p);
+        } else if name.ends_with(".gguf") {
+            ggufs.push(p);
+        }
+    }
+    st.sort();
+    if index.is_some() {
+        return Ok(Weights::Safetensors { files: st, index });
+    }
+    if !st.is_empty() {
+        return Ok(Weights::Safetensors {
+            files: st,
+            index: None,
+        });
+    }
+    ggufs.sort_by_key(|p| std::cmp::Reverse(p.metadata().map(|m| m.len()).unwrap_or(0)));
+    ggufs
+        .into_iter()
+        .next()
+        .map(Weights::Gguf)
+        .ok_or_else(|| RuntimeError::NoWeights(dir.to_path_buf()))
+}
+
+/// Declines when the estimated need exceeds the available memory.
+pub(crate) fn check_memory(
+    path: &Path,
+    needed: u64,
+    opts: &SmokeOptions,
+) -> Result<(), RuntimeError> {
+    let (available, overridden) = match opts.available_memory {
+        Some(v) => (Some(v), true),
+        None => match memory::available_override() {
+            Some(v) => (Some(v), true),
+            None => (memory::mem_available(), false),
+        },
+    };
+    match available {
+        Some(available) if needed > available => Err(RuntimeError::InsufficientMemory {
+            path: path.to_path_buf(),
+            needed,
+            available,
+            overridden,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A short, stable digest of rounded output values (and token ids), so two copies of a model can
+/// be shown to compute the same function. Rounding to 3 decimals absorbs float noise across CPUs.
+pub(crate) fn fingerprint(kind: &str, values: &[f32], tokens: &[u32]) -> String {
+    let mut h = Sha256::new();
+    h.update(kind.as_bytes());
+    for v in values {
+        let r = (f64::from(*v) * 1000.0).round() as i64;
+        h.update(r.to_le_bytes());
+    }
+    h.update(b"|");
+    for t in tokens {
+        h.update(t.to_le_bytes());
+    }
+    let d = h.finalize();
+    format!("sha256:{}", hex::encode(&d[..16]))
+}
+
+/// Runs `f`, turning a panic inside candle's model code into an error message.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> candle_core::Result<T>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(p) => Err(p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic in model code".into())),
+    }
+}
+
+/// Greedy argmax over one row of logits.
+pub(crate) fn argmax(row: &[f32]) -> u32 {
+    let mut best = 0usize;
+    for (i, v) in row.iter().enumerate() {
+        if *v > row[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+#[cfg(test)]
+mod tests;
