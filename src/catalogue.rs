@@ -1,24 +1,1035 @@
 //! The catalogue: models, revisions, files, license claims, components, findings and runs, in
-//! SQLite (default) or PostgreSQL.
+//! SQLite (the embedded default) or PostgreSQL (for teams), chosen by the URL.
+//!
+//! One implementation serves both backends through sqlx's `Any` driver with runtime queries (no
+//! database at build time); the schema differs only in its DDL, kept as two migration folders with
+//! the same version numbers. Every write that belongs together runs in one transaction, so a
+//! failed or killed `add` leaves the catalogue as it was.
 
-/// The catalogue handle.
-pub struct Catalogue {}
+use crate::finding::{Finding, Severity};
+use crate::ingest::{ClaimKind, Ingested, LicenseClaim};
+use crate::record::{
+    BaseLicense, BaseModelRef, ComponentRecord, DeclaredLicense, DetectedLicense, FileRecord,
+    LicenseConflict, LicenseSection, ModelRecord, RECORD_SCHEMA, RevisionSummary, SmokeSection,
+    SourceInfo,
+};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which database engine a catalogue lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 /// Errors opening or using the catalogue.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
-    #[error("catalogue not implemented")]
-    Todo,
+    #[error("`{0}` is not a catalogue URL (expected sqlite://PATH or postgres://…)")]
+    BadUrl(String),
+    #[error("cannot open the catalogue at `{url}`")]
+    Open {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot create the catalogue folder `{path}`")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot lock `{path}`")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the catalogue at `{url}` was created by a newer modelvet (schema version {version}); upgrade modelvet to use it"
+    )]
+    TooNew { url: String, version: i64 },
+    #[error("cannot migrate the catalogue at `{url}`")]
+    Migrate {
+        url: String,
+        #[source]
+        source: MigrateError,
+    },
+    #[error("catalogue query failed")]
+    Query(#[from] sqlx::Error),
+    #[error("no model matches `{0}`")]
+    NotFound(String),
+    #[error("`{spec}` is ambiguous; it matches: {}", candidates.join(", "))]
+    Ambiguous {
+        spec: String,
+        candidates: Vec<String>,
+    },
+    #[error("stored data for `{what}` is corrupt")]
+    Corrupt {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
-impl Catalogue {
-    /// Opens (creating if needed) the catalogue at `url` and runs migrations.
-    pub async fn open(_url: &str) -> Result<Catalogue, CatalogueError> {
-        Err(CatalogueError::Todo)
+type Result<T, E = CatalogueError> = std::result::Result<T, E>;
+
+/// A handle on an open catalogue.
+#[derive(Clone)]
+pub struct Catalogue {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A resolved model revision: its row key and its human id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionRef {
+    pub key: i64,
+    pub name: String,
+    pub revision: String,
+}
+
+impl RevisionRef {
+    /// `NAME@REVISION`.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.revision)
     }
 }
 
-/// The default catalogue URL: an SQLite file in the XDG data directory.
+/// What `insert` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inserted {
+    pub rev: RevisionRef,
+    /// False when this exact revision was already recorded (nothing changed).
+    pub new: bool,
+}
+
+/// One line of `list`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModelSummary {
+    pub id: String,
+    pub name: String,
+    pub revision: String,
+    pub revisions: i64,
+    pub source: String,
+    pub added_at: String,
+}
+
+/// A stored run (smoke, scan, verify, audit) of a revision.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub kind: String,
+    pub status: String,
+    pub started_at: String,
+    pub result: serde_json::Value,
+}
+
+/// What `remove` deleted.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Removed {
+    pub name: String,
+    /// The revisions removed; all of them when the whole model went.
+    pub revisions: Vec<String>,
+    pub model_removed: bool,
+}
+
+fn migrator(backend: Backend) -> Migrator {
+    let sql = match backend {
+        Backend::Sqlite => include_str!("../migrations/sqlite/0001_init.sql"),
+        Backend::Postgres => include_str!("../migrations/postgres/0001_init.sql"),
+    };
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        Cow::Borrowed("init"),
+        MigrationType::Simple,
+        sql.into_sql_str(),
+        false,
+    )])
+}
+
+/// The default catalogue URL: `catalogue.db` in `$XDG_DATA_HOME/modelvet` (or `~/.local/share/modelvet`).
 pub fn default_url() -> anyhow::Result<String> {
-    anyhow::bail!("todo")
+    let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+            Some(h) => PathBuf::from(h).join(".local").join("share"),
+            None => anyhow::bail!(
+                "cannot place the default catalogue: neither XDG_DATA_HOME nor HOME is set; use --db"
+            ),
+        },
+    };
+    Ok(format!(
+        "sqlite://{}",
+        base.join("modelvet").join("catalogue.db").display()
+    ))
+}
+
+/// Holds an exclusive lock on `<db>.lock` until dropped.
+fn lock_file(db: &std::path::Path) -> Result<std::fs::File> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| CatalogueError::Lock {
+            path: path.clone(),
+            source,
+        })?;
+    file.lock()
+        .map_err(|source| CatalogueError::Lock { path, source })?;
+    Ok(file)
+}
+
+/// What [`Catalogue::license_of`] computes: effective expression, findings, base chain.
+type LicenseFuture<'a> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<(String, Vec<Finding>, Vec<BaseLicense>)>>
+            + Send
+            + 'a,
+    >,
+>;
+
+fn backend_of(url: &str) -> Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(CatalogueError::BadUrl(url.to_string()))
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn to_json_text(v: &Option<serde_json::Value>) -> Option<String> {
+    v.as_ref().map(|v| v.to_string())
+}
+
+fn parse_json(what: &str, text: Option<String>) -> Result<Option<serde_json::Value>> {
+    text.map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(|source| CatalogueError::Corrupt {
+            what: what.to_string(),
+            source,
+        })
+}
+
+impl Catalogue {
+    /// Opens (creating if needed) the catalogue at `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Catalogue> {
+        let backend = backend_of(url)?;
+        sqlx::any::install_default_drivers();
+        let mut connect_url = url.to_string();
+        let mut sqlite_path = None;
+        if backend == Backend::Sqlite {
+            let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            if path.is_empty() || path == ":memory:" {
+                return Err(CatalogueError::BadUrl(url.to_string()));
+            }
+            if let Some(parent) = std::path::Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).map_err(|source| CatalogueError::CreateDir {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            sqlite_path = Some(PathBuf::from(path));
+            if !url.contains("mode=") {
+                connect_url.push_str(if url.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                });
+            }
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .acquire_timeout(Duration::from_secs(if backend == Backend::Sqlite {
+                60
+            } else {
+                10
+            }))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside a writer; the busy timeout makes concurrent
+                        // `add`s wait for each other instead of failing with SQLITE_BUSY.
+                        conn.execute("PRAGMA busy_timeout = 60000").await?;
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&connect_url)
+            .await
+            .map_err(|source| CatalogueError::Open {
+                url: url.to_string(),
+                source,
+            })?;
+        let cat = Catalogue { pool, backend };
+        // sqlx takes no lock while migrating SQLite, so two processes opening a new catalogue at
+        // once would both create the tables; an advisory file lock beside the database serialises them.
+        let _lock = match &sqlite_path {
+            Some(path) => Some(lock_file(path)?),
+            None => None,
+        };
+        cat.migrate(url).await?;
+        Ok(cat)
+    }
+
+    async fn migrate(&self, url: &str) -> Result<()> {
+        let m = migrator(self.backend);
+        match m.run(&self.pool).await {
+            Ok(()) => Ok(()),
+            Err(MigrateError::VersionMissing(version)) => Err(CatalogueError::TooNew {
+                url: url.to_string(),
+                version,
+            }),
+            Err(source) => Err(CatalogueError::Migrate {
+                url: url.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
+    /// a deferred transaction that reads and then writes fails with SQLITE_BUSY, without waiting,
+    /// when another process committed in between, which is exactly what concurrent `add`s do.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// The engine behind this catalogue.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Records an ingested revision in one transaction. Re-adding identical content is a no-op.
+    pub async fn insert(&self, ing: &Ingested) -> Result<Inserted> {
+        let mut tx = self.begin_write().await?;
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM models WHERE name = $1")
+            .bind(&ing.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let model_id = match existing {
+            Some(id) => id,
+            None => {
+                // Another process may create the same model between our SELECT and INSERT; the
+                // unique constraint turns that into a conflict we resolve by reading its id.
+                sqlx::query("INSERT INTO models (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                    .bind(&ing.name)
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query_scalar("SELECT id FROM models WHERE name = $1")
+                    .bind(&ing.name)
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+        };
+        let rev_ref = |key| RevisionRef {
+            key,
+            name: ing.name.clone(),
+            revision: ing.revision.clone(),
+        };
+        let already: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM revisions WHERE model_id = $1 AND revision = $2")
+                .bind(model_id)
+                .bind(&ing.revision)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(key) = already {
+            tx.rollback().await?;
+            return Ok(Inserted {
+                rev: rev_ref(key),
+                new: false,
+            });
+        }
+        let key: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO revisions (model_id, revision, source_kind, source_location, source_revision, added_at,
+                                    card_raw, card_json, config_json, metadata_json)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (model_id, revision) DO NOTHING RETURNING id",
+        )
+        .bind(model_id)
+        .bind(&ing.revision)
+        .bind(&ing.source.kind)
+        .bind(&ing.source.location)
+        .bind(ing.source.revision.clone())
+        .bind(now())
+        .bind(ing.card_raw.clone())
+        .bind(to_json_text(&ing.card))
+        .bind(to_json_text(&ing.config))
+        .bind(to_json_text(&ing.metadata))
+        .fetch_optional(&mut *tx)
+        .await?;
+        // A concurrent `add` of the same content committed first (PostgreSQL waits for it on the
+        // unique key, then skips): that is the same no-op as re-adding.
+        let Some(key) = key else {
+            tx.rollback().await?;
+            let key: i64 = sqlx::query_scalar(
+                "SELECT id FROM revisions WHERE model_id = $1 AND revision = $2",
+            )
+            .bind(model_id)
+            .bind(&ing.revision)
+            .fetch_one(&self.pool)
+            .await?;
+            return Ok(Inserted {
+                rev: rev_ref(key),
+                new: false,
+            });
+        };
+        for f in &ing.files {
+            sqlx::query(
+                "INSERT INTO files (revision_id, path, size, sha256, git_oid, format) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(key)
+            .bind(&f.path)
+            .bind(f.size as i64)
+            .bind(f.sha256.clone())
+            .bind(f.git_oid.clone())
+            .bind(&f.format)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (i, b) in ing.base_models.iter().enumerate() {
+            sqlx::query("INSERT INTO base_models (revision_id, position, name, relation) VALUES ($1, $2, $3, $4)")
+                .bind(key)
+                .bind(i as i64)
+                .bind(&b.name)
+                .bind(&b.relation)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for c in &ing.license_claims {
+            insert_claim(&mut tx, key, c).await?;
+        }
+        for c in &ing.components {
+            insert_component(&mut tx, key, c).await?;
+        }
+        for f in &ing.findings {
+            insert_finding(&mut tx, key, "ingest", f).await?;
+        }
+        tx.commit().await?;
+        Ok(Inserted {
+            rev: rev_ref(key),
+            new: true,
+        })
+    }
+
+    /// Resolves MODEL as given on the command line: `NAME`, `NAME@REV` (unique prefix of REV), or a
+    /// unique prefix of a NAME. A bare NAME means its newest revision.
+    pub async fn resolve(&self, spec: &str) -> Result<RevisionRef> {
+        let (name_part, rev_part) = match spec.rsplit_once('@') {
+            Some((n, r)) if !n.is_empty() => (n, Some(r)),
+            _ => (spec, None),
+        };
+        let name = self.resolve_name(name_part, spec).await?;
+        let rows = sqlx::query(
+            "SELECT r.id, r.revision FROM revisions r JOIN models m ON m.id = r.model_id
+             WHERE m.name = $1 ORDER BY r.id DESC",
+        )
+        .bind(&name)
+        .fetch_all(&self.pool)
+        .await?;
+        let revs: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1)))
+            .collect();
+        let pick = match rev_part {
+            None => revs.first().cloned(),
+            Some(prefix) => {
+                let hits: Vec<&(i64, String)> =
+                    revs.iter().filter(|(_, r)| r.starts_with(prefix)).collect();
+                match hits.as_slice() {
+                    [] => None,
+                    [one] => Some((*one).clone()),
+                    many => {
+                        if let Some(exact) = many.iter().find(|(_, r)| r == prefix) {
+                            Some((*exact).clone())
+                        } else {
+                            return Err(CatalogueError::Ambiguous {
+                                spec: spec.to_string(),
+                                candidates: many
+                                    .iter()
+                                    .map(|(_, r)| format!("{name}@{r}"))
+                                    .collect(),
+                            });
+                        }
+                    }
+                }
+            }
+        };
+        let (key, revision) = pick.ok_or_else(|| CatalogueError::NotFound(spec.to_string()))?;
+        Ok(RevisionRef {
+            key,
+            name,
+            revision,
+        })
+    }
+
+    async fn resolve_name(&self, name: &str, spec: &str) -> Result<String> {
+        let exact: Option<String> = sqlx::query_scalar("SELECT name FROM models WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(n) = exact {
+            return Ok(n);
+        }
+        // substr() rather than LIKE: names contain `_`, which LIKE treats as a wildcard.
+        let hits: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM models WHERE substr(name, 1, length($1)) = $1 ORDER BY name LIMIT 21",
+        )
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?;
+        match hits.len() {
+            0 => Err(CatalogueError::NotFound(spec.to_string())),
+            1 => Ok(hits.into_iter().next().expect("one")),
+            _ => Err(CatalogueError::Ambiguous {
+                spec: spec.to_string(),
+                candidates: hits,
+            }),
+        }
+    }
+
+    /// Whether a model of this exact name is recorded.
+    pub async fn has_model(&self, name: &str) -> Result<bool> {
+        let n: Option<i64> = sqlx::query_scalar("SELECT id FROM models WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(n.is_some())
+    }
+
+    /// Every model with its newest revision, sorted by name.
+    pub async fn list(&self) -> Result<Vec<ModelSummary>> {
+        let rows = sqlx::query(
+            "SELECT m.name, r.revision, c.n, r.source_kind, r.source_location, r.added_at
+             FROM models m
+             JOIN (SELECT model_id, MAX(id) AS last, COUNT(*) AS n FROM revisions GROUP BY model_id) c
+               ON c.model_id = m.id
+             JOIN revisions r ON r.id = c.last
+             ORDER BY m.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let name: String = r.get(0);
+                let revision: String = r.get(1);
+                let kind: String = r.get(3);
+                let location: String = r.get(4);
+                ModelSummary {
+                    id: format!("{name}@{revision}"),
+                    name,
+                    revision,
+                    revisions: r.get(2),
+                    source: if kind == "local" {
+                        location
+                    } else {
+                        format!("{kind}:{location}")
+                    },
+                    added_at: r.get(5),
+                }
+            })
+            .collect())
+    }
+
+    /// Loads the stored facts of a revision as a record. Analyses that are computed rather than
+    /// stored (license resolution, openness) are left for the caller to fill in.
+    pub async fn record(&self, rev: &RevisionRef) -> Result<ModelRecord> {
+        let row = sqlx::query(
+            "SELECT source_kind, source_location, source_revision, card_json, config_json
+             FROM revisions WHERE id = $1",
+        )
+        .bind(rev.key)
+        .fetch_one(&self.pool)
+        .await?;
+        let source = SourceInfo {
+            kind: row.get(0),
+            location: row.get(1),
+            revision: row.get(2),
+        };
+        let card = parse_json("card", row.get(3))?;
+        let config = parse_json("config", row.get(4))?;
+        let revisions = sqlx::query(
+            "SELECT r.revision, r.added_at FROM revisions r JOIN models m ON m.id = r.model_id
+             WHERE m.name = $1 ORDER BY r.id",
+        )
+        .bind(&rev.name)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| RevisionSummary {
+            revision: r.get(0),
+            added_at: r.get(1),
+        })
+        .collect();
+        let files = self.files(rev).await?;
+        let base_models = self.base_models(rev.key).await?;
+        let claims = self.license_claims(rev).await?;
+        let mut license = LicenseSection {
+            effective: "NOASSERTION".to_string(),
+            ..Default::default()
+        };
+        for c in &claims {
+            match c.kind {
+                ClaimKind::Declared => license.declared.push(DeclaredLicense {
+                    value: c.value.clone(),
+                    from: c.from.clone(),
+                }),
+                ClaimKind::Detected => license.detected.push(DetectedLicense {
+                    id: c.value.clone(),
+                    from: c.from.clone(),
+                    confidence: c.confidence.unwrap_or(0.0),
+                }),
+            }
+        }
+        let mut findings = self.findings(rev).await?;
+        let (effective, resolution_findings, chain) =
+            self.license_of(rev.key, &claims, &base_models, 0).await?;
+        license.effective = effective;
+        license.base_chain = chain;
+        for f in &resolution_findings {
+            if f.code == crate::license::LICENSE_CONFLICT.id {
+                license.conflicts.push(LicenseConflict {
+                    code: f.code.clone(),
+                    message: f.message.clone(),
+                    evidence: f.evidence.clone().unwrap_or_default(),
+                });
+            }
+        }
+        license.obligations = crate::license::obligations(&license.effective)
+            .iter()
+            .filter_map(|o| serde_json::to_value(o).ok())
+            .collect();
+        findings.extend(resolution_findings);
+        let smoke = match self.latest_run(rev, "smoke").await? {
+            Some(run) => Some(serde_json::from_value::<SmokeSection>(run.result).map_err(
+                |source| CatalogueError::Corrupt {
+                    what: "smoke run".into(),
+                    source,
+                },
+            )?),
+            None => None,
+        };
+        Ok(ModelRecord {
+            schema: RECORD_SCHEMA,
+            id: rev.id(),
+            name: rev.name.clone(),
+            revision: rev.revision.clone(),
+            revisions,
+            source,
+            files,
+            license,
+            openness: None,
+            findings,
+            smoke,
+            card,
+            config,
+            base_models,
+        })
+    }
+
+    /// The effective license of a revision: its claims resolved, then `AND` the licenses of the
+    /// base models that are in the catalogue (recursively, at most 8 levels, cycles cut).
+    fn license_of<'a>(
+        &'a self,
+        key: i64,
+        claims: &'a [LicenseClaim],
+        bases: &'a [BaseModelRef],
+        depth: usize,
+    ) -> LicenseFuture<'a> {
+        Box::pin(async move {
+            let resolution = crate::license::resolve(claims);
+            let mut findings = resolution.findings.clone();
+            findings.extend(resolution.conflicts.iter().cloned());
+            let own = resolution.effective.clone();
+            if bases.is_empty() || depth >= 8 {
+                return Ok((own, findings, Vec::new()));
+            }
+            let mut chain = Vec::new();
+            let mut inherited = Vec::new();
+            for b in bases {
+                let base_rev = match self.resolve_exact(&b.name).await? {
+                    Some(r) if r.key != key => r,
+                    _ => {
+                        chain.push(BaseLicense {
+                            name: b.name.clone(),
+                            relation: b.relation.clone(),
+                            effective: crate::license::NOASSERTION.to_string(),
+                        });
+                        continue;
+                    }
+                };
+                let base_claims = self.license_claims(&base_rev).await?;
+                let base_bases = self.base_models(base_rev.key).await?;
+                let (eff, _, _) = self
+                    .license_of(base_rev.key, &base_claims, &base_bases, depth + 1)
+                    .await?;
+                chain.push(BaseLicense {
+                    name: b.name.clone(),
+                    relation: b.relation.clone(),
+                    effective: eff.clone(),
+                });
+                inherited.push(eff);
+            }
+            if inherited.is_empty() {
+                return Ok((own, findings, chain));
+            }
+            let relation = if bases.iter().any(|b| b.relation == "merge") {
+                "merge"
+            } else {
+                bases[0].relation.as_str()
+            };
+            let (effective, more) = crate::license::inherit(&own, relation, &inherited);
+            findings.extend(more);
+            Ok((effective, findings, chain))
+        })
+    }
+
+    /// The newest revision of the model named exactly `name`, if it is in the catalogue.
+    async fn resolve_exact(&self, name: &str) -> Result<Option<RevisionRef>> {
+        let row = sqlx::query(
+            "SELECT r.id, r.revision FROM revisions r JOIN models m ON m.id = r.model_id
+             WHERE m.name = $1 ORDER BY r.id DESC LIMIT 1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| RevisionRef {
+            key: r.get(0),
+            name: name.to_string(),
+            revision: r.get(1),
+        }))
+    }
+
+    async fn base_models(&self, key: i64) -> Result<Vec<BaseModelRef>> {
+        Ok(sqlx::query(
+            "SELECT name, relation FROM base_models WHERE revision_id = $1 ORDER BY position",
+        )
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| BaseModelRef {
+            name: r.get(0),
+            relation: r.get(1),
+        })
+        .collect())
+    }
+
+    /// The files of a revision, sorted by path.
+    pub async fn files(&self, rev: &RevisionRef) -> Result<Vec<FileRecord>> {
+        let rows = sqlx::query(
+            "SELECT path, size, sha256, git_oid, format FROM files WHERE revision_id = $1 ORDER BY path",
+        )
+        .bind(rev.key)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| FileRecord {
+                path: r.get(0),
+                size: r.get::<i64, _>(1) as u64,
+                sha256: r.get(2),
+                git_oid: r.get(3),
+                format: r.get(4),
+            })
+            .collect())
+    }
+
+    /// The license claims recorded for a revision.
+    pub async fn license_claims(&self, rev: &RevisionRef) -> Result<Vec<LicenseClaim>> {
+        let rows = sqlx::query("SELECT kind, value, source, confidence FROM license_claims WHERE revision_id = $1 ORDER BY id")
+            .bind(rev.key)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| LicenseClaim {
+                kind: if r.get::<String, _>(0) == "detected" {
+                    ClaimKind::Detected
+                } else {
+                    ClaimKind::Declared
+                },
+                value: r.get(1),
+                from: r.get(2),
+                confidence: r.get(3),
+            })
+            .collect())
+    }
+
+    /// The components recorded for a revision, by component id.
+    pub async fn components(&self, rev: &RevisionRef) -> Result<Vec<ComponentRecord>> {
+        let rows = sqlx::query(
+            "SELECT component_id, name, status, license, license_source, evidence
+             FROM components WHERE revision_id = $1 ORDER BY component_id",
+        )
+        .bind(rev.key)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ComponentRecord {
+                id: r.get::<i64, _>(0) as u32,
+                name: r.get(1),
+                status: r.get(2),
+                license: r.get(3),
+                license_source: r.get(4),
+                evidence: r.get(5),
+            })
+            .collect())
+    }
+
+    /// All findings of a revision, most severe first.
+    pub async fn findings(&self, rev: &RevisionRef) -> Result<Vec<Finding>> {
+        let rows = sqlx::query(
+            "SELECT code, severity, path, message, evidence FROM findings WHERE revision_id = $1 ORDER BY id",
+        )
+        .bind(rev.key)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<Finding> = rows.iter().map(finding_from_row).collect();
+        out.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        Ok(out)
+    }
+
+    /// Replaces the findings a given analysis (`origin`: scan, verify, smoke, license…) recorded.
+    pub async fn replace_findings(
+        &self,
+        rev: &RevisionRef,
+        origin: &str,
+        findings: &[Finding],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM findings WHERE revision_id = $1 AND origin = $2")
+            .bind(rev.key)
+            .bind(origin)
+            .execute(&mut *tx)
+            .await?;
+        for f in findings {
+            insert_finding(&mut tx, rev.key, origin, f).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the components recorded for a revision.
+    pub async fn replace_components(
+        &self,
+        rev: &RevisionRef,
+        components: &[ComponentRecord],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM components WHERE revision_id = $1")
+            .bind(rev.key)
+            .execute(&mut *tx)
+            .await?;
+        for c in components {
+            insert_component(&mut tx, rev.key, c).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records the result of a run (smoke, scan, verify, audit) together with its findings.
+    pub async fn record_run(
+        &self,
+        rev: &RevisionRef,
+        kind: &str,
+        status: &str,
+        result: &serde_json::Value,
+        findings: &[Finding],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO runs (revision_id, kind, status, started_at, result_json) VALUES ($1, $2, $3, $4, $5)")
+            .bind(rev.key)
+            .bind(kind)
+            .bind(status)
+            .bind(now())
+            .bind(result.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM findings WHERE revision_id = $1 AND origin = $2")
+            .bind(rev.key)
+            .bind(kind)
+            .execute(&mut *tx)
+            .await?;
+        for f in findings {
+            insert_finding(&mut tx, rev.key, kind, f).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest run of `kind` for a revision.
+    pub async fn latest_run(&self, rev: &RevisionRef, kind: &str) -> Result<Option<Run>> {
+        let row = sqlx::query(
+            "SELECT kind, status, started_at, result_json FROM runs
+             WHERE revision_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(rev.key)
+        .bind(kind)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let text: String = r.get(3);
+            Ok(Run {
+                kind: r.get(0),
+                status: r.get(1),
+                started_at: r.get(2),
+                result: serde_json::from_str(&text).map_err(|source| CatalogueError::Corrupt {
+                    what: format!("{kind} run"),
+                    source,
+                })?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Deletes a whole model (`NAME`) or one revision (`NAME@REV`), in one transaction.
+    pub async fn remove(&self, spec: &str) -> Result<Removed> {
+        let rev = self.resolve(spec).await?;
+        let mut tx = self.begin_write().await?;
+        let model_id: i64 = sqlx::query_scalar("SELECT model_id FROM revisions WHERE id = $1")
+            .bind(rev.key)
+            .fetch_one(&mut *tx)
+            .await?;
+        let whole = !spec.contains('@');
+        let removed = if whole {
+            let revs: Vec<String> = sqlx::query_scalar(
+                "SELECT revision FROM revisions WHERE model_id = $1 ORDER BY id",
+            )
+            .bind(model_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM models WHERE id = $1")
+                .bind(model_id)
+                .execute(&mut *tx)
+                .await?;
+            Removed {
+                name: rev.name.clone(),
+                revisions: revs,
+                model_removed: true,
+            }
+        } else {
+            sqlx::query("DELETE FROM revisions WHERE id = $1")
+                .bind(rev.key)
+                .execute(&mut *tx)
+                .await?;
+            let left: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM revisions WHERE model_id = $1")
+                    .bind(model_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if left == 0 {
+                sqlx::query("DELETE FROM models WHERE id = $1")
+                    .bind(model_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Removed {
+                name: rev.name.clone(),
+                revisions: vec![rev.revision.clone()],
+                model_removed: left == 0,
+            }
+        };
+        tx.commit().await?;
+        Ok(removed)
+    }
+}
+
+fn finding_from_row(r: &AnyRow) -> Finding {
+    let severity: String = r.get(1);
+    Finding {
+        code: r.get(0),
+        // An unknown severity can only come from a newer writer; treat it as the most severe.
+        severity: severity.parse().unwrap_or(Severity::Critical),
+        path: r.get(2),
+        message: r.get(3),
+        evidence: r.get(4),
+    }
+}
+
+async fn insert_claim(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key: i64,
+    c: &LicenseClaim,
+) -> Result<()> {
+    sqlx::query("INSERT INTO license_claims (revision_id, kind, value, source, confidence) VALUES ($1, $2, $3, $4, $5)")
+        .bind(key)
+        .bind(match c.kind {
+            ClaimKind::Declared => "declared",
+            ClaimKind::Detected => "detected",
+        })
+        .bind(&c.value)
+        .bind(&c.from)
+        .bind(c.confidence)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn insert_component(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key: i64,
+    c: &ComponentRecord,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO components (revision_id, component_id, name, status, license, license_source, evidence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(key)
+    .bind(c.id as i64)
+    .bind(&c.name)
+    .bind(&c.status)
+    .bind(c.license.clone())
+    .bind(c.license_source.clone())
+    .bind(c.evidence.clone())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_finding(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key: i64,
+    origin: &str,
+    f: &Finding,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO findings (revision_id, origin, code, severity, path, message, evidence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(key)
+    .bind(origin)
+    .bind(&f.code)
+    .bind(f.severity.as_str())
+    .bind(f.path.clone())
+    .bind(&f.message)
+    .bind(f.evidence.clone())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

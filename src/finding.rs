@@ -114,6 +114,8 @@ pub fn all_codes() -> Vec<&'static Code> {
     let tables: &[&[Code]] = &[
         crate::ingest::CODES,
         crate::hashing::CODES,
+        crate::policy::CODES,
+        crate::license::CODES,
         crate::runtime::CODES,
     ];
     tables.iter().flat_map(|t| t.iter()).collect()

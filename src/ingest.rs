@@ -3,10 +3,68 @@
 //! claims, components, base models and findings.
 
 use crate::finding::{Code, Finding, Severity};
+use crate::format::{self, FileFormat};
+use crate::hashing::{self, HashError};
+use crate::manifest::Manifest;
 use crate::record::{BaseModelRef, ComponentRecord, FileRecord, SourceInfo};
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 /// Finding codes of this module.
-pub const CODES: &[Code] = &[];
+pub const CODES: &[Code] = &[
+    Code {
+        id: "symlink-outside-model",
+        severity: Severity::High,
+        summary: "a symlink points outside the model folder; it was not followed",
+    },
+    Code {
+        id: "symlink-broken",
+        severity: Severity::Medium,
+        summary: "a symlink is dangling or part of a loop; it was not followed",
+    },
+    Code {
+        id: "symlink-directory-skipped",
+        severity: Severity::Info,
+        summary: "a symlink to a folder inside the model was not followed (its files are recorded under their real path)",
+    },
+    Code {
+        id: "special-file-skipped",
+        severity: Severity::Low,
+        summary: "a FIFO, socket or device node in the model folder was not read",
+    },
+    Code {
+        id: "path-not-utf8",
+        severity: Severity::Medium,
+        summary: "a file name is not valid UTF-8; it is recorded lossily",
+    },
+    Code {
+        id: "model-card-invalid",
+        severity: Severity::Medium,
+        summary: "the model card's YAML front matter does not parse",
+    },
+    Code {
+        id: "model-card-too-large",
+        severity: Severity::Medium,
+        summary: "the model card or its front matter exceeds the size limit; it was not parsed",
+    },
+    Code {
+        id: "model-card-missing",
+        severity: Severity::Low,
+        summary: "the model has no README.md model card",
+    },
+    Code {
+        id: "config-invalid",
+        severity: Severity::Medium,
+        summary: "config.json is not valid JSON or exceeds the size limit",
+    },
+];
+
+/// The largest README read for its front matter; a card is prose, not data.
+pub const MAX_CARD_BYTES: u64 = 4 << 20;
+/// The largest YAML front matter parsed.
+pub const MAX_FRONT_MATTER_BYTES: usize = 256 << 10;
+/// The largest config.json parsed.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
 /// A license as some source states it, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,7 +73,8 @@ pub struct LicenseClaim {
     pub kind: ClaimKind,
     /// The value as stated (a Hub tag, a name, an SPDX id or expression).
     pub value: String,
-    /// The field or file it came from: `card.license`, `card.license_name`, `hub.tag`, `LICENSE`, `gguf:general.license`…
+    /// The field or file it came from: `card:license`, `card:license_name`, `card:license_link`,
+    /// `tag:license:…`, `file:LICENSE`, `gguf:general.license`…
     pub from: String,
     /// For detected claims, the identifier's confidence (0–1).
     pub confidence: Option<f64>,
@@ -50,5 +109,739 @@ pub struct Ingested {
     pub findings: Vec<Finding>,
 }
 
-#[allow(dead_code)]
-const _: Severity = Severity::Info;
+/// Errors that stop an ingest; nothing is recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("`{0}` does not exist")]
+    NotFound(PathBuf),
+    #[error("cannot read `{path}`")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{0}` contains no files")]
+    Empty(PathBuf),
+    #[error(
+        "`{0}` is not a model folder, a .safetensors or .gguf weights file, or a MOF model YAML"
+    )]
+    NotAModel(PathBuf),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error("cannot walk `{path}`")]
+    Walk {
+        path: PathBuf,
+        #[source]
+        source: walkdir::Error,
+    },
+}
+
+/// What a local source is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalKind {
+    /// A model folder.
+    Folder,
+    /// A single weights file (`.safetensors`, `.gguf`), a model of one file.
+    WeightsFile,
+    /// A Model Openness Tool YAML entry.
+    MofYaml,
+}
+
+/// Decides what kind of local source `path` is, without hashing anything.
+pub fn classify_local(path: &Path) -> Result<LocalKind, IngestError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => IngestError::NotFound(path.to_path_buf()),
+        _ => IngestError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })?;
+    if meta.is_dir() {
+        return Ok(LocalKind::Folder);
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let fmt = format::detect(path, &name, meta.len()).map_err(|source| IngestError::Io {
+        path: path.into(),
+        source,
+    })?;
+    match fmt {
+        FileFormat::Safetensors | FileFormat::Gguf => Ok(LocalKind::WeightsFile),
+        _ if name.ends_with(".yml") || name.ends_with(".yaml") => Ok(LocalKind::MofYaml),
+        _ => Err(IngestError::NotAModel(path.to_path_buf())),
+    }
+}
+
+/// Options for a local ingest.
+pub struct LocalOptions<'a> {
+    /// `--name`, overriding the card's `model_name` and the folder name.
+    pub name: Option<String>,
+    /// Called with the number of bytes hashed, and once up front with the total (`set_total`).
+    pub progress: &'a dyn hashing::Progress,
+    pub set_total: &'a dyn Fn(u64, usize),
+}
+
+/// One file found in a folder walk: where to read it, and its recorded relative path.
+#[derive(Debug, Clone)]
+pub struct WalkedFile {
+    pub real: PathBuf,
+    pub rel: String,
+    pub size: u64,
+}
+
+/// Walks a model folder: regular files and symlinks to files inside it, sorted by relative path,
+/// with findings for everything skipped. `.git` and huggingface_hub's `.cache` are not model content.
+pub fn walk(root: &Path) -> Result<(Vec<WalkedFile>, Vec<Finding>), IngestError> {
+    let canon_root = std::fs::canonicalize(root).map_err(|source| IngestError::Io {
+        path: root.into(),
+        source,
+    })?;
+    // A folder inside a Hugging Face cache snapshot links every file to `../../blobs/<etag>`; those
+    // links are the cache's own layout, so the repo folder is the boundary instead.
+    let boundary = hf_snapshot_repo(&canon_root).unwrap_or_else(|| canon_root.clone());
+    let mut files = Vec::new();
+    let mut findings = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            !(e.depth() == 1
+                && e.file_type().is_dir()
+                && (e.file_name() == ".git" || e.file_name() == ".cache"))
+        });
+    for entry in walker {
+        let entry = entry.map_err(|source| IngestError::Walk {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        if entry.depth() == 0 {
+            continue;
+        }
+        let rel_path = entry
+            .path()
+            .strip_prefix(root)
+            .expect("walk stays under root");
+        let rel = rel_string(rel_path);
+        if rel.lossy {
+            findings.push(
+                Finding::new(
+                    &CODES[4],
+                    format!("file name `{}` is not valid UTF-8", rel.text),
+                )
+                .at(rel.text.clone()),
+            );
+        }
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        if ft.is_symlink() {
+            match std::fs::canonicalize(entry.path()) {
+                Err(e) => findings.push(
+                    Finding::new(
+                        &CODES[1],
+                        format!("symlink `{}` cannot be resolved: {e}", rel.text),
+                    )
+                    .at(rel.text.clone()),
+                ),
+                Ok(target) if !target.starts_with(&boundary) => findings.push(
+                    Finding::new(
+                        &CODES[0],
+                        format!("symlink `{}` points outside the model folder", rel.text),
+                    )
+                    .at(rel.text.clone())
+                    .with_evidence(target.display().to_string()),
+                ),
+                Ok(target) => {
+                    let meta = std::fs::metadata(&target).map_err(|source| IngestError::Io {
+                        path: target.clone(),
+                        source,
+                    })?;
+                    if meta.is_dir() {
+                        findings.push(
+                            Finding::new(
+                                &CODES[2],
+                                format!("symlink `{}` to a folder was not followed", rel.text),
+                            )
+                            .at(rel.text.clone()),
+                        );
+                    } else if meta.is_file() {
+                        files.push(WalkedFile {
+                            real: target,
+                            rel: rel.text,
+                            size: meta.len(),
+                        });
+                    } else {
+                        findings.push(special(&rel.text));
+                    }
+                }
+            }
+            continue;
+        }
+        if !ft.is_file() {
+            findings.push(special(&rel.text));
+            continue;
+        }
+        let meta = entry.metadata().map_err(|source| IngestError::Walk {
+            path: entry.path().into(),
+            source,
+        })?;
+        files.push(WalkedFile {
+            real: entry.path().to_path_buf(),
+            rel: rel.text,
+            size: meta.len(),
+        });
+    }
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok((files, findings))
+}
+
+fn special(rel: &str) -> Finding {
+    Finding::new(
+        &CODES[3],
+        format!("`{rel}` is not a regular file; it was not read"),
+    )
+    .at(rel.to_string())
+}
+
+/// `…/models--owner--name/snapshots/<commit>` → `…/models--owner--name`.
+fn hf_snapshot_repo(dir: &Path) -> Option<PathBuf> {
+    let mut cur = dir;
+    while let Some(parent) = cur.parent() {
+        if parent.file_name().is_some_and(|n| n == "snapshots") {
+            let repo = parent.parent()?;
+            let name = repo.file_name()?.to_string_lossy();
+            if name.starts_with("models--")
+                || name.starts_with("datasets--")
+                || name.starts_with("spaces--")
+            {
+                return Some(repo.to_path_buf());
+            }
+            return None;
+        }
+        cur = parent;
+    }
+    None
+}
+
+struct RelName {
+    text: String,
+    lossy: bool,
+}
+
+fn rel_string(rel: &Path) -> RelName {
+    let mut lossy = false;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| {
+            let s = c.as_os_str();
+            match s.to_str() {
+                Some(t) => t.to_string(),
+                None => {
+                    lossy = true;
+                    s.to_string_lossy().into_owned()
+                }
+            }
+        })
+        .collect();
+    RelName {
+        text: parts.join("/"),
+        lossy,
+    }
+}
+
+/// Ingests a local model folder or single weights file: walks, sniffs, hashes (in parallel), and
+/// reads the card and config. Unreadable files stop the ingest; nothing partial is returned.
+pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, IngestError> {
+    let kind = classify_local(path)?;
+    let (walked, mut findings) = match kind {
+        LocalKind::Folder => walk(path)?,
+        LocalKind::WeightsFile => {
+            let meta = std::fs::metadata(path).map_err(|source| IngestError::Io {
+                path: path.into(),
+                source,
+            })?;
+            let rel = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (
+                vec![WalkedFile {
+                    real: path.to_path_buf(),
+                    rel,
+                    size: meta.len(),
+                }],
+                Vec::new(),
+            )
+        }
+        LocalKind::MofYaml => return Err(IngestError::NotAModel(path.to_path_buf())),
+    };
+    if walked.is_empty() {
+        return Err(IngestError::Empty(path.to_path_buf()));
+    }
+    let total: u64 = walked.iter().map(|f| f.size).sum();
+    (opts.set_total)(total, walked.len());
+    let reals: Vec<PathBuf> = walked.iter().map(|f| f.real.clone()).collect();
+    let digests = hashing::hash_files(&reals, hashing::default_threads(), opts.progress);
+    let mut files = Vec::with_capacity(walked.len());
+    for (w, d) in walked.iter().zip(digests) {
+        let d = d?;
+        let fmt = format::detect(&w.real, &w.rel, d.size).map_err(|source| IngestError::Io {
+            path: w.real.clone(),
+            source,
+        })?;
+        files.push(FileRecord {
+            path: w.rel.clone(),
+            size: d.size,
+            sha256: Some(d.sha256),
+            git_oid: None,
+            format: fmt.as_str().to_string(),
+        });
+    }
+
+    let readme = walked
+        .iter()
+        .find(|f| f.rel.eq_ignore_ascii_case("README.md"));
+    let card = match readme {
+        Some(f) => read_card(&f.real, &f.rel, &mut findings)?,
+        None => {
+            if kind == LocalKind::Folder {
+                findings.push(Finding::new(&CODES[7], "no README.md model card"));
+            }
+            None
+        }
+    };
+    let mut text_claims = Vec::new();
+    for (w, f) in walked.iter().zip(&files) {
+        if f.format == FileFormat::License.as_str() {
+            text_claims.extend(license_text_claim(&w.real, &w.rel, &mut findings));
+        }
+    }
+    let config = match walked.iter().find(|f| f.rel == "config.json") {
+        Some(f) => read_config(&f.real, &mut findings)?,
+        None => None,
+    };
+    let (card_raw, card) = card.unzip();
+    let mut license_claims = card_claims(card.as_ref());
+    license_claims.extend(text_claims);
+    let base_models = base_models(card.as_ref(), &files);
+    let name = opts
+        .name
+        .clone()
+        .or_else(|| card_str(card.as_ref(), "model_name"))
+        .unwrap_or_else(|| default_name(path, &kind));
+    let manifest = Manifest::from_files(&files);
+    let revision = manifest.revision_id();
+    let location = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(Ingested {
+        name,
+        revision,
+        source: SourceInfo {
+            kind: "local".into(),
+            location: location.display().to_string(),
+            revision: None,
+        },
+        files,
+        card_raw,
+        card,
+        config,
+        metadata: None,
+        base_models,
+        license_claims,
+        components: Vec::new(),
+        findings,
+    })
+}
+
+/// Identifies a LICENSE-like file: one detected claim for the whole text (a license plus an
+/// appended use policy is one claim, `A AND B`), and findings where it is unidentified or partial.
+fn license_text_claim(real: &Path, rel: &str, findings: &mut Vec<Finding>) -> Option<LicenseClaim> {
+    use crate::license::detect;
+    let text = match detect::read_text(real) {
+        Ok(t) => t,
+        Err(e) => {
+            findings.push(
+                Finding::new(
+                    &crate::license::LICENSE_TEXT_UNIDENTIFIED,
+                    format!("`{rel}` was not identified"),
+                )
+                .at(rel)
+                .with_evidence(e.to_string()),
+            );
+            return None;
+        }
+    };
+    let detected = crate::license::identify_text(&text);
+    findings.extend(detect::text_findings(rel, &detected));
+    if detected.is_empty() {
+        return None;
+    }
+    let confidence = detected.iter().map(|d| d.confidence).fold(1.0, f64::min);
+    Some(LicenseClaim {
+        kind: ClaimKind::Detected,
+        value: detect::expression_of(&detected),
+        from: format!("file:{rel}"),
+        confidence: Some(confidence),
+    })
+}
+
+/// The license claims a model card's front matter makes: `license` (a string or a list),
+/// `license_name` and `license_link`, each kept as written.
+pub fn card_claims(card: Option<&serde_json::Value>) -> Vec<LicenseClaim> {
+    let mut out = Vec::new();
+    let Some(card) = card else { return out };
+    for key in ["license", "license_name", "license_link"] {
+        let values: Vec<&str> = match card.get(key) {
+            Some(serde_json::Value::String(v)) => vec![v.as_str()],
+            Some(serde_json::Value::Array(vs)) => vs.iter().filter_map(|v| v.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        for v in values.into_iter().map(str::trim).filter(|v| !v.is_empty()) {
+            out.push(LicenseClaim {
+                kind: ClaimKind::Declared,
+                value: v.to_string(),
+                from: format!("card:{key}"),
+                confidence: None,
+            });
+        }
+    }
+    out
+}
+
+fn default_name(path: &Path, kind: &LocalKind) -> String {
+    // Canonicalise first so that `.` or `../x/` still name the folder itself.
+    let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let base = match kind {
+        LocalKind::WeightsFile => canon.file_stem(),
+        _ => canon.file_name(),
+    };
+    base.map(|b| b.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".to_string())
+}
+
+/// The root folder of a local source (the folder itself, or a weights file's parent).
+pub fn local_root(location: &Path) -> PathBuf {
+    if location.is_dir() {
+        location.to_path_buf()
+    } else {
+        location.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+}
+
+fn card_str(card: Option<&serde_json::Value>, key: &str) -> Option<String> {
+    card?
+        .get(key)?
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Reads a README's YAML front matter within the size limits; problems become findings.
+fn read_card(
+    path: &Path,
+    rel: &str,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<(String, serde_json::Value)>, IngestError> {
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CARD_BYTES + 1).read_to_end(&mut buf))
+        .map_err(|source| IngestError::Io {
+            path: path.into(),
+            source,
+        })?;
+    let text = String::from_utf8_lossy(&buf);
+    let Some(front) = front_matter(&text) else {
+        if buf.len() as u64 > MAX_CARD_BYTES {
+            findings.push(
+                Finding::new(
+                    &CODES[6],
+                    format!("README.md is larger than {MAX_CARD_BYTES} bytes"),
+                )
+                .at(rel.to_string()),
+            );
+        }
+        return Ok(None);
+    };
+    let front = match front {
+        Ok(f) => f,
+        Err(FrontMatterError::Unterminated) => {
+            let msg = if buf.len() as u64 > MAX_CARD_BYTES {
+                format!("the front matter does not end within the first {MAX_CARD_BYTES} bytes")
+            } else {
+                "the YAML front matter has no closing `---` line".to_string()
+            };
+            let code = if buf.len() as u64 > MAX_CARD_BYTES {
+                &CODES[6]
+            } else {
+                &CODES[5]
+            };
+            findings.push(Finding::new(code, msg).at(rel.to_string()));
+            return Ok(None);
+        }
+    };
+    if front.len() > MAX_FRONT_MATTER_BYTES {
+        findings.push(
+            Finding::new(
+                &CODES[6],
+                format!(
+                    "the YAML front matter is {} bytes (limit {MAX_FRONT_MATTER_BYTES})",
+                    front.len()
+                ),
+            )
+            .at(rel.to_string()),
+        );
+        return Ok(None);
+    }
+    match parse_card_yaml(front) {
+        Ok(v) => Ok(Some((front.to_string(), v))),
+        Err(msg) => {
+            findings.push(
+                Finding::new(
+                    &CODES[5],
+                    format!("the YAML front matter does not parse: {msg}"),
+                )
+                .at(rel.to_string()),
+            );
+            Ok(None)
+        }
+    }
+}
+
+enum FrontMatterError {
+    Unterminated,
+}
+
+/// The YAML between a leading `---` line and the next `---` (or `...`) line.
+fn front_matter(text: &str) -> Option<Result<&str, FrontMatterError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first_end = text.find('\n')?;
+    if text[..first_end].trim_end() != "---" {
+        return None;
+    }
+    let body = &text[first_end + 1..];
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let t = line.trim_end();
+        if t == "---" || t == "..." {
+            return Some(Ok(&body[..offset]));
+        }
+        offset += line.len();
+    }
+    Some(Err(FrontMatterError::Unterminated))
+}
+
+/// Parses card YAML into JSON with YAML 1.2 booleans (`no` stays a string) and the parser's
+/// budgets against alias bombs and deep nesting. Duplicate keys are an error: an ambiguous
+/// `license:` must not be silently resolved.
+pub fn parse_card_yaml(text: &str) -> Result<serde_json::Value, String> {
+    if text.trim().is_empty() {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    let opts = serde_saphyr::options! { strict_booleans: true };
+    let v: serde_json::Value =
+        serde_saphyr::from_str_with_options(text, opts).map_err(|e| first_line(&e.to_string()))?;
+    match v {
+        serde_json::Value::Object(_) => Ok(v),
+        serde_json::Value::Null => Ok(serde_json::Value::Object(Default::default())),
+        other => Err(format!(
+            "expected a mapping at the top, found {}",
+            json_kind(&other)
+        )),
+    }
+}
+
+fn first_line(s: &str) -> String {
+    let mut out: String = s.lines().take(3).collect::<Vec<_>>().join(" ");
+    if out.len() > 400 {
+        out.truncate(400);
+        out.push('…');
+    }
+    out
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a mapping",
+    }
+}
+
+fn read_config(
+    path: &Path,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<serde_json::Value>, IngestError> {
+    let size = std::fs::metadata(path)
+        .map_err(|source| IngestError::Io {
+            path: path.into(),
+            source,
+        })?
+        .len();
+    if size > MAX_CONFIG_BYTES {
+        findings.push(
+            Finding::new(
+                &CODES[8],
+                format!("config.json is {size} bytes (limit {MAX_CONFIG_BYTES}); not parsed"),
+            )
+            .at("config.json"),
+        );
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
+        path: path.into(),
+        source,
+    })?;
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(Some(v)),
+        Ok(other) => {
+            findings.push(
+                Finding::new(
+                    &CODES[8],
+                    format!("config.json holds {}, not an object", json_kind(&other)),
+                )
+                .at("config.json"),
+            );
+            Ok(None)
+        }
+        Err(e) => {
+            findings.push(
+                Finding::new(&CODES[8], format!("config.json does not parse: {e}"))
+                    .at("config.json"),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Base models named by the card (`base_model`: a string or a list), with their relation from
+/// `base_model_relation`, else inferred: several parents are a merge, an adapter config marks an
+/// adapter, GGUF-only weights a quantization, anything else a fine-tune.
+pub fn base_models(card: Option<&serde_json::Value>, files: &[FileRecord]) -> Vec<BaseModelRef> {
+    let Some(card) = card else { return Vec::new() };
+    let names: Vec<String> = match card.get("base_model") {
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let explicit = card_str(Some(card), "base_model_relation")
+        .map(|r| r.to_ascii_lowercase())
+        .filter(|r| matches!(r.as_str(), "finetune" | "adapter" | "quantized" | "merge"));
+    let has = |p: &dyn Fn(&FileRecord) -> bool| files.iter().any(p);
+    let relation = explicit.unwrap_or_else(|| {
+        if names.len() > 1 {
+            "merge".into()
+        } else if has(&|f| f.path.ends_with("adapter_config.json")) {
+            "adapter".into()
+        } else if has(&|f| f.format == "gguf")
+            && !has(&|f| f.format == "safetensors" || f.format == "pytorch")
+        {
+            "quantized".into()
+        } else {
+            "finetune".into()
+        }
+    });
+    names
+        .into_iter()
+        .map(|name| BaseModelRef {
+            name,
+            relation: relation.clone(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_matter_extraction() {
+        assert!(front_matter("# Title\n---\n").is_none());
+        let t = "---\nlicense: mit\n---\n# Model\n";
+        assert_eq!(front_matter(t).unwrap().ok(), Some("license: mit\n"));
+        assert!(matches!(
+            front_matter("---\nlicense: mit\n"),
+            Some(Err(FrontMatterError::Unterminated))
+        ));
+        assert_eq!(
+            front_matter("\u{feff}---\r\na: 1\r\n---\r\n").unwrap().ok(),
+            Some("a: 1\r\n")
+        );
+    }
+
+    #[test]
+    fn card_yaml_is_strict_and_bounded() {
+        let v = parse_card_yaml("language: [en, no]\nlicense: apache-2.0\n").unwrap();
+        assert_eq!(v["language"][1], "no");
+        assert!(
+            parse_card_yaml("license: mit\nlicense: apache-2.0\n").is_err(),
+            "duplicate keys are ambiguous"
+        );
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for c in 'b'..='j' {
+            bomb.push_str(&format!("{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            prev = c;
+        }
+        assert!(
+            parse_card_yaml(&bomb).is_err(),
+            "alias bomb must hit the budget"
+        );
+        assert!(parse_card_yaml("- a\n- b\n").is_err());
+        assert!(parse_card_yaml("key: [unclosed\n").is_err());
+    }
+
+    #[test]
+    fn base_model_relations() {
+        let f = |p: &str, fmt: &str| FileRecord {
+            path: p.into(),
+            size: 1,
+            sha256: None,
+            git_oid: None,
+            format: fmt.into(),
+        };
+        let card = serde_json::json!({"base_model": "meta-llama/Llama-3.1-8B"});
+        let b = base_models(Some(&card), &[f("model.safetensors", "safetensors")]);
+        assert_eq!(b[0].relation, "finetune");
+        assert_eq!(
+            base_models(Some(&card), &[f("m.gguf", "gguf")])[0].relation,
+            "quantized"
+        );
+        assert_eq!(
+            base_models(Some(&card), &[f("adapter_config.json", "config")])[0].relation,
+            "adapter"
+        );
+        let merge = serde_json::json!({"base_model": ["a/b", "c/d"]});
+        assert!(
+            base_models(Some(&merge), &[])
+                .iter()
+                .all(|b| b.relation == "merge")
+        );
+        let explicit = serde_json::json!({"base_model": "a/b", "base_model_relation": "adapter"});
+        assert_eq!(base_models(Some(&explicit), &[])[0].relation, "adapter");
+    }
+
+    #[test]
+    fn snapshot_boundary() {
+        let p = Path::new("/c/hub/models--a--b/snapshots/0123/sub");
+        assert_eq!(
+            hf_snapshot_repo(p),
+            Some(PathBuf::from("/c/hub/models--a--b"))
+        );
+        assert_eq!(hf_snapshot_repo(Path::new("/x/y/z")), None);
+    }
+}

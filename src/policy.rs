@@ -1,1 +1,771 @@
-//! Adoption policy: the policy file and its evaluation against a model record.
+//! Adoption policy: the policy file (DESIGN.md, "Policy file"), the built-in default, and the
+//! evaluation of a model's record against it. Modelled on cargo-deny: an allow-list of license ids
+//! evaluated over SPDX expressions, per-model exceptions, and `clarify` entries pinned to a file hash.
+
+use crate::finding::{Code, Finding, Severity};
+use crate::record::ModelRecord;
+use serde::{Deserialize, Serialize};
+
+/// Finding codes of the policy evaluation.
+pub const CODES: &[Code] = &[
+    Code {
+        id: "license-not-allowed",
+        severity: Severity::High,
+        summary: "the effective license expression is not satisfied by the policy's allow-list",
+    },
+    Code {
+        id: "license-unknown",
+        severity: Severity::High,
+        summary: "the model's license could not be determined (NOASSERTION), so no allow-list can pass it",
+    },
+    Code {
+        id: "license-clarified",
+        severity: Severity::Info,
+        summary: "the policy's `clarify` entry set the license, pinned to the hashes of the named files",
+    },
+    Code {
+        id: "license-clarify-stale",
+        severity: Severity::High,
+        summary: "a `clarify` entry names a file whose recorded hash differs from the pinned one; it was not applied",
+    },
+    Code {
+        id: "openness-below-minimum",
+        severity: Severity::High,
+        summary: "the model's openness class is below the policy's minimum",
+    },
+    Code {
+        id: "mof-class-below-minimum",
+        severity: Severity::High,
+        summary: "the model's MOF class does not reach the policy's required class",
+    },
+    Code {
+        id: "openness-unknown",
+        severity: Severity::High,
+        summary: "the policy requires an openness level but the model has not been classified",
+    },
+    Code {
+        id: "verify-failed",
+        severity: Severity::Critical,
+        summary: "the policy requires verified bytes and verification failed",
+    },
+    Code {
+        id: "verify-not-run",
+        severity: Severity::High,
+        summary: "the policy requires verified bytes but the bytes could not be verified",
+    },
+    Code {
+        id: "scan-threshold-exceeded",
+        severity: Severity::High,
+        summary: "the model has findings at or above the policy's scan severity",
+    },
+    Code {
+        id: "smoke-failed",
+        severity: Severity::High,
+        summary: "the policy requires a passing smoke test and the weights did not load and run",
+    },
+    Code {
+        id: "smoke-not-run",
+        severity: Severity::High,
+        summary: "the policy requires a passing smoke test and none was run (or the architecture is unsupported)",
+    },
+];
+
+/// Errors reading a policy file.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy `{path}`")]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid policy `{path}`: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// A policy file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub version: u32,
+    #[serde(default)]
+    pub licenses: Option<Licenses>,
+    #[serde(default)]
+    pub profile: Option<Profile>,
+    #[serde(default)]
+    pub openness: Option<OpennessRequirement>,
+    #[serde(default)]
+    pub checks: Option<Checks>,
+}
+
+/// `licenses:`: the allow-list, per-model exceptions and clarifications.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Licenses {
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub exceptions: Vec<Exception>,
+    #[serde(default)]
+    pub clarify: Vec<Clarify>,
+}
+
+/// Extra allowed ids for one model (`NAME` = every revision, or `NAME@REV`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    pub model: String,
+    pub allow: Vec<String>,
+}
+
+/// "This model's license is EXPRESSION", valid while the named files keep their hashes.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clarify {
+    pub model: String,
+    pub expression: String,
+    pub files: Vec<PinnedFile>,
+}
+
+/// A file and the SHA-256 it must have.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// Who is adopting: checked against license thresholds and territory terms.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    #[serde(default)]
+    pub commercial: Option<bool>,
+    #[serde(default)]
+    pub monthly_active_users: Option<u64>,
+    #[serde(default)]
+    pub annual_revenue_usd: Option<u64>,
+    #[serde(default)]
+    pub territories: Vec<String>,
+}
+
+/// The least openness a model must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Minimum {
+    Any,
+    OpenWeight,
+    OpenSource,
+}
+
+/// `openness:`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpennessRequirement {
+    #[serde(default)]
+    pub minimum: Option<Minimum>,
+    /// 3 accepts classes 3, 2 and 1 (1 is the highest); class 0 fails.
+    #[serde(default)]
+    pub mof_class: Option<u8>,
+}
+
+/// The scan threshold: a severity, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanLevel {
+    Off,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl ScanLevel {
+    /// The severity at or above which findings fail, if any.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            ScanLevel::Off => None,
+            ScanLevel::Low => Some(Severity::Low),
+            ScanLevel::Medium => Some(Severity::Medium),
+            ScanLevel::High => Some(Severity::High),
+            ScanLevel::Critical => Some(Severity::Critical),
+        }
+    }
+}
+
+/// `checks:`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checks {
+    #[serde(default)]
+    pub verify: Option<bool>,
+    #[serde(default)]
+    pub scan: Option<ScanLevel>,
+    #[serde(default)]
+    pub smoke: Option<bool>,
+}
+
+impl Policy {
+    /// Parses a policy; errors name the file and, where the YAML parser knows it, the line.
+    pub fn parse(text: &str, origin: &str) -> Result<Policy, PolicyError> {
+        let invalid = |message: String| PolicyError::Invalid {
+            path: origin.to_string(),
+            message,
+        };
+        let policy: Policy = serde_saphyr::from_str(text).map_err(|e| {
+            // The parser's message carries the line, column and a snippet; name the file in it.
+            invalid(
+                e.to_string()
+                    .trim_start_matches("error: ")
+                    .replace("<input>", origin),
+            )
+        })?;
+        if policy.version != 1 {
+            return Err(invalid(format!(
+                "version {} is not supported (this modelvet reads version 1)",
+                policy.version
+            )));
+        }
+        if let Some(o) = &policy.openness
+            && let Some(c) = o.mof_class
+            && !(1..=3).contains(&c)
+        {
+            return Err(invalid(format!(
+                "openness.mof_class must be 1, 2 or 3, not {c}"
+            )));
+        }
+        if let Some(p) = &policy.profile {
+            for t in &p.territories {
+                let ok = t == "EU" || (t.len() == 2 && t.bytes().all(|b| b.is_ascii_uppercase()));
+                if !ok {
+                    return Err(invalid(format!(
+                        "profile.territories: `{t}` is not an ISO 3166-1 alpha-2 code (or EU)"
+                    )));
+                }
+            }
+        }
+        if let Some(l) = &policy.licenses {
+            for id in l
+                .allow
+                .iter()
+                .chain(l.exceptions.iter().flat_map(|e| e.allow.iter()))
+            {
+                if spdx::Expression::parse(id).is_err() {
+                    return Err(invalid(format!(
+                        "licenses: `{id}` is not an SPDX license id or LicenseRef-…"
+                    )));
+                }
+            }
+            for c in &l.clarify {
+                if spdx::Expression::parse(&c.expression).is_err() {
+                    return Err(invalid(format!(
+                        "licenses.clarify: `{}` is not an SPDX expression",
+                        c.expression
+                    )));
+                }
+                if c.files.is_empty() {
+                    return Err(invalid(format!(
+                        "licenses.clarify for `{}` pins no files; a clarification must be tied to file hashes",
+                        c.model
+                    )));
+                }
+                for f in &c.files {
+                    if !crate::hashing::is_sha256_hex(&f.sha256) {
+                        return Err(invalid(format!(
+                            "licenses.clarify: `{}` is not a SHA-256",
+                            f.sha256
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(policy)
+    }
+
+    /// Reads and parses a policy file.
+    pub fn load(path: &std::path::Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Policy::parse(&text, &path.display().to_string())
+    }
+
+    /// The built-in policy used without `--policy`: OSI-approved licenses only, no profile,
+    /// any openness, bytes verified and no scan findings at high or above, no smoke test.
+    pub fn default_with(osi_approved: Vec<String>) -> Policy {
+        Policy {
+            version: 1,
+            licenses: Some(Licenses {
+                allow: osi_approved,
+                ..Default::default()
+            }),
+            profile: None,
+            openness: Some(OpennessRequirement {
+                minimum: Some(Minimum::Any),
+                mof_class: None,
+            }),
+            checks: Some(Checks {
+                verify: Some(true),
+                scan: Some(ScanLevel::High),
+                smoke: Some(false),
+            }),
+        }
+    }
+
+    fn checks(&self) -> Checks {
+        self.checks.clone().unwrap_or_default()
+    }
+
+    /// Whether the policy asks for a smoke test.
+    pub fn wants_smoke(&self) -> bool {
+        self.checks().smoke == Some(true)
+    }
+
+    /// Whether the policy asks for verified bytes.
+    pub fn wants_verify(&self) -> bool {
+        self.checks().verify == Some(true)
+    }
+
+    /// The scan threshold, if the policy asks for a scan.
+    pub fn scan_threshold(&self) -> Option<Severity> {
+        self.checks().scan.and_then(ScanLevel::severity)
+    }
+}
+
+/// Whether a policy `model:` entry (`NAME` or `NAME@REV`, REV a prefix) names this record.
+pub fn names_model(entry: &str, record: &ModelRecord) -> bool {
+    match entry.split_once('@') {
+        Some((name, rev)) => {
+            name == record.name && !rev.is_empty() && record.revision.starts_with(rev)
+        }
+        None => entry == record.name,
+    }
+}
+
+/// Whether `expression` passes `allow` (cargo-deny semantics: an OR passes if any alternative is
+/// allowed, an AND only if every part is). `None` when the expression does not parse.
+pub fn expression_allowed(expression: &str, allow: &[String]) -> Option<bool> {
+    let expr = spdx::Expression::parse(expression).ok()?;
+    Some(expr.evaluate(|req| {
+        let id = req.license.to_string();
+        allow.iter().any(|a| a.eq_ignore_ascii_case(&id))
+    }))
+}
+
+/// What the checks that ran found, beside the record.
+#[derive(Debug, Clone, Default)]
+pub struct CheckResults {
+    /// `Some(true)` verified, `Some(false)` failed, `None` not run / not possible (with why).
+    pub verified: Option<bool>,
+    pub verify_note: Option<String>,
+}
+
+/// The verdict on one model.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Verdict {
+    pub id: String,
+    pub pass: bool,
+    /// The policy the verdict was reached under: a file path, or `built-in default`.
+    pub policy: String,
+    /// The license expression evaluated (after a `clarify`, if one applied).
+    pub license: String,
+    pub findings: Vec<Finding>,
+    /// The duties adoption brings under that license (attribution, notices, naming, use policy…).
+    #[serde(default)]
+    pub obligations: Vec<serde_json::Value>,
+}
+
+/// Evaluates a record against the policy. Findings at or above `High` (and every policy finding
+/// except informational ones) fail the verdict.
+pub fn evaluate(
+    policy: &Policy,
+    policy_name: &str,
+    record: &ModelRecord,
+    checks: &CheckResults,
+) -> Verdict {
+    let mut out = Vec::new();
+    let mut license = record.license.effective.clone();
+
+    if let Some(l) = &policy.licenses {
+        for c in l.clarify.iter().filter(|c| names_model(&c.model, record)) {
+            let stale: Vec<String> = c
+                .files
+                .iter()
+                .filter(|pin| {
+                    !record.files.iter().any(|f| {
+                        f.path == pin.path
+                            && f.sha256
+                                .as_deref()
+                                .is_some_and(|h| h.eq_ignore_ascii_case(&pin.sha256))
+                    })
+                })
+                .map(|pin| pin.path.clone())
+                .collect();
+            if stale.is_empty() {
+                out.push(Finding::new(
+                    &CODES[2],
+                    format!("license clarified as `{}` by the policy", c.expression),
+                ));
+                license = c.expression.clone();
+            } else {
+                out.push(
+                    Finding::new(
+                        &CODES[3],
+                        format!("the clarification to `{}` does not apply", c.expression),
+                    )
+                    .with_evidence(format!("changed or missing: {}", stale.join(", "))),
+                );
+            }
+        }
+        let mut allow = l.allow.clone();
+        for e in l
+            .exceptions
+            .iter()
+            .filter(|e| names_model(&e.model, record))
+        {
+            allow.extend(e.allow.iter().cloned());
+        }
+        if license == "NOASSERTION" || license.is_empty() {
+            out.push(Finding::new(
+                &CODES[1],
+                "the license could not be determined",
+            ));
+        } else {
+            match expression_allowed(&license, &allow) {
+                Some(true) => {}
+                Some(false) => out.push(
+                    Finding::new(
+                        &CODES[0],
+                        format!("`{license}` is not allowed by the policy"),
+                    )
+                    .with_evidence(format!("allowed: {}", allow.join(", "))),
+                ),
+                None => out.push(Finding::new(
+                    &CODES[1],
+                    format!("`{license}` is not a valid SPDX expression"),
+                )),
+            }
+        }
+    }
+
+    if let Some(p) = &policy.profile {
+        let profile = crate::license::Profile {
+            commercial: p.commercial.unwrap_or(false),
+            monthly_active_users: p.monthly_active_users,
+            annual_revenue_usd: p.annual_revenue_usd,
+            territories: p.territories.clone(),
+        };
+        out.extend(crate::license::check_profile_expr(&license, &profile));
+    }
+
+    if let Some(o) = &policy.openness {
+        let need = o.minimum.unwrap_or(Minimum::Any);
+        match &record.openness {
+            None if need > Minimum::Any || o.mof_class.is_some() => out.push(Finding::new(
+                &CODES[6],
+                "the model has no openness classification",
+            )),
+            None => {}
+            Some(op) => {
+                let have = match op.class.as_str() {
+                    "open-source" => Some(Minimum::OpenSource),
+                    "open-weight" => Some(Minimum::OpenWeight),
+                    _ => None,
+                };
+                if need > Minimum::Any && have.is_none_or(|h| h < need) {
+                    out.push(Finding::new(
+                        &CODES[4],
+                        format!(
+                            "openness is `{}`; the policy requires at least `{}`",
+                            op.class,
+                            minimum_name(need)
+                        ),
+                    ));
+                }
+                if let Some(want) = o.mof_class
+                    && (op.mof.class == 0 || op.mof.class > want)
+                {
+                    out.push(Finding::new(
+                        &CODES[5],
+                        format!(
+                            "MOF class {}; the policy requires class {want} or better",
+                            mof_name(op.mof.class)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    if policy.wants_verify() {
+        match checks.verified {
+            Some(true) => {}
+            Some(false) => out.push(Finding::new(
+                &CODES[7],
+                "the bytes do not match the recorded digests",
+            )),
+            None => out.push(Finding::new(
+                &CODES[8],
+                checks
+                    .verify_note
+                    .clone()
+                    .unwrap_or_else(|| "the bytes could not be verified".into()),
+            )),
+        }
+    }
+
+    if let Some(threshold) = policy.scan_threshold() {
+        let over: Vec<&Finding> = record
+            .findings
+            .iter()
+            .filter(|f| f.severity >= threshold && !CODES.iter().any(|c| c.id == f.code))
+            .collect();
+        if !over.is_empty() {
+            let codes: Vec<String> = over.iter().map(|f| f.code.clone()).collect();
+            out.push(
+                Finding::new(
+                    &CODES[9],
+                    format!("{} finding(s) at or above `{threshold}`", over.len()),
+                )
+                .with_evidence(codes.join(", ")),
+            );
+        }
+    }
+
+    if policy.wants_smoke() {
+        match record.smoke.as_ref().map(|s| s.status.as_str()) {
+            Some("passed") => {}
+            Some("failed") => out.push(Finding::new(&CODES[10], "the smoke test failed")),
+            Some(other) => out.push(Finding::new(
+                &CODES[11],
+                format!("the smoke test was {other}"),
+            )),
+            None => out.push(Finding::new(&CODES[11], "no smoke test has been run")),
+        }
+    }
+
+    let pass = !out.iter().any(|f| f.severity > Severity::Info);
+    let obligations = crate::license::obligations(&license)
+        .iter()
+        .filter_map(|o| serde_json::to_value(o).ok())
+        .collect();
+    Verdict {
+        id: record.id.clone(),
+        pass,
+        policy: policy_name.to_string(),
+        license,
+        findings: out,
+        obligations,
+    }
+}
+
+fn minimum_name(m: Minimum) -> &'static str {
+    match m {
+        Minimum::Any => "any",
+        Minimum::OpenWeight => "open-weight",
+        Minimum::OpenSource => "open-source",
+    }
+}
+
+fn mof_name(class: u8) -> String {
+    if class == 0 {
+        "none (0)".into()
+    } else {
+        class.to_string()
+    }
+}
+
+/// The commented policy `policy init` writes.
+pub const TEMPLATE: &str = include_str!("../templates/policy.yaml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{FileRecord, LicenseSection, SourceInfo};
+
+    fn record(license: &str) -> ModelRecord {
+        ModelRecord {
+            schema: 1,
+            id: "acme/m@abcdef123456".into(),
+            name: "acme/m".into(),
+            revision: "abcdef123456".into(),
+            revisions: vec![],
+            source: SourceInfo {
+                kind: "local".into(),
+                location: "/m".into(),
+                revision: None,
+            },
+            files: vec![FileRecord {
+                path: "LICENSE".into(),
+                size: 3,
+                sha256: Some("a".repeat(64)),
+                git_oid: None,
+                format: "license".into(),
+            }],
+            license: LicenseSection {
+                effective: license.into(),
+                ..Default::default()
+            },
+            openness: None,
+            findings: vec![],
+            smoke: None,
+            card: None,
+            config: None,
+            base_models: vec![],
+        }
+    }
+
+    fn only_licenses(allow: &[&str]) -> Policy {
+        Policy {
+            version: 1,
+            licenses: Some(Licenses {
+                allow: allow.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_template_parses_and_means_what_it_says() {
+        let p = Policy::parse(TEMPLATE, "template").unwrap();
+        assert!(
+            p.licenses
+                .as_ref()
+                .unwrap()
+                .allow
+                .contains(&"Apache-2.0".to_string())
+        );
+        assert!(p.wants_verify());
+        assert_eq!(p.scan_threshold(), Some(Severity::High));
+    }
+
+    #[test]
+    fn and_or_semantics() {
+        let allow = vec!["MIT".to_string(), "Apache-2.0".to_string()];
+        assert_eq!(
+            expression_allowed("MIT OR GPL-3.0-only", &allow),
+            Some(true)
+        );
+        assert_eq!(
+            expression_allowed("MIT AND GPL-3.0-only", &allow),
+            Some(false)
+        );
+        assert_eq!(expression_allowed("MIT AND Apache-2.0", &allow), Some(true));
+        assert_eq!(
+            expression_allowed("LicenseRef-Llama-3.1", &allow),
+            Some(false)
+        );
+        assert_eq!(expression_allowed("not ( an expression", &allow), None);
+    }
+
+    #[test]
+    fn license_verdicts() {
+        let p = only_licenses(&["Apache-2.0"]);
+        assert!(evaluate(&p, "p", &record("Apache-2.0"), &CheckResults::default()).pass);
+        let v = evaluate(&p, "p", &record("CC-BY-NC-4.0"), &CheckResults::default());
+        assert!(!v.pass);
+        assert_eq!(v.findings[0].code, "license-not-allowed");
+        let v = evaluate(&p, "p", &record("NOASSERTION"), &CheckResults::default());
+        assert_eq!(v.findings[0].code, "license-unknown");
+    }
+
+    #[test]
+    fn exceptions_apply_to_their_model_only() {
+        let mut p = only_licenses(&["Apache-2.0"]);
+        p.licenses.as_mut().unwrap().exceptions = vec![Exception {
+            model: "acme/m@abc".into(),
+            allow: vec!["CC-BY-NC-4.0".into()],
+        }];
+        assert!(evaluate(&p, "p", &record("CC-BY-NC-4.0"), &CheckResults::default()).pass);
+        p.licenses.as_mut().unwrap().exceptions[0].model = "acme/other".into();
+        assert!(!evaluate(&p, "p", &record("CC-BY-NC-4.0"), &CheckResults::default()).pass);
+    }
+
+    #[test]
+    fn clarify_is_pinned_to_file_hashes() {
+        let mut p = only_licenses(&["MIT"]);
+        p.licenses.as_mut().unwrap().clarify = vec![Clarify {
+            model: "acme/m".into(),
+            expression: "MIT".into(),
+            files: vec![PinnedFile {
+                path: "LICENSE".into(),
+                sha256: "a".repeat(64),
+            }],
+        }];
+        let v = evaluate(&p, "p", &record("NOASSERTION"), &CheckResults::default());
+        assert!(v.pass, "{v:?}");
+        assert_eq!(v.license, "MIT");
+        p.licenses.as_mut().unwrap().clarify[0].files[0].sha256 = "b".repeat(64);
+        let v = evaluate(&p, "p", &record("NOASSERTION"), &CheckResults::default());
+        assert!(!v.pass);
+        assert!(v.findings.iter().any(|f| f.code == "license-clarify-stale"));
+    }
+
+    #[test]
+    fn checks_and_openness() {
+        let p = Policy {
+            version: 1,
+            openness: Some(OpennessRequirement {
+                minimum: Some(Minimum::OpenSource),
+                mof_class: Some(2),
+            }),
+            checks: Some(Checks {
+                verify: Some(true),
+                scan: Some(ScanLevel::Medium),
+                smoke: Some(true),
+            }),
+            ..Default::default()
+        };
+        let mut r = record("MIT");
+        r.findings
+            .push(Finding::new(&crate::ingest::CODES[0], "link out"));
+        let v = evaluate(
+            &p,
+            "p",
+            &r,
+            &CheckResults {
+                verified: Some(false),
+                ..Default::default()
+            },
+        );
+        let codes: Vec<&str> = v.findings.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "openness-unknown",
+                "verify-failed",
+                "scan-threshold-exceeded",
+                "smoke-not-run"
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_policies_are_refused_with_a_location() {
+        let e = Policy::parse(
+            "version: 1\nlicenses:\n  allow: [MIT]\n  alow: [x]\n",
+            "p.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("alow") && e.contains("line 4"), "{e}");
+        let e = Policy::parse("version: 2\n", "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("version 2"), "{e}");
+        let e = Policy::parse("version: 1\nprofile:\n  territories: [Europe]\n", "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Europe"), "{e}");
+        let e = Policy::parse("version: 1\nchecks:\n  scan: severe\n", "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("severe"), "{e}");
+        let e = Policy::parse("version: 1\nopenness:\n  mof_class: 4\n", "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mof_class"), "{e}");
+    }
+}

@@ -1,13 +1,33 @@
-//! `modelvet export`.
+//! `modelvet export`: a model's manifest (or MOF entry) on stdout.
 
-use super::{Ctx, Outcome};
+use super::{Ctx, Format, Outcome};
+use crate::manifest::Manifest;
 use clap::Args;
 
 /// Arguments of `export`.
 #[derive(Debug, Args)]
-pub struct ExportArgs {}
+pub struct ExportArgs {
+    /// The catalogue model to export.
+    pub model: String,
+}
 
 /// Runs `export`.
-pub fn run(_ctx: &Ctx, _args: ExportArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`export` is not implemented yet")
+pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<Outcome> {
+    // `--format human` is the default of every command; for export it means the manifest.
+    let format = ctx.require_format(&[Format::Human, Format::Manifest, Format::Json])?;
+    let catalogue = ctx.catalogue()?;
+    let rev = ctx.block_on(catalogue.resolve(&args.model))?;
+    let files = ctx.block_on(catalogue.files(&rev))?;
+    let manifest = Manifest::from_files(&files);
+    if manifest.files.len() < files.len() {
+        tracing::warn!(
+            "{} files have no SHA-256 recorded (only a git blob id) and are left out of the manifest",
+            files.len() - manifest.files.len()
+        );
+    }
+    match format {
+        Format::Json => super::print_json(&manifest)?,
+        _ => super::print(&manifest.to_yaml())?,
+    }
+    Ok(Outcome::Ok)
 }

@@ -11,6 +11,7 @@ mod hash;
 mod license;
 mod list;
 mod policy;
+mod progress;
 mod remove;
 mod report;
 mod scan;
@@ -242,6 +243,33 @@ pub fn report_error(err: &anyhow::Error) -> ExitCode {
         let _ = writeln!(stderr, "  Caused by: {cause}");
     }
     ExitCode::from(2)
+}
+
+/// One finding as a line for people: `severity code path: message [evidence]`.
+pub fn finding_line(f: &crate::finding::Finding) -> String {
+    let path = f
+        .path
+        .as_deref()
+        .map(|p| format!(" {p}"))
+        .unwrap_or_default();
+    let evidence = f
+        .evidence
+        .as_deref()
+        .map(|e| format!(" [{e}]"))
+        .unwrap_or_default();
+    format!(
+        "{:<8} {}{path}: {}{evidence}\n",
+        f.severity, f.code, f.message
+    )
+}
+
+/// Loads a model's record with everything computed on read filled in.
+pub async fn load_record(
+    catalogue: &Catalogue,
+    spec: &str,
+) -> anyhow::Result<crate::record::ModelRecord> {
+    let rev = catalogue.resolve(spec).await?;
+    Ok(catalogue.record(&rev).await?)
 }
 
 /// Writes `text` to stdout; a closed pipe surfaces as a `BrokenPipe` error that exits 0.

@@ -1,4 +1,7 @@
 //! Integration tests: the real `modelvet` binary in temp dirs. One test binary, one module per area.
 
+mod audit;
+mod catalogue;
+mod license;
 mod smoke;
 mod support;

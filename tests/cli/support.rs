@@ -109,9 +109,14 @@ impl Env {
         self.dir.path().join("work")
     }
 
-    /// The binary with this environment (and nothing of the user's).
-    pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("modelvet").expect("binary");
+    /// The path of the `modelvet` binary under test.
+    pub fn bin(&self) -> PathBuf {
+        PathBuf::from(env!("CARGO_BIN_EXE_modelvet"))
+    }
+
+    /// `program` with this environment (and nothing of the user's), in the work folder.
+    pub fn std_cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
         let p = self.dir.path();
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -126,6 +131,11 @@ impl Env {
             .env("NO_COLOR", "1")
             .current_dir(p.join("work"));
         cmd
+    }
+
+    /// The binary with this environment (and nothing of the user's).
+    pub fn cmd(&self) -> Command {
+        Command::from_std(self.std_cmd(self.bin()))
     }
 
     /// Runs the binary with `args`, returning (exit code, stdout, stderr).
@@ -183,6 +193,68 @@ pub fn require_assets(test: &str) -> Option<PathBuf> {
         }
         None => {
             eprintln!("SKIPPED ({test}): real test models absent; run scripts/test to fetch them");
+            None
+        }
+    }
+}
+
+/// Bytes of a small, valid safetensors file holding one F32 tensor `weight` of shape [2, 2].
+pub fn tiny_safetensors(seed: u8) -> Vec<u8> {
+    let header = br#"{"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"__metadata__":{"format":"pt"}}"#;
+    let mut header = header.to_vec();
+    while !header.len().is_multiple_of(8) {
+        header.push(b' ');
+    }
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&header);
+    for i in 0..4u8 {
+        out.extend_from_slice(&f32::from(i.wrapping_add(seed)).to_le_bytes());
+    }
+    out
+}
+
+/// Writes a tiny model folder (card with license and base model, config, weights, tokenizer,
+/// a nested file) at `dir` and returns it.
+pub fn write_model(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(
+        dir.join("README.md"),
+        "---\nlicense: apache-2.0\nbase_model: acme/base\nmodel_name: tiny\ntags: [test]\n---\n# Tiny\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        r#"{"architectures":["BertModel"],"hidden_size":2}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("model.safetensors"), tiny_safetensors(1)).unwrap();
+    std::fs::write(
+        dir.join("tokenizer.json"),
+        r#"{"version":"1.0","model":{"type":"WordLevel"}}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("sub").join("notes.txt"), "notes\n").unwrap();
+    dir.to_path_buf()
+}
+
+/// The last non-empty line of `text` (where `add` prints the model id).
+pub fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+}
+
+/// An official JSON schema (`MODELVET_SCHEMAS/<rel>`, set by scripts/test from ../shared/schemas),
+/// or a loud skip when absent.
+pub fn schema(test: &str, rel: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("MODELVET_SCHEMAS").map(PathBuf::from);
+    match dir.map(|d| d.join(rel)).filter(|p| p.is_file()) {
+        Some(p) => Some(p),
+        None => {
+            eprintln!(
+                "SKIPPED ({test}): schema {rel} not found; set MODELVET_SCHEMAS or run scripts/test beside ../shared"
+            );
             None
         }
     }

@@ -1,1 +1,0 @@
-//! License knowledge base (`licenses/`), expression normalisation, text identification and resolution.
