@@ -4,12 +4,12 @@ use super::{Ctx, Format, Outcome};
 use crate::runtime::{SmokeOptions, SmokeOutcome, memory::human_bytes};
 use clap::Args;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `smoke`.
 #[derive(Debug, Args)]
 pub struct SmokeArgs {
-    /// A catalogue model or a path to a model folder or weights file.
+    /// A model folder or weights file (smoked, not recorded), or a catalogue MODEL (recorded).
     pub target: String,
     /// Tokens to generate greedily for decoder models.
     #[arg(long, default_value_t = 16)]
@@ -19,28 +19,101 @@ pub struct SmokeArgs {
 /// Runs `smoke`: exit 0 passed or honestly unsupported, 1 broken weights, 2 error.
 pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
     let format = ctx.require_format(&[Format::Human, Format::Json])?;
-    let path = Path::new(&args.target);
-    if !path.exists() {
-        // Catalogue models are resolved to their local folder once the catalogue records one.
-        anyhow::bail!(
-            "no such file or folder `{}` (smoke takes a model folder or a weights file)",
-            args.target
-        );
-    }
     let opts = SmokeOptions {
         max_new_tokens: args.max_new_tokens,
         ..SmokeOptions::default()
     };
-    let outcome = crate::runtime::smoke(path, &opts)?;
+    let path = Path::new(&args.target);
+    // A path is smoked as it is and nothing is recorded; a catalogue MODEL is smoked where its
+    // source lives and the result is recorded with the revision (`show` prints the latest).
+    let (id, outcome) = if path.exists() {
+        (None, crate::runtime::smoke(path, &opts)?)
+    } else {
+        let catalogue = ctx.catalogue().map_err(|e| {
+            e.context(format!(
+                "`{}` is neither a file or folder nor a catalogue model",
+                args.target
+            ))
+        })?;
+        let rev = ctx.block_on(catalogue.resolve(&args.target)).map_err(|e| {
+            anyhow::Error::new(e).context(format!(
+                "no such file or folder `{}`, and no catalogue model of that name",
+                args.target
+            ))
+        })?;
+        let record = ctx.block_on(catalogue.record(&rev))?;
+        let weights = weights_location(&record.source)?;
+        let outcome = crate::runtime::smoke(&weights, &opts)?;
+        let result = serde_json::to_value(&outcome.section)?;
+        ctx.block_on(catalogue.record_run(
+            &rev,
+            "smoke",
+            &outcome.section.status,
+            &result,
+            &outcome.findings,
+        ))?;
+        (Some(rev.id()), outcome)
+    };
+    let label = id.clone().unwrap_or_else(|| args.target.clone());
     match format {
         Format::Json => super::print_json(&serde_json::json!({
             "target": args.target,
+            "id": id,
             "smoke": outcome.section,
             "findings": outcome.findings,
         }))?,
-        _ => super::print(&human(&args.target, &outcome))?,
+        _ => super::print(&human(&label, &outcome))?,
     }
     Ok(Outcome::problems_if(outcome.failed()))
+}
+
+/// Where a recorded revision's weights are on this machine.
+fn weights_location(source: &crate::record::SourceInfo) -> anyhow::Result<PathBuf> {
+    match source.kind.as_str() {
+        "local" => {
+            let p = PathBuf::from(&source.location);
+            anyhow::ensure!(
+                p.exists(),
+                "the model's source `{}` is no longer there",
+                source.location
+            );
+            Ok(p)
+        }
+        "hub" => {
+            let repo = source.location.trim_start_matches("hf:");
+            let rev = source.revision.as_deref().unwrap_or("main");
+            let dir = hf_hub_cache()
+                .join(format!("models--{}", repo.replace('/', "--")))
+                .join("snapshots")
+                .join(rev);
+            anyhow::ensure!(
+                dir.is_dir(),
+                "the weights of `{}` at {rev} are not in the Hugging Face cache (`{}`); run `modelvet fetch` first",
+                source.location,
+                dir.display()
+            );
+            Ok(dir)
+        }
+        other => anyhow::bail!(
+            "a `{other}` source (`{}`) carries no weights to smoke-test",
+            source.location
+        ),
+    }
+}
+
+/// The Hugging Face hub cache: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
+fn hf_hub_cache() -> PathBuf {
+    if let Some(p) = std::env::var_os("HF_HUB_CACHE") {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = std::env::var_os("HF_HOME") {
+        return PathBuf::from(p).join("hub");
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    cache.join("huggingface").join("hub")
 }
 
 fn human(target: &str, o: &SmokeOutcome) -> String {
