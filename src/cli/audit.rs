@@ -110,7 +110,14 @@ fn audit_one(
         }
         bars.clear();
     }
-    // Reload: verification recorded its findings with the model.
+    if policy.wants_smoke() {
+        let opts = crate::runtime::SmokeOptions::default();
+        // A smoke test that cannot run (no local bytes, an error) leaves no result: `smoke-not-run`.
+        if let Err(e) = super::smoke::smoke_recorded(ctx, catalogue, rev, &opts) {
+            tracing::warn!("smoke test of `{}` did not run: {e:#}", rev.id());
+        }
+    }
+    // Reload: verification and the smoke test recorded their results with the model.
     let record = ctx.block_on(super::load_record(catalogue, &rev.id()))?;
     let verdict = policy::evaluate(policy, policy_name, &record, &checks);
     let status = if verdict.pass { "passed" } else { "failed" };

@@ -1,19 +1,302 @@
-//! `modelvet classify`.
+//! `modelvet classify`: the OSAID 1.0 verdict and the MOF class, with per-component reasons.
+//!
+//! MODEL is a catalogue model, or — so that a model can be judged before it is added — a path to
+//! a model folder, a single weights file, or a Model Openness Tool YAML entry.
 
-use super::{Ctx, Outcome};
+use super::{Ctx, Format, Outcome};
+use crate::openness::{self, KbFacts, LicenseFacts, components::class_label, mot};
+use crate::record::{ComponentRecord, FileRecord, OpennessSection};
+use anyhow::Context;
 use clap::Args;
+use std::fmt::Write;
+use std::path::Path;
 
 /// Arguments of `classify`.
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// The model (NAME, NAME@REV or a unique prefix).
+    /// The model: NAME, NAME@REV or a unique prefix; or a folder, weights file or MOF model YAML.
     pub model: String,
-    /// Use the strict MOF evaluation as the headline class.
+    /// Use the strict MOF evaluation as the headline class, and let the OSAID data check ignore
+    /// licenses that data, papers and the card only inherit from the release.
     #[arg(long)]
     pub strict: bool,
 }
 
+/// What `classify --format json` prints.
+#[derive(serde::Serialize)]
+struct Classified<'a> {
+    /// `NAME@REV` for a catalogue model, else the path as given.
+    id: &'a str,
+    strict: bool,
+    openness: &'a OpennessSection,
+}
+
 /// Runs `classify`.
-pub fn run(_ctx: &Ctx, _args: ClassifyArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`classify` is not implemented yet")
+pub fn run(ctx: &Ctx, args: ClassifyArgs) -> anyhow::Result<Outcome> {
+    let format = ctx.require_format(&[Format::Human, Format::Json])?;
+    let facts = KbFacts;
+    let path = Path::new(&args.model);
+    let (id, section) = if path.exists() {
+        let (components, weights_license) = from_path(path)?;
+        let section = openness::classify(&components, &weights_license, &facts, args.strict);
+        (args.model.clone(), section)
+    } else {
+        from_catalogue(ctx, &args.model, &facts, args.strict)?
+    };
+    match format {
+        Format::Json => super::print_json(&Classified {
+            id: &id,
+            strict: args.strict,
+            openness: &section,
+        })?,
+        _ => super::print(&render(&id, &section, args.strict))?,
+    }
+    Ok(Outcome::Ok)
+}
+
+/// Components and weights license of a path: a MOT YAML entry, a folder or a weights file.
+fn from_path(path: &Path) -> anyhow::Result<(Vec<ComponentRecord>, String)> {
+    let shown = path.display();
+    if path.is_file() {
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".yml") || name.ends_with(".yaml") {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read `{shown}`"))?;
+            let model = mot::parse(&text).map_err(|e| anyhow::anyhow!("`{shown}` {e}"))?;
+            let components = model.components();
+            let weights = weights_license_of(&components);
+            return Ok((components, weights));
+        }
+    }
+    let root = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(Path::new("."))
+    };
+    let files = if path.is_dir() {
+        let (walked, _) =
+            crate::ingest::walk(path).with_context(|| format!("cannot read `{shown}`"))?;
+        walked
+            .iter()
+            .map(|w| {
+                let format = crate::format::detect(&w.real, &w.rel, w.size)
+                    .with_context(|| format!("cannot read `{}`", w.real.display()))?;
+                Ok(FileRecord {
+                    path: w.rel.clone(),
+                    size: w.size,
+                    sha256: None,
+                    git_oid: None,
+                    format: format.as_str().to_string(),
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?
+    } else {
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("cannot read `{shown}`"))?
+            .len();
+        let rel = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let format = crate::format::detect(path, &rel, size)
+            .with_context(|| format!("cannot read `{shown}`"))?;
+        if !format.is_weights() {
+            anyhow::bail!(
+                "`{shown}` is not a model folder, a weights file or a MOF model YAML (.yml/.yaml)"
+            );
+        }
+        vec![FileRecord {
+            path: rel,
+            size,
+            sha256: None,
+            git_oid: None,
+            format: format.as_str().into(),
+        }]
+    };
+    let card = if path.is_dir() {
+        read_card(root)?
+    } else {
+        None
+    };
+    let sidecar = if path.is_dir() {
+        openness::read_sidecar(root)?
+    } else {
+        None
+    };
+    let release = folder_license(root, &files, card.as_ref());
+    let components = openness::components_from_evidence(
+        &files,
+        card.as_ref(),
+        sidecar.as_ref(),
+        release.as_deref(),
+    );
+    let weights = release.unwrap_or_else(|| weights_license_of(&components));
+    Ok((components, weights))
+}
+
+/// The effective license of a folder not (yet) in the catalogue, resolved as `add` does: the
+/// card's claims and the identified LICENSE texts.
+fn folder_license(
+    root: &Path,
+    files: &[FileRecord],
+    card: Option<&serde_json::Value>,
+) -> Option<String> {
+    use crate::ingest::{ClaimKind, LicenseClaim};
+    use crate::license::detect;
+    let mut claims = crate::ingest::card_claims(card);
+    for f in files.iter().filter(|f| f.format == "license") {
+        let Ok(text) = detect::read_text(&root.join(&f.path)) else {
+            continue;
+        };
+        let detected = crate::license::identify_text(&text);
+        if detected.is_empty() {
+            continue;
+        }
+        claims.push(LicenseClaim {
+            kind: ClaimKind::Detected,
+            value: detect::expression_of(&detected),
+            from: format!("file:{}", f.path),
+            confidence: Some(detected.iter().map(|d| d.confidence).fold(1.0, f64::min)),
+        });
+    }
+    let effective = crate::license::resolve(&claims).effective;
+    (effective != "NOASSERTION").then_some(effective)
+}
+
+/// Classifies a catalogue model. Local and Hub models get their components from the recorded
+/// files and card (plus the folder's sidecar, when the folder is still there) and the recorded
+/// components are replaced; MOF imports keep the components they were recorded with.
+fn from_catalogue(
+    ctx: &Ctx,
+    spec: &str,
+    facts: &dyn LicenseFacts,
+    strict: bool,
+) -> anyhow::Result<(String, OpennessSection)> {
+    let catalogue = ctx.catalogue()?;
+    let rev = ctx.block_on(catalogue.resolve(spec))?;
+    let record = ctx.block_on(catalogue.record(&rev))?;
+    let stored = ctx.block_on(catalogue.components(&rev))?;
+    let keep_stored = record.source.kind == "mof" && !stored.is_empty();
+    let section = openness_of(&record, stored, facts, strict)?;
+    if !keep_stored {
+        ctx.block_on(catalogue.replace_components(&rev, &section.components))?;
+    }
+    ctx.block_on(catalogue.record_run(
+        &rev,
+        "classify",
+        &section.class,
+        &serde_json::to_value(&section)?,
+        &[],
+    ))?;
+    Ok((rev.id(), section))
+}
+
+/// The openness section of a catalogue record (what `show` and `audit` fill in on load): the
+/// folder's `modelvet.yaml` is read for local models; a broken one is an error.
+pub fn openness_of(
+    record: &crate::record::ModelRecord,
+    stored: Vec<ComponentRecord>,
+    facts: &dyn LicenseFacts,
+    strict: bool,
+) -> anyhow::Result<OpennessSection> {
+    let sidecar = openness::sidecar_for_record(record)?;
+    Ok(openness::section_for_record(
+        record,
+        stored,
+        sidecar.as_ref(),
+        facts,
+        strict,
+    ))
+}
+
+fn weights_license_of(components: &[ComponentRecord]) -> String {
+    components
+        .iter()
+        .find(|c| c.id == openness::components::ids::PARAMETERS_FINAL)
+        .and_then(|c| c.license.clone())
+        .unwrap_or_default()
+}
+
+/// The README's YAML front matter, parsed as `add` parses it.
+fn read_card(root: &Path) -> anyhow::Result<Option<serde_json::Value>> {
+    let path = root.join("README.md");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let Some(rest) = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+    else {
+        return Ok(None);
+    };
+    let end = rest
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .find(|&i| rest[i..].starts_with("---"))
+        .unwrap_or(0);
+    if end == 0 {
+        return Ok(None);
+    }
+    // An invalid card is a finding of `add`, not an error here: classify without it.
+    Ok(crate::ingest::parse_card_yaml(&rest[..end]).ok())
+}
+
+fn pct(p: f64) -> String {
+    format!("{p:.0}%")
+}
+
+/// The human-readable verdict.
+fn render(id: &str, s: &OpennessSection, strict: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{id}");
+    let _ = writeln!(
+        out,
+        "  class:         {} (weights terms: {})",
+        s.class, s.weights_terms
+    );
+    let mof_line = |label: &str, m: &crate::record::MofResult| {
+        format!(
+            "  {label:<14} {} (Class III {}, Class II {}, Class I {})\n",
+            class_label(m.class),
+            pct(m.progress.class_iii),
+            pct(m.progress.class_ii),
+            pct(m.progress.class_i)
+        )
+    };
+    if strict {
+        out.push_str(&mof_line("MOF (strict):", &s.mof_strict));
+        out.push_str(&mof_line("MOF (MOT):", &s.mof));
+    } else {
+        out.push_str(&mof_line("MOF:", &s.mof));
+        out.push_str(&mof_line("MOF (strict):", &s.mof_strict));
+    }
+    let _ = writeln!(out, "  components:");
+    for c in &s.components {
+        let license = match (&c.license, c.license_source.as_deref()) {
+            (Some(l), Some("explicit")) | (Some(l), None) => l.clone(),
+            (Some(l), Some(src)) => format!("{l} (from {src})"),
+            (None, _) if c.status == "included" => "no license".to_string(),
+            (None, _) => String::new(),
+        };
+        let evidence = c
+            .evidence
+            .as_deref()
+            .map(|e| format!("  [{e}]"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    {:<13} {:<32} {license}{evidence}",
+            c.status, c.name
+        );
+    }
+    if s.reasons.is_empty() {
+        let _ = writeln!(out, "  reasons:       none: every requirement is met");
+    } else {
+        let _ = writeln!(out, "  reasons:");
+        for r in &s.reasons {
+            let _ = writeln!(out, "    {}: {}", r.code, r.message);
+        }
+    }
+    out
 }

@@ -263,13 +263,26 @@ pub fn finding_line(f: &crate::finding::Finding) -> String {
     )
 }
 
+/// Where a revision's bytes are on this machine: the folder or file it was added from.
+pub fn local_bytes(record: &crate::record::ModelRecord) -> Option<std::path::PathBuf> {
+    match record.source.kind.as_str() {
+        "local" => Some(std::path::PathBuf::from(&record.source.location)).filter(|p| p.exists()),
+        _ => None,
+    }
+}
+
 /// Loads a model's record with everything computed on read filled in.
 pub async fn load_record(
     catalogue: &Catalogue,
     spec: &str,
 ) -> anyhow::Result<crate::record::ModelRecord> {
     let rev = catalogue.resolve(spec).await?;
-    Ok(catalogue.record(&rev).await?)
+    let mut record = catalogue.record(&rev).await?;
+    // Openness is computed on read, so it follows the folder's modelvet.yaml and license changes.
+    let stored = catalogue.components(&rev).await?;
+    let facts = crate::openness::KbFacts;
+    record.openness = Some(classify::openness_of(&record, stored, &facts, false)?);
+    Ok(record)
 }
 
 /// Writes `text` to stdout; a closed pipe surfaces as a `BrokenPipe` error that exits 0.

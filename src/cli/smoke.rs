@@ -24,8 +24,6 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
         ..SmokeOptions::default()
     };
     let path = Path::new(&args.target);
-    // A path is smoked as it is and nothing is recorded; a catalogue MODEL is smoked where its
-    // source lives and the result is recorded with the revision (`show` prints the latest).
     let (id, outcome) = if path.exists() {
         (None, crate::runtime::smoke(path, &opts)?)
     } else {
@@ -41,17 +39,7 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
                 args.target
             ))
         })?;
-        let record = ctx.block_on(catalogue.record(&rev))?;
-        let weights = weights_location(&record.source)?;
-        let outcome = crate::runtime::smoke(&weights, &opts)?;
-        let result = serde_json::to_value(&outcome.section)?;
-        ctx.block_on(catalogue.record_run(
-            &rev,
-            "smoke",
-            &outcome.section.status,
-            &result,
-            &outcome.findings,
-        ))?;
+        let outcome = smoke_recorded(ctx, &catalogue, &rev, &opts)?;
         (Some(rev.id()), outcome)
     };
     let label = id.clone().unwrap_or_else(|| args.target.clone());
@@ -65,6 +53,29 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
         _ => super::print(&human(&label, &outcome))?,
     }
     Ok(Outcome::problems_if(outcome.failed()))
+}
+
+/// Smoke-tests a catalogue revision where its bytes are, and records the result (a `smoke` run
+/// with its findings) so that `show`, `audit` and reports see it.
+pub(super) fn smoke_recorded(
+    ctx: &Ctx,
+    catalogue: &crate::catalogue::Catalogue,
+    rev: &crate::catalogue::RevisionRef,
+    opts: &SmokeOptions,
+) -> anyhow::Result<SmokeOutcome> {
+    let record = ctx.block_on(catalogue.record(rev))?;
+    let location = weights_location(&record.source)
+        .map_err(|e| e.context(format!("`{}` cannot be smoke-tested here", rev.id())))?;
+    let outcome = crate::runtime::smoke(&location, opts)?;
+    let result = serde_json::to_value(&outcome.section)?;
+    ctx.block_on(catalogue.record_run(
+        rev,
+        "smoke",
+        &outcome.section.status,
+        &result,
+        &outcome.findings,
+    ))?;
+    Ok(outcome)
 }
 
 /// Where a recorded revision's weights are on this machine.

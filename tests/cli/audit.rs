@@ -184,3 +184,34 @@ fn the_profile_is_checked_against_license_thresholds_and_obligations_are_listed(
         "{v}"
     );
 }
+
+#[test]
+fn a_policy_that_asks_for_a_smoke_test_runs_and_records_it() {
+    let env = Env::new();
+    env.ok(&["add", fixture().to_str().unwrap()]);
+    let policy = "version: 1\nlicenses:\n  allow: [MIT]\nchecks:\n  verify: true\n  smoke: true\n";
+    std::fs::write(env.work().join("policy.yaml"), policy).unwrap();
+    let out = env.json(
+        &[
+            "audit",
+            "tiny-bert",
+            "--policy",
+            "policy.yaml",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    assert_eq!(out["pass"], true, "{out}");
+    let show = env.json(&["show", "tiny-bert", "--format", "json"], 0);
+    assert_eq!(show["smoke"]["status"], "passed");
+    assert_eq!(show["smoke"]["architecture"], "bert");
+    // `smoke MODEL` records too; a model that is not in the catalogue is an error.
+    let smoke = env.json(&["smoke", "tiny-bert", "--format", "json"], 0);
+    assert_eq!(
+        smoke["smoke"]["fingerprint"], show["smoke"]["fingerprint"],
+        "same weights, same function"
+    );
+    let (code, _, err) = env.run(&["smoke", "no-such-model"]);
+    assert_eq!(code, 2, "{err}");
+}

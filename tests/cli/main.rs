@@ -2,6 +2,7 @@
 
 mod audit;
 mod catalogue;
+mod classify;
 mod license;
 mod smoke;
 mod support;

@@ -1,1 +1,0 @@
-//! Openness: the MOF components, MOT model entries, the OSAID 1.0 verdict and the MOF class.
