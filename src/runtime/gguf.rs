@@ -323,6 +323,9 @@ pub(crate) fn smoke(
     {
         prompt.ids.insert(0, bos as u32);
     }
+    // The vocabulary (tens of thousands of strings) is no longer needed: free it before loading.
+    let mut ct = ct;
+    ct.metadata.retain(|k, _| !k.starts_with("tokenizer."));
     let dev = Device::Cpu;
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     let mut reader = std::io::BufReader::new(file);
