@@ -606,8 +606,9 @@ impl Catalogue {
             }
         }
         let mut findings = self.findings(rev).await?;
-        let (effective, resolution_findings, chain) =
-            self.license_of(rev.key, &claims, &base_models, 0).await?;
+        let (effective, resolution_findings, chain) = self
+            .license_of(rev.key, &claims, &base_models, Some(&rev.name), 0)
+            .await?;
         license.effective = effective;
         license.base_chain = chain;
         for f in &resolution_findings {
@@ -658,6 +659,7 @@ impl Catalogue {
         key: i64,
         claims: &'a [LicenseClaim],
         bases: &'a [BaseModelRef],
+        model_name: Option<&'a str>,
         depth: usize,
     ) -> LicenseFuture<'a> {
         Box::pin(async move {
@@ -685,7 +687,7 @@ impl Catalogue {
                 let base_claims = self.license_claims(&base_rev).await?;
                 let base_bases = self.base_models(base_rev.key).await?;
                 let (eff, _, _) = self
-                    .license_of(base_rev.key, &base_claims, &base_bases, depth + 1)
+                    .license_of(base_rev.key, &base_claims, &base_bases, None, depth + 1)
                     .await?;
                 chain.push(BaseLicense {
                     name: b.name.clone(),
@@ -704,8 +706,24 @@ impl Catalogue {
             };
             let (effective, more) = crate::license::inherit(&own, relation, &inherited);
             findings.extend(more);
+            // Some base licenses require derivatives to carry their name ("Llama …").
+            if let Some(name) = model_name {
+                for base in &inherited {
+                    findings.extend(crate::license::check_naming(base, name));
+                }
+            }
             Ok((effective, findings, chain))
         })
+    }
+
+    /// The source metadata recorded with a revision (for a MOF entry: its release fields).
+    pub async fn metadata(&self, rev: &RevisionRef) -> Result<Option<serde_json::Value>> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT metadata_json FROM revisions WHERE id = $1")
+                .bind(rev.key)
+                .fetch_one(&self.pool)
+                .await?;
+        parse_json("metadata", text)
     }
 
     /// The newest revision of the model named exactly `name`, if it is in the catalogue.

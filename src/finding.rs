@@ -117,6 +117,7 @@ pub fn all_codes() -> Vec<&'static Code> {
         crate::policy::CODES,
         crate::license::CODES,
         crate::runtime::CODES,
+        crate::hub::CODES,
     ];
     tables.iter().flat_map(|t| t.iter()).collect()
 }

@@ -83,6 +83,15 @@ pub fn add_source(
         anyhow::bail!("Hub sources (`{source}`) are not supported yet");
     }
     let path = std::path::PathBuf::from(source);
+    if ingest::classify_local(&path).ok() == Some(ingest::LocalKind::MofYaml) {
+        // A Model Openness Tool entry: a model described, not a folder of bytes.
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        let ingested = crate::openness::mot::ingested(&path, &text, name)
+            .map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
+        let inserted = ctx.block_on(catalogue.insert(&ingested))?;
+        return Ok((ingested, inserted));
+    }
     let bars = HashBars::new(ctx.progress());
     let set_total = |bytes, files| bars.set_total(bytes, files);
     let opts = LocalOptions {

@@ -14,9 +14,29 @@ pub struct ExportArgs {
 /// Runs `export`.
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<Outcome> {
     // `--format human` is the default of every command; for export it means the manifest.
-    let format = ctx.require_format(&[Format::Human, Format::Manifest, Format::Json])?;
+    let format =
+        ctx.require_format(&[Format::Human, Format::Manifest, Format::Json, Format::Mof])?;
     let catalogue = ctx.catalogue()?;
     let rev = ctx.block_on(catalogue.resolve(&args.model))?;
+    if format == Format::Mof {
+        // The components as classified (stored for MOF imports, computed from evidence otherwise).
+        let record = ctx.block_on(super::load_record(&catalogue, &rev.id()))?;
+        let components = match &record.openness {
+            Some(o) if !o.components.is_empty() => o.components.clone(),
+            _ => ctx.block_on(catalogue.components(&rev))?,
+        };
+        let metadata = ctx.block_on(catalogue.metadata(&rev))?;
+        let version = metadata
+            .as_ref()
+            .and_then(|m| m.get("version"))
+            .and_then(|v| v.as_str());
+        super::print(&crate::openness::mot::to_yaml(
+            &record.name,
+            version,
+            &components,
+        ))?;
+        return Ok(Outcome::Ok);
+    }
     let files = ctx.block_on(catalogue.files(&rev))?;
     let manifest = Manifest::from_files(&files);
     if manifest.files.len() < files.len() {

@@ -211,7 +211,11 @@ fn human(r: &Report) -> String {
             yes_no(r.open_terms)
         );
     }
-    for n in &r.notes {
+    for n in r
+        .notes
+        .iter()
+        .filter(|n| !r.findings.iter().any(|f| &f.message == *n))
+    {
         let _ = writeln!(s, "  note: {n}");
     }
     for f in &r.findings {

@@ -27,18 +27,16 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
     let (id, outcome) = if path.exists() {
         (None, crate::runtime::smoke(path, &opts)?)
     } else {
-        let catalogue = ctx.catalogue().map_err(|e| {
-            e.context(format!(
-                "`{}` is neither a file or folder nor a catalogue model",
+        // Not a path: a catalogue model, whose result is recorded with it.
+        let catalogue = ctx.catalogue()?;
+        let rev = match ctx.block_on(catalogue.resolve(&args.target)) {
+            Ok(rev) => rev,
+            Err(crate::catalogue::CatalogueError::NotFound(_)) => anyhow::bail!(
+                "no such file or folder `{}`, and no catalogue model of that name (smoke takes a model folder, a weights file or a catalogue model)",
                 args.target
-            ))
-        })?;
-        let rev = ctx.block_on(catalogue.resolve(&args.target)).map_err(|e| {
-            anyhow::Error::new(e).context(format!(
-                "no such file or folder `{}`, and no catalogue model of that name",
-                args.target
-            ))
-        })?;
+            ),
+            Err(e) => return Err(e.into()),
+        };
         let outcome = smoke_recorded(ctx, &catalogue, &rev, &opts)?;
         (Some(rev.id()), outcome)
     };

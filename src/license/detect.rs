@@ -8,7 +8,9 @@
 
 use super::expression::and_all;
 use super::kb::{EntryKind, kb};
-use super::{LICENSE_TEXT_PARTIAL, LICENSE_TEXT_UNIDENTIFIED, LicenseError, NOASSERTION};
+use super::{
+    LICENSE_AMBIGUOUS, LICENSE_TEXT_PARTIAL, LICENSE_TEXT_UNIDENTIFIED, LicenseError, NOASSERTION,
+};
 use crate::finding::Finding;
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -38,7 +40,8 @@ pub struct Detected {
     pub method: DetectionMethod,
     /// License proper, use policy or addendum.
     pub kind: EntryKind,
-    /// First line (1-based) of the part of the text it was found in.
+    /// First line (1-based) of the part of the text it was found in (for SPDX ranges, counted in
+    /// the spdx crate's normalised lines, which may merge blank lines: approximate).
     pub line: usize,
     /// The lines that identified it.
     pub evidence: Vec<String>,
@@ -99,6 +102,31 @@ pub fn expression_of(detected: &[Detected]) -> String {
     }
 }
 
+/// What a LICENSE file was identified as.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TextIdentification {
+    /// The expression the text stands for (NOASSERTION when nothing matched).
+    pub expression: String,
+    pub detected: Vec<Detected>,
+    /// `license-text-unidentified`, `license-text-partial`, `license-ambiguous`, at `shown`.
+    pub findings: Vec<Finding>,
+}
+
+/// Reads and identifies a LICENSE file; `shown` names it in findings (`LICENSE`, relative to the
+/// model root). Errors for files that are not license texts (empty, binary, over 1 MiB).
+pub fn identify_file(
+    path: &std::path::Path,
+    shown: &str,
+) -> Result<TextIdentification, LicenseError> {
+    let text = read_text(path)?;
+    let detected = identify_text(&text);
+    Ok(TextIdentification {
+        expression: expression_of(&detected),
+        findings: text_findings(shown, &detected),
+        detected,
+    })
+}
+
 /// Findings about a text's identification (`path` is where the text came from).
 pub fn text_findings(path: &str, detected: &[Detected]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -107,6 +135,20 @@ pub fn text_findings(path: &str, detected: &[Detected]) -> Vec<Finding> {
             Finding::new(
                 &LICENSE_TEXT_UNIDENTIFIED,
                 format!("`{path}` matches no known license text"),
+            )
+            .at(path),
+        );
+    }
+    for d in detected.iter().filter(|d| {
+        d.method == DetectionMethod::SpdxText && spdx::license_id(&d.id).is_some_and(|l| l.is_gnu())
+    }) {
+        out.push(
+            Finding::new(
+                &LICENSE_AMBIGUOUS,
+                format!(
+                    "`{path}` is the {0} text, which is the same for \"only\" and \"or later\"; read as `{0}`",
+                    d.id
+                ),
             )
             .at(path),
         );
@@ -283,22 +325,118 @@ fn store_id(name: &str) -> String {
 }
 
 /// SPDX license texts in `text`; `others` is how many parts the line rules already found.
+///
+/// Fast path first: licenses whose knowledge-base phrases occur in the text are confirmed against
+/// their own SPDX text (a few ms each). Only when that finds nothing is the whole SPDX store
+/// (~700 licenses; loading it costs about half a second once per process) consulted.
 fn by_spdx(text: &str, others: usize) -> Vec<Detected> {
-    const ACCEPT: f32 = 0.9;
+    let data = spdx::detection::TextData::new(text);
+    let fast = by_candidates(text, &data);
+    if !fast.is_empty() {
+        return fast;
+    }
+    by_store(&data, others)
+}
+
+const ACCEPT: f32 = 0.9;
+
+fn spdx_detected(id: String, score: f32, range: Option<(usize, usize)>) -> Detected {
+    let (line, evidence) = match range {
+        Some((a, b)) => (
+            a + 1,
+            format!("SPDX text similarity {score:.3} on lines {}–{b}", a + 1),
+        ),
+        None => (1, format!("SPDX text similarity {score:.3}")),
+    };
+    Detected {
+        id,
+        confidence: f64::from(score),
+        method: DetectionMethod::SpdxText,
+        kind: EntryKind::License,
+        line,
+        evidence: vec![evidence],
+    }
+}
+
+fn by_candidates(text: &str, data: &spdx::detection::TextData) -> Vec<Detected> {
+    let joined = norm_line(&text.replace(['\n', '\r'], " "));
+    let mut scored: Vec<(String, spdx::detection::TextData, f32)> = kb()
+        .iter()
+        .filter(|t| {
+            t.detection
+                .phrases
+                .iter()
+                .any(|p| joined.contains(&norm_line(p)))
+        })
+        .filter_map(|t| {
+            let lic = spdx::detection::TextData::new(spdx::license_id(&t.id)?.text());
+            let score = lic.match_score(data);
+            Some((t.id.clone(), lic, score))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.2.total_cmp(&a.2));
+    if scored.len() == 1
+        && let Some((id, _, score)) = scored.first()
+        && *score >= ACCEPT
+    {
+        return vec![spdx_detected(id.clone(), *score, None)];
+    }
+    // Several candidates or a composite file: the tightest range of lines for each candidate,
+    // best first, searched in the lines no earlier candidate took (a dual-licensed file holds two
+    // texts; the optimiser alone does not find a text at the end of a longer one).
+    let n = data.lines().len();
+    let mut out: Vec<Detected> = Vec::new();
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    for (id, lic, _) in &scored {
+        let mut best: Option<((usize, usize), f32)> = None;
+        for gap in gaps(&taken, n) {
+            let view = data.with_view(gap.0, gap.1);
+            let plain = lic.match_score(&view);
+            let (opt, opt_score) = view.optimize_bounds(lic);
+            let (range, score) = if opt_score >= ACCEPT {
+                (opt.lines_view(), opt_score)
+            } else {
+                (gap, plain)
+            };
+            if score >= ACCEPT && best.is_none_or(|(_, b)| score > b) {
+                best = Some((range, score));
+            }
+        }
+        if let Some((range, score)) = best {
+            taken.push(range);
+            let whole = range.0 == 0 && range.1 >= n;
+            out.push(spdx_detected(id.clone(), score, (!whole).then_some(range)));
+        }
+    }
+    out
+}
+
+/// The ranges of `0..n` not covered by `taken`, at least two lines long.
+fn gaps(taken: &[(usize, usize)], n: usize) -> Vec<(usize, usize)> {
+    let mut sorted = taken.to_vec();
+    sorted.sort();
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (a, b) in sorted {
+        if a > at {
+            out.push((at, a));
+        }
+        at = at.max(b);
+    }
+    if n > at {
+        out.push((at, n));
+    }
+    out.retain(|(a, b)| b - a >= 2);
+    out
+}
+
+fn by_store(data: &spdx::detection::TextData, others: usize) -> Vec<Detected> {
     let Some(store) = store() else {
         return vec![];
     };
-    let data = spdx::detection::TextData::new(text);
-    let whole = store.analyze(&data);
+    let whole = store.analyze(data);
     if whole.score >= ACCEPT {
-        return vec![Detected {
-            id: store_id(whole.name),
-            confidence: f64::from(whole.score),
-            method: DetectionMethod::SpdxText,
-            kind: EntryKind::License,
-            line: 1,
-            evidence: vec![format!("SPDX text similarity {:.3}", whole.score)],
-        }];
+        return vec![spdx_detected(store_id(whole.name), whole.score, None)];
     }
     // A composite file (license + addendum) scores lower as a whole: look for a contained text.
     if whole.score < 0.5 && others == 0 {
@@ -308,23 +446,11 @@ fn by_spdx(text: &str, others: usize) -> Vec<Detected> {
         .confidence_threshold(ACCEPT)
         .optimize(true)
         .max_passes(4);
-    let scan = scanner.scan(&data);
+    let scan = scanner.scan(data);
     scan.containing
         .iter()
         .filter(|c| c.score >= ACCEPT)
-        .map(|c| Detected {
-            id: store_id(c.license.name),
-            confidence: f64::from(c.score),
-            method: DetectionMethod::SpdxText,
-            kind: EntryKind::License,
-            line: c.line_range.0 + 1,
-            evidence: vec![format!(
-                "SPDX text similarity {:.3} on lines {}–{}",
-                c.score,
-                c.line_range.0 + 1,
-                c.line_range.1
-            )],
-        })
+        .map(|c| spdx_detected(store_id(c.license.name), c.score, Some(c.line_range)))
         .collect()
 }
 
@@ -450,6 +576,41 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn every_spdx_entry_with_phrases_identifies_its_own_text_quickly() {
+        for t in kb().iter().filter(|t| !t.detection.phrases.is_empty()) {
+            let text = spdx::license_id(&t.id).unwrap().text();
+            let data = spdx::detection::TextData::new(text);
+            // The fast path alone must find it (no store load).
+            let d = by_candidates(text, &data);
+            assert_eq!(
+                d.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+                [t.id.as_str()],
+                "{}",
+                t.id
+            );
+        }
+    }
+
+    #[test]
+    fn gpl_text_is_read_as_only_with_an_ambiguity_finding() {
+        let gpl = spdx::license_id("GPL-3.0-only").unwrap().text();
+        let d = identify_text(gpl);
+        assert_eq!(d[0].id, "GPL-3.0-only");
+        let f = text_findings("COPYING", &d);
+        assert_eq!(f[0].code, "license-ambiguous");
+    }
+
+    #[test]
+    fn dual_license_file_yields_both() {
+        let mit = spdx::license_id("MIT").unwrap().text();
+        let apache = spdx::license_id("Apache-2.0").unwrap().text();
+        let d = identify_text(&format!("{apache}\n\n----\n\n{mit}"));
+        let mut ids: Vec<&str> = d.iter().map(|d| d.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["Apache-2.0", "MIT"], "{d:?}");
+    }
+
+    #[test]
     fn cc_by_nc_plus_acceptable_use_addendum_is_both() {
         let cc = spdx::license_id("CC-BY-NC-4.0").unwrap().text();
         let text = format!(
@@ -483,6 +644,28 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn identify_file_gives_expression_and_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("LICENSE");
+        std::fs::write(
+            &p,
+            llama_text(
+                "LLAMA 3.3 COMMUNITY LICENSE AGREEMENT",
+                "Llama 3.3 Version Release Date: December 6, 2024",
+            ),
+        )
+        .unwrap();
+        let r = identify_file(&p, "LICENSE").unwrap();
+        assert_eq!(r.expression, "LicenseRef-Llama-3.3-Community");
+        assert!(r.findings.is_empty());
+        std::fs::write(&p, "All rights reserved by us.\n").unwrap();
+        let r = identify_file(&p, "LICENSE").unwrap();
+        assert_eq!(r.expression, NOASSERTION);
+        assert_eq!(r.findings[0].code, "license-text-unidentified");
+        assert_eq!(r.findings[0].path.as_deref(), Some("LICENSE"));
+    }
+
+    #[test]
     fn bad_files_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("LICENSE");
@@ -496,5 +679,40 @@ pub(crate) mod tests {
         f.set_len(50 * 1024 * 1024).unwrap();
         let e = read_text(&big).unwrap_err().to_string();
         assert!(e.contains("at most") && e.contains("big"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use std::time::Instant;
+
+    /// Not a timed test: prints where identification spends its time (`--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn identification_timings() {
+        let apache = spdx::license_id("Apache-2.0").unwrap().text();
+        let cc = spdx::license_id("CC-BY-NC-4.0").unwrap().text();
+        let composite = format!("C4AI Acceptable Use Policy\n1. Item.\n\n{cc}");
+        let llama = tests::llama_text(
+            "LLAMA 3.1 COMMUNITY LICENSE AGREEMENT",
+            "Llama 3.1 Version Release Date: July 23, 2024",
+        );
+        let prose =
+            "We trained this model on our own data and release it for everyone.\n".repeat(40);
+        for (name, text) in [
+            ("apache", apache.to_string()),
+            ("composite", composite),
+            ("llama", llama),
+            ("unidentified", prose),
+        ] {
+            let t = Instant::now();
+            let d = identify_text(&text);
+            eprintln!(
+                "{name}: {:?} -> {:?}",
+                t.elapsed(),
+                d.iter().map(|d| &d.id).collect::<Vec<_>>()
+            );
+        }
     }
 }

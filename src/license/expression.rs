@@ -131,6 +131,16 @@ pub fn normalize(arg: &str) -> Normalized {
     if let Some(t) = term(input) {
         return from_terms(arg, vec![t], None);
     }
+    // `MIT/Apache-2.0` (crates.io style) means OR.
+    if input.contains('/') && !input.contains("://") && !has_operators(input) {
+        let alt = normalize(&input.replace('/', " OR "));
+        if !matches!(alt.how, How::Invalid | How::Unknown) {
+            return Normalized {
+                input: arg.to_string(),
+                ..alt
+            };
+        }
+    }
     if has_operators(input) {
         let tokens = tokenize(input);
         let mut terms = Vec::new();
@@ -230,6 +240,12 @@ fn tokenize(s: &str) -> Vec<String> {
 /// Recognises a single license (no operators).
 fn term(raw: &str) -> Option<Term> {
     let s = raw.trim();
+    // Hub tags come as `license:apache-2.0`.
+    if let Some(rest) = s.strip_prefix("license:")
+        && !rest.is_empty()
+    {
+        return term(rest);
+    }
     let lower = s.to_ascii_lowercase();
     let plain = |id: &str, how| Term {
         id: id.to_string(),
@@ -536,6 +552,8 @@ mod tests {
         assert_eq!(norm("openmdw-1.0").0, "OpenMDW-1.0");
         assert_eq!(norm("openmdw-1.1").0, "LicenseRef-OpenMDW-1.1");
         assert_eq!(norm("mit or apache-2.0").0, "MIT OR Apache-2.0");
+        assert_eq!(norm("MIT/Apache-2.0").0, "MIT OR Apache-2.0");
+        assert_eq!(norm("models/LICENSE").1, How::Unknown);
         assert_eq!(
             norm("apache-2.0 AND (llama3.1 OR gemma)").0,
             "Apache-2.0 AND (LicenseRef-Llama-3.1-Community OR LicenseRef-Gemma-Terms-of-Use)"
@@ -546,6 +564,75 @@ mod tests {
         );
         assert_eq!(norm("GPL-3.0-or-later").0, "GPL-3.0-or-later");
         assert_eq!(norm("LicenseRef-Acme-1").0, "LicenseRef-Acme-1");
+    }
+
+    #[test]
+    fn license_name_values_seen_on_the_hub() {
+        // `license_name` values from the reference's crawl of `license: other` models.
+        for (name, id) in [
+            ("llama3", "LicenseRef-Llama-3-Community"),
+            ("llama-3", "LicenseRef-Llama-3-Community"),
+            ("llama4", "LicenseRef-Llama-4-Community"),
+            ("qwen", "LicenseRef-Qwen-2024"),
+            ("qwen-research", "LicenseRef-Qwen-Research-2024"),
+            ("tongyi-qianwen", "LicenseRef-Tongyi-Qianwen-2023"),
+            (
+                "tongyi-qianwen-research",
+                "LicenseRef-Tongyi-Qianwen-Research-2023",
+            ),
+            (
+                "tongyi-qianwen-license-agreement",
+                "LicenseRef-Tongyi-Qianwen-2023",
+            ),
+            ("mrl", "LicenseRef-Mistral-MRL-0.1"),
+            ("mnpl", "LicenseRef-Mistral-MNPL-0.1"),
+            ("deepseek", "LicenseRef-DeepSeek-License-1.0"),
+            ("deepseek-license", "LicenseRef-DeepSeek-License-1.0"),
+            ("nvidia-open-model-license", "LicenseRef-NVIDIA-Open-Model"),
+            (
+                "flux-1-dev-non-commercial-license",
+                "LicenseRef-FLUX-1-dev-NC",
+            ),
+            (
+                "stabilityai-ai-community",
+                "LicenseRef-Stability-AI-Community-2024",
+            ),
+            (
+                "stable-video-diffusion-community",
+                "LicenseRef-Stability-AI-Community-2024",
+            ),
+            (
+                "sai-nc-community",
+                "LicenseRef-Stability-AI-NC-Research-Community",
+            ),
+            ("modified-mit", "LicenseRef-Moonshot-Modified-MIT"),
+            ("falcon-llm-license", "LicenseRef-TII-Falcon-2.0"),
+            ("sdxl-license", "LicenseRef-CreativeML-OpenRAIL-PP-M"),
+            (
+                "tencent-hunyuan-community",
+                "LicenseRef-Tencent-Hunyuan-Community",
+            ),
+            (
+                "microsoft-research-license",
+                "LicenseRef-Microsoft-Research-License",
+            ),
+            ("gemma-terms-of-use", "LicenseRef-Gemma-Terms-of-Use"),
+            ("openmdw1.1-license", "LicenseRef-OpenMDW-1.1"),
+            ("apache-license-2.0", "Apache-2.0"),
+            ("license:llama3.2", "LicenseRef-Llama-3.2-Community"),
+            ("grok2-community", "LicenseRef-Grok-2-Community"),
+            ("apple-amlr", "LicenseRef-Apple-AMLR"),
+        ] {
+            assert_eq!(normalize(name).expression, id, "{name}");
+        }
+        // Distinct texts the knowledge base does not describe stay unknown rather than guessed.
+        for name in [
+            "nvidia-nemotron-open-model-license",
+            "lfm1.0",
+            "health-ai-developer-foundations",
+        ] {
+            assert_eq!(normalize(name).expression, NOASSERTION, "{name}");
+        }
     }
 
     #[test]

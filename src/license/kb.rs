@@ -366,6 +366,10 @@ pub struct Detection {
     /// Version or date lines: where listed, one must appear beside the title for a full match.
     #[serde(default)]
     pub lines: Vec<String>,
+    /// SPDX licenses only: phrases that make the license a candidate, which its SPDX text must
+    /// then confirm by similarity (a fast path before the full SPDX store).
+    #[serde(default)]
+    pub phrases: Vec<String>,
 }
 
 /// One knowledge-base entry: a license and its structured terms.

@@ -294,6 +294,75 @@ fn terms_of(expr: &str) -> Vec<&'static LicenseTerms> {
     ids_in(expr).iter().filter_map(|i| kb().get(i)).collect()
 }
 
+/// The record's license section for a model named `name`: its claims resolved, then the direct
+/// base models' licenses inherited (`bases`: each parent's name, relation and effective expression,
+/// which already includes that parent's own bases). Returns the section and every finding to
+/// record with the model (conflicts, unresolved, ambiguity, base unknown, naming rule).
+pub fn section(
+    name: &str,
+    claims: &[Claim],
+    bases: &[crate::record::BaseLicense],
+) -> (crate::record::LicenseSection, Vec<Finding>) {
+    use crate::record::{DeclaredLicense, DetectedLicense, LicenseConflict, LicenseSection};
+    let r = resolve(claims);
+    let mut findings: Vec<Finding> = r.conflicts.clone();
+    findings.extend(r.findings.clone());
+    let mut effective = r.effective.clone();
+    if !bases.is_empty() {
+        let relation = if bases.iter().any(|b| b.relation == "merge") {
+            "merge"
+        } else {
+            bases[0].relation.as_str()
+        };
+        let parents: Vec<String> = bases.iter().map(|b| b.effective.clone()).collect();
+        let (eff, inherited) = inherit(&r.effective, relation, &parents);
+        effective = eff;
+        findings.extend(inherited);
+        for b in bases.iter().filter(|b| b.relation != "quantized") {
+            findings.extend(check_naming(&b.effective, name));
+        }
+    }
+    let conflicts = findings
+        .iter()
+        .filter(|f| f.code == LICENSE_CONFLICT.id)
+        .map(|f| LicenseConflict {
+            code: f.code.clone(),
+            message: f.message.clone(),
+            evidence: f.evidence.clone().unwrap_or_default(),
+        })
+        .collect();
+    let mut declared = Vec::new();
+    let mut detected = Vec::new();
+    for c in claims {
+        match c.kind {
+            ClaimKind::Declared => declared.push(DeclaredLicense {
+                value: c.value.clone(),
+                from: c.from.clone(),
+            }),
+            ClaimKind::Detected => detected.push(DetectedLicense {
+                id: c.value.clone(),
+                from: c.from.clone(),
+                confidence: c.confidence.unwrap_or(1.0),
+            }),
+        }
+    }
+    let obligations = obligations(&effective)
+        .into_iter()
+        .filter_map(|o| serde_json::to_value(o).ok())
+        .collect();
+    (
+        LicenseSection {
+            declared,
+            detected,
+            effective,
+            base_chain: bases.to_vec(),
+            conflicts,
+            obligations,
+        },
+        findings,
+    )
+}
+
 /// What kind of duty an obligation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -474,6 +543,7 @@ fn group(n: u64) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// Commercial use is needed.
     #[serde(default)]
     pub commercial: bool,
     #[serde(default)]
@@ -483,6 +553,17 @@ pub struct Profile {
     /// ISO 3166-1 alpha-2 codes (GB for the UK), or `EU`.
     #[serde(default)]
     pub territories: Vec<String>,
+}
+
+impl From<&crate::policy::Profile> for Profile {
+    fn from(p: &crate::policy::Profile) -> Self {
+        Profile {
+            commercial: p.commercial.unwrap_or(false),
+            monthly_active_users: p.monthly_active_users,
+            annual_revenue_usd: p.annual_revenue_usd,
+            territories: p.territories.clone(),
+        }
+    }
 }
 
 /// EU member states (ISO 3166-1 alpha-2).
@@ -852,6 +933,42 @@ mod tests {
             check_profile_expr(NOASSERTION, &p)[0].code,
             "license-terms-unknown"
         );
+    }
+
+    #[test]
+    fn section_resolves_inherits_and_lists_conflicts() {
+        use crate::record::BaseLicense;
+        // Tag says apache-2.0, the LICENSE is Llama 3.1, and the base is Llama 3.1.
+        let claims = [
+            declared("apache-2.0", "card:license"),
+            detected("LicenseRef-Llama-3.1-Community", "file:LICENSE"),
+        ];
+        let bases = [BaseLicense {
+            name: "meta-llama/Llama-3.1-8B".into(),
+            relation: "finetune".into(),
+            effective: "LicenseRef-Llama-3.1-Community".into(),
+        }];
+        let (s, f) = section("acme/Acme-8B", &claims, &bases);
+        assert_eq!(s.effective, "LicenseRef-Llama-3.1-Community");
+        assert_eq!(s.declared.len(), 1);
+        assert_eq!(s.detected[0].confidence, 0.99);
+        assert_eq!(s.conflicts.len(), 1);
+        assert!(f.iter().any(|f| f.code == "license-naming-rule"));
+        assert!(!s.obligations.is_empty());
+        assert_eq!(s.base_chain.len(), 1);
+        // DeepSeek-R1-Distill-Qwen style: MIT over an Apache base.
+        let bases = [BaseLicense {
+            name: "Qwen/Qwen2.5-Math-7B".into(),
+            relation: "finetune".into(),
+            effective: "Apache-2.0".into(),
+        }];
+        let (s, f) = section(
+            "x/R1-Distill-Qwen-7B",
+            &[declared("mit", "card:license")],
+            &bases,
+        );
+        assert_eq!(s.effective, "MIT AND Apache-2.0");
+        assert!(f.is_empty(), "{f:?}");
     }
 
     #[test]

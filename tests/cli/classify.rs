@@ -423,3 +423,43 @@ fn show_and_audit_see_the_openness_section() {
     assert!(!o["reasons"].as_array().unwrap().is_empty());
     assert_eq!(v["license"]["effective"], "Apache-2.0");
 }
+
+#[test]
+fn a_mot_entry_is_added_shown_and_exported_back() {
+    let env = Env::new();
+    let p = write(
+        &env,
+        "granite.yml",
+        &mot_entry("Granite-4.0-Micro", Some("Apache-2.0"), &CLASS_III),
+    );
+    let out = env.ok(&["add", p.to_str().unwrap()]);
+    let id = last_line(&out).to_string();
+    let show = env.json(&["show", &id, "--format", "json"], 0);
+    assert_eq!(show["source"]["kind"], "mof");
+    assert_eq!(show["openness"]["mof"]["class"], 3);
+    let human = env.ok(&["show", &id]);
+    assert!(human.contains("MOF class 3"), "{human}");
+    let exported = env.ok(&["export", &id, "--format", "mof"]);
+    assert!(
+        exported.contains("Granite-4.0-Micro") && exported.contains("Model card"),
+        "{exported}"
+    );
+    let again = write(&env, "again.yml", &exported);
+    let v = classify_json(&env, &again, &[]);
+    assert_eq!(
+        v["openness"]["mof"], show["openness"]["mof"],
+        "the export re-imports to the same class"
+    );
+    // A broken entry is an error and records nothing.
+    let bad = write(&env, "bad.yml", "framework: {}\nrelease: {}\n");
+    let (code, _, err) = env.run(&["add", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bad.yml"), "{err}");
+    assert_eq!(
+        env.json(&["list", "--format", "json"], 0)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -3,6 +3,8 @@
 mod audit;
 mod catalogue;
 mod classify;
+mod hub;
+mod hub_server;
 mod license;
 mod smoke;
 mod support;

@@ -1,1 +1,0 @@
-//! Hugging Face Hub client: pin, list, fetch and verify against the Hub; audit the HF cache.
