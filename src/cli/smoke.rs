@@ -4,12 +4,12 @@ use super::{Ctx, Format, Outcome};
 use crate::runtime::{SmokeOptions, SmokeOutcome, memory::human_bytes};
 use clap::Args;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `smoke`.
 #[derive(Debug, Args)]
 pub struct SmokeArgs {
-    /// A catalogue model or a path to a model folder or weights file.
+    /// A model folder or weights file (smoked, not recorded), or a catalogue MODEL (recorded).
     pub target: String,
     /// Tokens to generate greedily for decoder models.
     #[arg(long, default_value_t = 16)]
@@ -24,8 +24,8 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
         ..SmokeOptions::default()
     };
     let path = Path::new(&args.target);
-    let outcome = if path.exists() {
-        crate::runtime::smoke(path, &opts)?
+    let (id, outcome) = if path.exists() {
+        (None, crate::runtime::smoke(path, &opts)?)
     } else {
         // Not a path: a catalogue model, whose result is recorded with it.
         let catalogue = ctx.catalogue()?;
@@ -37,15 +37,18 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
             ),
             Err(e) => return Err(e.into()),
         };
-        smoke_recorded(ctx, &catalogue, &rev, &opts)?
+        let outcome = smoke_recorded(ctx, &catalogue, &rev, &opts)?;
+        (Some(rev.id()), outcome)
     };
+    let label = id.clone().unwrap_or_else(|| args.target.clone());
     match format {
         Format::Json => super::print_json(&serde_json::json!({
             "target": args.target,
+            "id": id,
             "smoke": outcome.section,
             "findings": outcome.findings,
         }))?,
-        _ => super::print(&human(&args.target, &outcome))?,
+        _ => super::print(&human(&label, &outcome))?,
     }
     Ok(Outcome::problems_if(outcome.failed()))
 }
@@ -59,14 +62,8 @@ pub(super) fn smoke_recorded(
     opts: &SmokeOptions,
 ) -> anyhow::Result<SmokeOutcome> {
     let record = ctx.block_on(catalogue.record(rev))?;
-    let Some(location) = super::local_bytes(&record) else {
-        anyhow::bail!(
-            "`{}` has no local copy of its weights to load (source: {} {})",
-            rev.id(),
-            record.source.kind,
-            record.source.location
-        );
-    };
+    let location = weights_location(&record.source)
+        .map_err(|e| e.context(format!("`{}` cannot be smoke-tested here", rev.id())))?;
     let outcome = crate::runtime::smoke(&location, opts)?;
     let result = serde_json::to_value(&outcome.section)?;
     ctx.block_on(catalogue.record_run(
@@ -77,6 +74,55 @@ pub(super) fn smoke_recorded(
         &outcome.findings,
     ))?;
     Ok(outcome)
+}
+
+/// Where a recorded revision's weights are on this machine.
+fn weights_location(source: &crate::record::SourceInfo) -> anyhow::Result<PathBuf> {
+    match source.kind.as_str() {
+        "local" => {
+            let p = PathBuf::from(&source.location);
+            anyhow::ensure!(
+                p.exists(),
+                "the model's source `{}` is no longer there",
+                source.location
+            );
+            Ok(p)
+        }
+        "hub" => {
+            let repo = source.location.trim_start_matches("hf:");
+            let rev = source.revision.as_deref().unwrap_or("main");
+            let dir = hf_hub_cache()
+                .join(format!("models--{}", repo.replace('/', "--")))
+                .join("snapshots")
+                .join(rev);
+            anyhow::ensure!(
+                dir.is_dir(),
+                "the weights of `{}` at {rev} are not in the Hugging Face cache (`{}`); run `modelvet fetch` first",
+                source.location,
+                dir.display()
+            );
+            Ok(dir)
+        }
+        other => anyhow::bail!(
+            "a `{other}` source (`{}`) carries no weights to smoke-test",
+            source.location
+        ),
+    }
+}
+
+/// The Hugging Face hub cache: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
+fn hf_hub_cache() -> PathBuf {
+    if let Some(p) = std::env::var_os("HF_HUB_CACHE") {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = std::env::var_os("HF_HOME") {
+        return PathBuf::from(p).join("hub");
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    cache.join("huggingface").join("hub")
 }
 
 fn human(target: &str, o: &SmokeOutcome) -> String {

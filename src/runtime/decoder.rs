@@ -54,32 +54,54 @@ impl Decoder {
     }
 }
 
+/// A tokenizer: Hugging Face's (tokenizer.json, or GPT-2-style BPE from GGUF) or the SPM one.
+pub(crate) enum Tok {
+    Hf(Box<tokenizers::Tokenizer>),
+    Spm(super::spm::Spm),
+}
+
+impl Tok {
+    fn encode(&self, text: &str) -> Option<Vec<u32>> {
+        match self {
+            Tok::Hf(t) => t.encode(text, true).ok().map(|e| e.get_ids().to_vec()),
+            Tok::Spm(s) => Some(s.encode(text)),
+        }
+    }
+
+    fn decode(&self, ids: &[u32]) -> Option<String> {
+        match self {
+            Tok::Hf(t) => t.decode(ids, true).ok(),
+            Tok::Spm(s) => Some(s.decode(ids)),
+        }
+    }
+}
+
 /// The ids of the fixed prompt and a description of the input for the record.
 pub(crate) struct Prompt {
     pub ids: Vec<u32>,
-    pub tokenizer: Option<tokenizers::Tokenizer>,
+    pub tokenizer: Option<Tok>,
     pub eos: Option<u32>,
 }
 
 impl Prompt {
     /// Encodes [`PROMPT`] with `tokenizer`, or falls back to fixed ids below `vocab`.
     pub(crate) fn new(
-        mut tokenizer: Option<tokenizers::Tokenizer>,
+        mut tokenizer: Option<Tok>,
         vocab: usize,
         eos: Option<u32>,
         details: &mut Details,
     ) -> Prompt {
-        if let Some(tok) = tokenizer.as_mut() {
+        if let Some(Tok::Hf(tok)) = tokenizer.as_mut() {
             tok.with_padding(None);
         }
         if let Some(tok) = &tokenizer
-            && let Ok(enc) = tok.encode(PROMPT, true)
-            && !enc.get_ids().is_empty()
-            && enc.get_ids().iter().all(|&i| (i as usize) < vocab)
+            && let Some(ids) = tok.encode(PROMPT)
+            && !ids.is_empty()
+            && ids.iter().all(|&i| (i as usize) < vocab)
         {
             details.input = Some(PROMPT.to_string());
             return Prompt {
-                ids: enc.get_ids().to_vec(),
+                ids,
                 tokenizer,
                 eos,
             };
@@ -150,7 +172,7 @@ pub(crate) fn generate(
         None
     };
     if let Some(tok) = &prompt.tokenizer {
-        details.output_text = tok.decode(&generated, true).ok();
+        details.output_text = tok.decode(&generated);
     }
     details.generated_token_ids = generated.clone();
     // The top logits of the prefill, rounded coarsely: quantized kernels differ in the last bits.
@@ -252,7 +274,9 @@ pub(crate) fn run_safetensors(
     if log.lock().map(|l| l.has_problems()).unwrap_or(true) {
         return Ok(None);
     }
-    let tokenizer = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).ok();
+    let tokenizer = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json"))
+        .ok()
+        .map(|t| Tok::Hf(Box::new(t)));
     let prompt = Prompt::new(tokenizer, vocab, eos, details);
     generate(&arch.name(), dec, prompt, opts, load_ms, details).map(Some)
 }

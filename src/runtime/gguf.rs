@@ -1,7 +1,7 @@
 //! GGUF models: header parsing (candle's bounds-checked reader), data bounds, the tensors the
 //! architecture's metadata implies, a sample scan of float tensors, and quantized generation.
 
-use super::decoder::{Decoder, Prompt, generate};
+use super::decoder::{Decoder, Prompt, Tok, generate};
 use super::{Details, RunResult, RuntimeError, SmokeOptions, code};
 use crate::finding::Finding;
 use crate::record::SmokeSection;
@@ -289,14 +289,22 @@ pub(crate) fn smoke(
         .unwrap_or(0);
     super::check_memory(path, file_len + embd_f32 + (64 << 20), opts)?;
 
-    let tokenizer = match tokenizers::Tokenizer::from_gguf(&ct) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            details
-                .notes
-                .push(format!("tokenizer from GGUF metadata not usable: {e}"));
-            None
+    let tokenizer = match super::spm::Spm::from_gguf(&ct) {
+        Some(spm) => {
+            details.notes.push(
+                "sentencepiece vocabulary from GGUF metadata (modelvet's SPM tokenizer)".into(),
+            );
+            Some(Tok::Spm(spm))
         }
+        None => match tokenizers::Tokenizer::from_gguf(&ct) {
+            Ok(t) => Some(Tok::Hf(Box::new(t))),
+            Err(e) => {
+                details
+                    .notes
+                    .push(format!("tokenizer from GGUF metadata not usable: {e}"));
+                None
+            }
+        },
     };
     let vocab = ct
         .tensor_infos
@@ -306,7 +314,7 @@ pub(crate) fn smoke(
     let eos = md_u64(&ct, "tokenizer.ggml.eos_token_id").map(|v| v as u32);
     let mut prompt = Prompt::new(tokenizer, vocab, eos, details);
     if let Some(bos) = md_u64(&ct, "tokenizer.ggml.bos_token_id")
-        && prompt.tokenizer.is_some()
+        && matches!(prompt.tokenizer, Some(Tok::Hf(_)))
         && matches!(
             ct.metadata.get("tokenizer.ggml.add_bos_token"),
             Some(Value::Bool(true))
@@ -315,6 +323,9 @@ pub(crate) fn smoke(
     {
         prompt.ids.insert(0, bos as u32);
     }
+    // The vocabulary (tens of thousands of strings) is no longer needed: free it before loading.
+    let mut ct = ct;
+    ct.metadata.retain(|k, _| !k.starts_with("tokenizer."));
     let dev = Device::Cpu;
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     let mut reader = std::io::BufReader::new(file);

@@ -12,6 +12,7 @@ mod decoder;
 mod gguf;
 pub mod memory;
 mod safetensors;
+mod spm;
 pub mod tiny;
 
 use crate::finding::{Code, Finding, Severity};

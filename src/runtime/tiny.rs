@@ -189,7 +189,8 @@ pub fn write_model(dir: &Path, arch: TinyArch) -> candle_core::Result<()> {
 pub const GGUF_ARCHES: [&str; 2] = ["llama", "qwen2"];
 
 /// Writes a tiny quantized GGUF (`llama` or `qwen2`; hidden 64, 2 blocks, vocab 64): matrices in
-/// `quant` (Q8_0 or Q4_0, mixed with one F16 matrix), norms and biases in F32, no tokenizer metadata.
+/// `quant` (Q8_0 or Q4_0, mixed with one F16 matrix), norms and biases in F32; `llama` carries a
+/// small sentencepiece vocabulary, `qwen2` no tokenizer metadata (fixed prompt ids).
 pub fn write_gguf(path: &Path, arch: &str, quant: GgmlDType) -> candle_core::Result<()> {
     write_gguf_filtered(path, arch, quant, |_| true)
 }
@@ -249,6 +250,50 @@ pub fn write_gguf_filtered(
         (k("rope.freq_base"), Value::F32(10000.0)),
         ("tokenizer.ggml.eos_token_id".into(), Value::U32(2)),
     ];
+    let mut md = md;
+    if arch == "llama" {
+        // A sentencepiece-style vocabulary (as llama 2 / mistral GGUFs carry): specials, `▁`,
+        // letters, a few merges, then byte tokens up to the vocabulary size.
+        let mut toks: Vec<String> = ["<unk>", "<s>", "</s>", "\u{2581}"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        toks.extend(
+            "abcdefghijklmnopqrstuvwxyzTF"
+                .chars()
+                .map(|c| c.to_string()),
+        );
+        toks.extend(
+            ["\u{2581}T", "he", "\u{2581}The", "\u{2581}is"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        let mut b = 0u8;
+        while toks.len() < vocab {
+            toks.push(format!("<0x{b:02X}>"));
+            b += 1;
+        }
+        let scores: Vec<Value> = (0..toks.len()).map(|i| Value::F32(-(i as f32))).collect();
+        let types: Vec<Value> = (0..toks.len())
+            .map(|i| {
+                Value::I32(if i < 3 {
+                    3
+                } else if toks[i].starts_with("<0x") {
+                    6
+                } else {
+                    1
+                })
+            })
+            .collect();
+        md.push(("tokenizer.ggml.model".into(), Value::String("llama".into())));
+        md.push((
+            "tokenizer.ggml.tokens".into(),
+            Value::Array(toks.into_iter().map(Value::String).collect()),
+        ));
+        md.push(("tokenizer.ggml.scores".into(), Value::Array(scores)));
+        md.push(("tokenizer.ggml.token_type".into(), Value::Array(types)));
+        md.push(("tokenizer.ggml.bos_token_id".into(), Value::U32(1)));
+    }
     let md_ref: Vec<(&str, &Value)> = md.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let ts_ref: Vec<(&str, &QTensor)> = ts
         .iter()

@@ -92,6 +92,17 @@ fn quantized_gguf_llama_and_qwen2_generate() {
         let dtypes = v["smoke"]["details"]["dtypes"].as_array().unwrap();
         assert!(dtypes.len() >= 3, "mixed quant types are normal: {v}");
         assert!(codes(&v).is_empty(), "{v}");
+        let d = &v["smoke"]["details"];
+        if arch == "llama" {
+            // The sentencepiece vocabulary in the metadata tokenizes the fixed prompt.
+            assert_eq!(d["input"], "The capital of France is", "{v}");
+            assert!(d["output_text"].is_string(), "{v}");
+        } else {
+            assert!(
+                d["notes"].to_string().contains("fixed prompt token ids"),
+                "{v}"
+            );
+        }
     }
 }
 
@@ -386,4 +397,49 @@ fn real_smollm2_gguf_generates_tokens() {
         "greedy continuation of the fixed prompt: {text:?}"
     );
     assert!(s["tokens_per_second"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn catalogue_model_is_smoked_and_recorded_for_show() {
+    let env = Env::new();
+    // Folder names differ from the model names: a path that exists is smoked as a path.
+    let dir = tiny_model(&env, "m1", TinyArch::Llama);
+    env.ok(&["add", dir.to_str().unwrap(), "--name", "tiny-llama"]);
+    let v = env.json(
+        &[
+            "smoke",
+            "tiny-llama",
+            "--format",
+            "json",
+            "--max-new-tokens",
+            "2",
+        ],
+        0,
+    );
+    assert!(v["id"].as_str().unwrap().starts_with("tiny-llama@"), "{v}");
+    assert_eq!(v["smoke"]["status"], "passed");
+    let shown = env.json(&["show", "tiny-llama", "--format", "json"], 0);
+    assert_eq!(shown["smoke"]["status"], "passed", "{shown}");
+    assert_eq!(shown["smoke"]["architecture"], "llama");
+    assert_eq!(shown["smoke"]["fingerprint"], v["smoke"]["fingerprint"]);
+
+    // A broken copy: recorded as failed, with its findings, and exit 1.
+    let bad = edited_llama(&env, "m2", |ts| {
+        ts.remove("model.norm.weight");
+    });
+    env.ok(&["add", bad.to_str().unwrap(), "--name", "bad-llama"]);
+    let (code, out, _) = env.run(&["smoke", "bad-llama"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("bad-llama@") && out.contains("failed"),
+        "{out}"
+    );
+    let shown = env.json(&["show", "bad-llama", "--format", "json"], 0);
+    assert_eq!(shown["smoke"]["status"], "failed");
+    assert!(
+        shown["findings"]
+            .to_string()
+            .contains("smoke-tensor-missing"),
+        "{shown}"
+    );
 }
