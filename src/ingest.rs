@@ -393,6 +393,9 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
             path: w.real.clone(),
             source,
         })?;
+        // Structural damage and code-execution risk, from the file's own bytes (headers only
+        // for safetensors/GGUF; pickles are disassembled, never loaded).
+        findings.extend(crate::scan::scan_file(&w.real, &w.rel));
         files.push(FileRecord {
             path: w.rel.clone(),
             size: d.size,

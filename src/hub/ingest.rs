@@ -241,6 +241,15 @@ pub fn ingest_cached(
             file.git_oid = None;
         }
     }
+    // The cached bytes are here: scan them as a local folder's would be.
+    for f in &snapshot.files {
+        let path = snapshot.path.join(&f.path);
+        if path.is_file() {
+            ingested
+                .findings
+                .extend(crate::scan::scan_file(&path, &f.path));
+        }
+    }
     let folder = repo
         .path
         .file_name()

@@ -707,3 +707,33 @@ both_backends!(a_fine_tune_inherits_its_base_license, |env| {
     let human = env.ok(&["show", &id]);
     assert!(human.contains("inherits"), "{human}");
 });
+
+#[test]
+fn add_records_scan_findings_and_audit_fails_on_them() {
+    let env = Env::new();
+    let model = write_model(&env.work().join("m"));
+    // A raw pickle (protocol 2) whose one global is `os.system`: PROTO 2, GLOBAL, STOP.
+    std::fs::write(model.join("evil.pkl"), b"\x80\x02cos\nsystem\nq\x00.").unwrap();
+    let out = env.json(&["add", "m", "--format", "json"], 0);
+    let findings = out["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["severity"] == "critical" && f["path"] == "evil.pkl"),
+        "{findings:?}"
+    );
+    let show = env.json(
+        &["show", out["id"].as_str().unwrap(), "--format", "json"],
+        0,
+    );
+    assert!(
+        show["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "evil.pkl")
+    );
+    let (code, stdout, err) = env.run(&["audit", out["id"].as_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}{err}");
+    assert!(stdout.contains("scan-threshold-exceeded"), "{stdout}");
+}

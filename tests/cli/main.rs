@@ -6,7 +6,7 @@ mod classify;
 mod hub;
 mod hub_server;
 mod license;
-mod scan;
 mod report;
+mod scan;
 mod smoke;
 mod support;
