@@ -74,6 +74,16 @@ pub fn is_sha256_hex(s: &str) -> bool {
 
 /// Hashes one file, calling `progress(bytes)` as bytes are consumed.
 pub fn hash_file(path: &Path, progress: &dyn Progress) -> Result<FileDigest, HashError> {
+    hash_file_with(path, progress, true)
+}
+
+/// [`hash_file`], with the reader thread only when `pipeline` (one file at a time): when every
+/// core already hashes a file of its own, an extra reader per file only adds switching.
+fn hash_file_with(
+    path: &Path,
+    progress: &dyn Progress,
+    pipeline: bool,
+) -> Result<FileDigest, HashError> {
     let io_err = |source| HashError::Io {
         path: path.to_path_buf(),
         source,
@@ -81,7 +91,7 @@ pub fn hash_file(path: &Path, progress: &dyn Progress) -> Result<FileDigest, Has
     let file = File::open(path).map_err(io_err)?;
     let before = file.metadata().map_err(io_err)?.len();
     progress.start(path, before);
-    let hashed = if before >= PIPELINE_MIN {
+    let hashed = if pipeline && before >= PIPELINE_MIN {
         hash_pipelined(file, path, progress)
     } else {
         hash_inline(file, path, progress)
@@ -180,6 +190,9 @@ pub fn hash_files(
 ) -> Vec<Result<FileDigest, HashError>> {
     let next = AtomicUsize::new(0);
     let threads = threads.clamp(1, paths.len().max(1));
+    // More files than one and more workers than one: each core reads and hashes its own file.
+    // (Measured on 2 cores, 8 x 256 MiB: the same 2.2-2.6 GB/s either way; fewer threads is simpler.)
+    let many = threads > 1;
     let slots: Vec<std::sync::Mutex<Option<Result<FileDigest, HashError>>>> = (0..paths.len())
         .map(|_| std::sync::Mutex::new(None))
         .collect();
@@ -189,7 +202,7 @@ pub fn hash_files(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = paths.get(i) else { break };
-                    let r = hash_file(path, progress);
+                    let r = hash_file_with(path, progress, !many);
                     *slots[i].lock().expect("no panics while holding") = Some(r);
                 }
             });

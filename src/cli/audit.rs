@@ -102,6 +102,17 @@ fn audit_one(
 ) -> anyhow::Result<Verdict> {
     let record = ctx.block_on(super::load_record(catalogue, &rev.id()))?;
     let mut checks = CheckResults::default();
+    // A Hub model's bytes are fetched (and checked while they stream) when a check needs them.
+    if record.source.kind == "hub"
+        && (policy.wants_verify() || policy.wants_smoke())
+        && super::local_bytes(&record).is_none()
+        && !ctx.global.offline
+        && let Err(e) = fetch_hub(ctx, &record)
+    {
+        checks.verify_note = Some(format!(
+            "the files could not be fetched from the Hub: {e:#}"
+        ));
+    }
     if policy.wants_verify() {
         let bars = HashBars::new(ctx.progress());
         match super::verify::verify_record(ctx, catalogue, rev, &record, None, false, &bars) {
@@ -129,6 +140,16 @@ fn audit_one(
         &[],
     ))?;
     Ok(verdict)
+}
+
+/// Downloads a Hub model's recorded commit into the HF cache (the Hub client is blocking, so it
+/// runs outside the async runtime).
+fn fetch_hub(ctx: &Ctx, record: &crate::record::ModelRecord) -> anyhow::Result<()> {
+    let repo = record.source.location.trim_start_matches("hf:");
+    let client = crate::hub::HubClient::from_env(ctx.global.offline)?;
+    let snapshot = client.resolve_repo(repo, record.source.revision.as_deref())?;
+    client.fetch(&snapshot, &[], ctx.progress())?;
+    Ok(())
 }
 
 /// The verdict for people.

@@ -919,3 +919,49 @@ fn add_hf_records_the_commit_without_weights_then_verify_and_audit_use_the_cache
     assert_eq!(code, 2, "{err}");
     assert!(err.starts_with("error: "), "{err}");
 }
+
+#[test]
+fn audit_fetches_a_hub_model_when_a_check_needs_its_bytes() {
+    let (server, _commit) = tiny_hub();
+    let env = Env::new();
+    std::fs::write(
+        env.work().join("policy.yaml"),
+        "version: 1\nlicenses:\n  allow: [Apache-2.0]\nchecks:\n  verify: true\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(
+        &env,
+        &server,
+        &[],
+        &[
+            "audit",
+            "hf:acme/tiny",
+            "--policy",
+            "policy.yaml",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        !blob_names(&repo_dir(&env)).is_empty(),
+        "the weights were fetched for verification"
+    );
+    // Offline, with nothing cached, verification is reported as not run.
+    let env2 = Env::new();
+    std::fs::write(
+        env2.work().join("policy.yaml"),
+        "version: 1\nchecks:\n  verify: true\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&env2, &server, &[], &["add", "hf:acme/tiny"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(
+        &env2,
+        &server,
+        &[],
+        &["--offline", "audit", "acme/tiny", "--policy", "policy.yaml"],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("verify-not-run"), "{out}");
+}
