@@ -422,6 +422,16 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
         if f.format == FileFormat::License.as_str() {
             text_claims.extend(license_text_claim(&w.real, &w.rel, &mut findings));
         }
+        if f.format == FileFormat::Gguf.as_str()
+            && let Some(value) = crate::scan::gguf_license(&w.real)
+        {
+            text_claims.push(LicenseClaim {
+                kind: ClaimKind::Declared,
+                value,
+                from: format!("gguf:{}:general.license", w.rel),
+                confidence: None,
+            });
+        }
     }
     let config = match walked.iter().find(|f| f.rel == "config.json") {
         Some(f) => read_config(&f.real, &mut findings)?,

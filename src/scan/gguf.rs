@@ -138,6 +138,8 @@ fn scalar_size(t: u32) -> Option<u64> {
 struct Checker<'a> {
     rel: &'a str,
     findings: Vec<Finding>,
+    /// `general.license`, when the metadata carries one.
+    license: Option<String>,
 }
 
 impl Checker<'_> {
@@ -169,6 +171,8 @@ impl Checker<'_> {
             8 => {
                 let keep = if key.starts_with("tokenizer.chat_template") {
                     MAX_KEPT_STRING
+                } else if key == "general.license" {
+                    4096
                 } else {
                     0
                 };
@@ -242,9 +246,16 @@ impl Checker<'_> {
 
 /// Validates the GGUF file at `path` (`size` bytes).
 pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
+    check_with_license(path, size, rel).0
+}
+
+/// The header checks of [`check`], plus the `general.license` metadata value if there is one
+/// (the bounded reader here is safe on hostile files, unlike a general GGUF loader).
+pub fn check_with_license(path: &Path, size: u64, rel: &str) -> (Vec<Finding>, Option<String>) {
     let mut c = Checker {
         rel,
         findings: Vec::new(),
+        license: None,
     };
     match File::open(path) {
         Ok(file) => {
@@ -261,7 +272,7 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
         }
         Err(e) => c.f("not-scanned", format!("cannot open the file: {e}")),
     }
-    c.findings
+    (c.findings, c.license)
 }
 
 fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
@@ -331,7 +342,9 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
                 ),
             }
         }
-        if let Some(t) = text {
+        if key == "general.license" {
+            c.license = text;
+        } else if let Some(t) = text {
             c.findings.extend(template::check(
                 &t,
                 c.rel,

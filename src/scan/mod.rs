@@ -712,5 +712,13 @@ fn zip(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
     out
 }
 
+/// The `general.license` value of a GGUF file's metadata, read with the scanner's bounded parser.
+pub fn gguf_license(path: &Path) -> Option<String> {
+    let size = std::fs::metadata(path).ok()?.len();
+    gguf::check_with_license(path, size, "")
+        .1
+        .filter(|l| !l.trim().is_empty())
+}
+
 #[cfg(test)]
 mod tests;

@@ -215,3 +215,61 @@ fn a_policy_that_asks_for_a_smoke_test_runs_and_records_it() {
     let (code, _, err) = env.run(&["smoke", "no-such-model"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn the_real_test_models_get_the_right_verdicts() {
+    let Some(assets) =
+        crate::support::require_assets("the_real_test_models_get_the_right_verdicts")
+    else {
+        return;
+    };
+    let env = Env::new();
+    let sample = "version: 1\nlicenses:\n  allow: [Apache-2.0, MIT]\nprofile:\n  commercial: true\n  territories: [EU, US]\nopenness:\n  minimum: open-weight\nchecks:\n  verify: true\n  scan: high\n  smoke: true\n";
+    std::fs::write(env.work().join("sample.yaml"), sample).unwrap();
+    let strict = sample.replace("minimum: open-weight", "minimum: open-source");
+    std::fs::write(env.work().join("strict.yaml"), strict).unwrap();
+    let minilm = assets.join("all-MiniLM-L6-v2");
+    let smol = assets.join("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+    for model in [&minilm, &smol] {
+        let out = env.json(
+            &[
+                "audit",
+                model.to_str().unwrap(),
+                "--policy",
+                "sample.yaml",
+                "--format",
+                "json",
+            ],
+            0,
+        );
+        let v = &out["verdicts"][0];
+        assert_eq!(v["pass"], true, "{v}");
+        assert_eq!(v["license"], "Apache-2.0", "{v}");
+        let show = env.json(&["show", v["id"].as_str().unwrap(), "--format", "json"], 0);
+        assert_eq!(show["smoke"]["status"], "passed", "{}", show["smoke"]);
+        assert_eq!(
+            show["openness"]["class"], "open-weight",
+            "{}",
+            show["openness"]
+        );
+        // Neither publishes its training code and data under open terms: not open-source AI.
+        let out = env.json(
+            &[
+                "audit",
+                v["id"].as_str().unwrap(),
+                "--policy",
+                "strict.yaml",
+                "--format",
+                "json",
+            ],
+            1,
+        );
+        let codes: Vec<&str> = out["verdicts"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        assert!(codes.contains(&"openness-below-minimum"), "{codes:?}");
+    }
+}
