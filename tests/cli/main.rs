@@ -9,4 +9,5 @@ mod license;
 mod report;
 mod scan;
 mod smoke;
+mod snapshots;
 mod support;
