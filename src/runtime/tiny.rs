@@ -248,7 +248,12 @@ pub fn write_gguf_filtered(
         (k("rope.dimension_count"), Value::U32((embd / heads) as u32)),
         (k("attention.layer_norm_rms_epsilon"), Value::F32(1e-5)),
         (k("rope.freq_base"), Value::F32(10000.0)),
-        ("tokenizer.ggml.eos_token_id".into(), Value::U32(2)),
+        // Outside the vocabulary: random weights must never stop generation early by chance
+        // (tests count the generated tokens).
+        (
+            "tokenizer.ggml.eos_token_id".into(),
+            Value::U32(vocab as u32),
+        ),
     ];
     let mut md = md;
     if arch == "llama" {
