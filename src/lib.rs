@@ -18,3 +18,4 @@ pub mod record;
 pub mod report;
 pub mod runtime;
 pub mod scan;
+pub mod units;

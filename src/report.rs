@@ -374,7 +374,7 @@ fn environment() -> minijinja::Environment<'static> {
             .expect("embedded templates parse (checked by a unit test)");
     }
     env.add_filter("md", md_cell);
-    env.add_filter("bytes", human_bytes);
+    env.add_filter("bytes", crate::units::human_bytes);
     env.add_filter("mof", mof_name);
     env.add_filter("short", |s: String| -> String {
         if s.len() > 16 && s.is_ascii() {
@@ -419,21 +419,6 @@ fn md_cell(v: minijinja::Value) -> String {
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace(['\r', '\n'], " ")
-}
-
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }
 
 fn mof_name(class: u8) -> String {

@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
                 out.push_str(&format!(
                     "recorded {} files ({}) from {}\n",
                     ingested.files.len(),
-                    human_bytes(bytes),
+                    crate::units::human_bytes(bytes),
                     ingested.source.location
                 ));
                 for f in &ingested.findings {
@@ -185,20 +185,4 @@ pub fn validate_name(name: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// `1.5 GiB`-style sizes for people.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }

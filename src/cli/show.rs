@@ -46,7 +46,7 @@ pub fn render(r: &ModelRecord) -> String {
         s,
         "  files:      {} ({})",
         r.files.len(),
-        super::add::human_bytes(total)
+        crate::units::human_bytes(total)
     );
     for f in &r.files {
         let digest = f.sha256.as_deref().or(f.git_oid.as_deref()).unwrap_or("-");

@@ -1,7 +1,8 @@
 //! `modelvet smoke`: load the weights with the bundled candle runtime and run a forward pass.
 
 use super::{Ctx, Format, Outcome};
-use crate::runtime::{SmokeOptions, SmokeOutcome, memory::human_bytes};
+use crate::runtime::{SmokeOptions, SmokeOutcome};
+use crate::units::{group_digits, human_bytes};
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -91,10 +92,8 @@ fn weights_location(source: &crate::record::SourceInfo) -> anyhow::Result<PathBu
         "hub" => {
             let repo = source.location.trim_start_matches("hf:");
             let rev = source.revision.as_deref().unwrap_or("main");
-            let dir = hf_hub_cache()
-                .join(format!("models--{}", repo.replace('/', "--")))
-                .join("snapshots")
-                .join(rev);
+            // The hub module owns the cache layout (HF_HUB_CACHE, HF_HOME, XDG defaults).
+            let dir = crate::hub::HubClient::from_env(true)?.snapshot_path(repo, rev);
             anyhow::ensure!(
                 dir.is_dir(),
                 "the weights of `{}` at {rev} are not in the Hugging Face cache (`{}`); run `modelvet fetch` first",
@@ -111,27 +110,13 @@ fn weights_location(source: &crate::record::SourceInfo) -> anyhow::Result<PathBu
 }
 
 /// The Hugging Face hub cache: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
-fn hf_hub_cache() -> PathBuf {
-    if let Some(p) = std::env::var_os("HF_HUB_CACHE") {
-        return PathBuf::from(p);
-    }
-    if let Some(p) = std::env::var_os("HF_HOME") {
-        return PathBuf::from(p).join("hub");
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    cache.join("huggingface").join("hub")
-}
-
 fn human(target: &str, o: &SmokeOutcome) -> String {
     let s = &o.section;
     let mut out = String::new();
     let arch = s.architecture.as_deref().unwrap_or("unknown");
     let _ = write!(out, "{target}: {} ({arch}", s.status);
     if let Some(p) = s.parameters {
-        let _ = write!(out, ", {} parameters", group(p));
+        let _ = write!(out, ", {} parameters", group_digits(p));
     }
     out.push_str(")\n");
     let d = s.details.clone().unwrap_or_default();
@@ -182,18 +167,6 @@ fn human(target: &str, o: &SmokeOutcome) -> String {
             }
             out.push('\n');
         }
-    }
-    out
-}
-
-fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
     }
     out
 }

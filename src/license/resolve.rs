@@ -524,19 +524,10 @@ pub fn describe_threshold(th: &super::kb::Threshold) -> String {
         ThresholdEffect::Terminates => "the license ends",
         ThresholdEffect::DisplayName => "the model name must be displayed",
     };
-    format!("{cmp} {} {what}: {effect}", group(th.amount))
-}
-
-fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    format!(
+        "{cmp} {} {what}: {effect}",
+        crate::units::group_digits(th.amount)
+    )
 }
 
 /// Who is adopting the model: checked against commercial, threshold and territory terms.
@@ -620,7 +611,7 @@ pub fn check_profile(terms: &LicenseTerms, profile: &Profile) -> Vec<Finding> {
                     &LICENSE_THRESHOLD_EXCEEDED,
                     format!(
                         "`{id}`: the profile's {} crosses the threshold ({})",
-                        group(v),
+                        crate::units::group_digits(v),
                         describe_threshold(th)
                     ),
                 )

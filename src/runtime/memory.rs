@@ -44,22 +44,6 @@ pub fn parse_size(s: &str) -> Option<u64> {
     num.trim().parse::<u64>().ok()?.checked_mul(mult)
 }
 
-/// `123.4 MiB`-style sizes for messages.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[i])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,7 +61,6 @@ mod tests {
             ),
             Some(2048 * 1024)
         );
-        assert_eq!(human_bytes(1536), "1.5 KiB");
         assert!(mem_available().is_some() && peak_rss_bytes().is_some());
     }
 }

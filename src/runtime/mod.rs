@@ -106,7 +106,7 @@ pub enum RuntimeError {
     NotWeights(PathBuf),
     #[error(
         "declined: loading `{path}` needs about {} but only {} of memory is available{}",
-        memory::human_bytes(*needed), memory::human_bytes(*available),
+        crate::units::human_bytes(*needed), crate::units::human_bytes(*available),
         if *overridden { " (MODELVET_SMOKE_AVAILABLE_MEMORY)" } else { "" }
     )]
     InsufficientMemory {
