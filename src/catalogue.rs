@@ -9,9 +9,7 @@
 use crate::finding::{Finding, Severity};
 use crate::ingest::{ClaimKind, Ingested, LicenseClaim};
 use crate::record::{
-    BaseLicense, BaseModelRef, ComponentRecord, DeclaredLicense, DetectedLicense, FileRecord,
-    LicenseConflict, LicenseSection, ModelRecord, RECORD_SCHEMA, RevisionSummary, SmokeSection,
-    SourceInfo,
+    BaseModelRef, ComponentRecord, FileRecord, RevisionSummary, SmokeSection, SourceInfo,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -129,6 +127,25 @@ pub struct Run {
     pub result: serde_json::Value,
 }
 
+/// Every stored row of one revision, as [`Catalogue::stored`] loads them.
+#[derive(Debug, Clone)]
+pub struct StoredRevision {
+    pub rev: RevisionRef,
+    pub source: SourceInfo,
+    /// Every revision of this model, oldest first.
+    pub revisions: Vec<RevisionSummary>,
+    pub files: Vec<FileRecord>,
+    pub base_models: Vec<BaseModelRef>,
+    pub claims: Vec<LicenseClaim>,
+    /// Recorded findings, most severe first.
+    pub findings: Vec<Finding>,
+    pub components: Vec<ComponentRecord>,
+    /// The newest smoke run's result.
+    pub smoke: Option<SmokeSection>,
+    pub card: Option<serde_json::Value>,
+    pub config: Option<serde_json::Value>,
+}
+
 /// What `remove` deleted.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Removed {
@@ -187,15 +204,6 @@ fn lock_file(db: &std::path::Path) -> Result<std::fs::File> {
         .map_err(|source| CatalogueError::Lock { path, source })?;
     Ok(file)
 }
-
-/// What [`Catalogue::license_of`] computes: effective expression, findings, base chain.
-type LicenseFuture<'a> = std::pin::Pin<
-    Box<
-        dyn std::future::Future<Output = Result<(String, Vec<Finding>, Vec<BaseLicense>)>>
-            + Send
-            + 'a,
-    >,
->;
 
 fn backend_of(url: &str) -> Result<Backend> {
     if url.starts_with("sqlite:") {
@@ -555,9 +563,9 @@ impl Catalogue {
             .collect())
     }
 
-    /// Loads the stored facts of a revision as a record. Analyses that are computed rather than
-    /// stored (license resolution, openness) are left for the caller to fill in.
-    pub async fn record(&self, rev: &RevisionRef) -> Result<ModelRecord> {
+    /// Loads every stored row of a revision. Nothing here is computed: license resolution and
+    /// openness are the use-case layer's ([`crate::vet::record`]).
+    pub async fn stored(&self, rev: &RevisionRef) -> Result<StoredRevision> {
         let row = sqlx::query(
             "SELECT source_kind, source_location, source_revision, card_json, config_json
              FROM revisions WHERE id = $1",
@@ -585,46 +593,6 @@ impl Catalogue {
             added_at: r.get(1),
         })
         .collect();
-        let files = self.files(rev).await?;
-        let base_models = self.base_models(rev.key).await?;
-        let claims = self.license_claims(rev).await?;
-        let mut license = LicenseSection {
-            effective: "NOASSERTION".to_string(),
-            ..Default::default()
-        };
-        for c in &claims {
-            match c.kind {
-                ClaimKind::Declared => license.declared.push(DeclaredLicense {
-                    value: c.value.clone(),
-                    from: c.from.clone(),
-                }),
-                ClaimKind::Detected => license.detected.push(DetectedLicense {
-                    id: c.value.clone(),
-                    from: c.from.clone(),
-                    confidence: c.confidence.unwrap_or(0.0),
-                }),
-            }
-        }
-        let mut findings = self.findings(rev).await?;
-        let (effective, resolution_findings, chain) = self
-            .license_of(rev.key, &claims, &base_models, Some(&rev.name), 0)
-            .await?;
-        license.effective = effective;
-        license.base_chain = chain;
-        for f in &resolution_findings {
-            if f.code == crate::license::LICENSE_CONFLICT.id {
-                license.conflicts.push(LicenseConflict {
-                    code: f.code.clone(),
-                    message: f.message.clone(),
-                    evidence: f.evidence.clone().unwrap_or_default(),
-                });
-            }
-        }
-        license.obligations = crate::license::obligations(&license.effective)
-            .iter()
-            .filter_map(|o| serde_json::to_value(o).ok())
-            .collect();
-        findings.extend(resolution_findings);
         let smoke = match self.latest_run(rev, "smoke").await? {
             Some(run) => Some(serde_json::from_value::<SmokeSection>(run.result).map_err(
                 |source| CatalogueError::Corrupt {
@@ -634,85 +602,18 @@ impl Catalogue {
             )?),
             None => None,
         };
-        Ok(ModelRecord {
-            schema: RECORD_SCHEMA,
-            id: rev.id(),
-            name: rev.name.clone(),
-            revision: rev.revision.clone(),
-            revisions,
+        Ok(StoredRevision {
+            rev: rev.clone(),
             source,
-            files,
-            license,
-            openness: None,
-            findings,
+            revisions,
+            files: self.files(rev).await?,
+            base_models: self.base_models(rev.key).await?,
+            claims: self.license_claims(rev).await?,
+            findings: self.findings(rev).await?,
+            components: self.components(rev).await?,
             smoke,
             card,
             config,
-            base_models,
-        })
-    }
-
-    /// The effective license of a revision: its claims resolved, then `AND` the licenses of the
-    /// base models that are in the catalogue (recursively, at most 8 levels, cycles cut).
-    fn license_of<'a>(
-        &'a self,
-        key: i64,
-        claims: &'a [LicenseClaim],
-        bases: &'a [BaseModelRef],
-        model_name: Option<&'a str>,
-        depth: usize,
-    ) -> LicenseFuture<'a> {
-        Box::pin(async move {
-            let resolution = crate::license::resolve(claims);
-            let mut findings = resolution.findings.clone();
-            findings.extend(resolution.conflicts.iter().cloned());
-            let own = resolution.effective.clone();
-            if bases.is_empty() || depth >= 8 {
-                return Ok((own, findings, Vec::new()));
-            }
-            let mut chain = Vec::new();
-            let mut inherited = Vec::new();
-            for b in bases {
-                let base_rev = match self.resolve_exact(&b.name).await? {
-                    Some(r) if r.key != key => r,
-                    _ => {
-                        chain.push(BaseLicense {
-                            name: b.name.clone(),
-                            relation: b.relation.clone(),
-                            effective: crate::license::NOASSERTION.to_string(),
-                        });
-                        continue;
-                    }
-                };
-                let base_claims = self.license_claims(&base_rev).await?;
-                let base_bases = self.base_models(base_rev.key).await?;
-                let (eff, _, _) = self
-                    .license_of(base_rev.key, &base_claims, &base_bases, None, depth + 1)
-                    .await?;
-                chain.push(BaseLicense {
-                    name: b.name.clone(),
-                    relation: b.relation.clone(),
-                    effective: eff.clone(),
-                });
-                inherited.push(eff);
-            }
-            if inherited.is_empty() {
-                return Ok((own, findings, chain));
-            }
-            let relation = if bases.iter().any(|b| b.relation == "merge") {
-                "merge"
-            } else {
-                bases[0].relation.as_str()
-            };
-            let (effective, more) = crate::license::inherit(&own, relation, &inherited);
-            findings.extend(more);
-            // Some base licenses require derivatives to carry their name ("Llama …").
-            if let Some(name) = model_name {
-                for base in &inherited {
-                    findings.extend(crate::license::check_naming(base, name));
-                }
-            }
-            Ok((effective, findings, chain))
         })
     }
 
@@ -727,7 +628,7 @@ impl Catalogue {
     }
 
     /// The newest revision of the model named exactly `name`, if it is in the catalogue.
-    async fn resolve_exact(&self, name: &str) -> Result<Option<RevisionRef>> {
+    pub async fn resolve_exact(&self, name: &str) -> Result<Option<RevisionRef>> {
         let row = sqlx::query(
             "SELECT r.id, r.revision FROM revisions r JOIN models m ON m.id = r.model_id
              WHERE m.name = $1 ORDER BY r.id DESC LIMIT 1",
@@ -742,7 +643,8 @@ impl Catalogue {
         }))
     }
 
-    async fn base_models(&self, key: i64) -> Result<Vec<BaseModelRef>> {
+    /// The base models a revision's card names, in the card's order.
+    pub async fn base_models(&self, key: i64) -> Result<Vec<BaseModelRef>> {
         Ok(sqlx::query(
             "SELECT name, relation FROM base_models WHERE revision_id = $1 ORDER BY position",
         )

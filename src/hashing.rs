@@ -4,7 +4,6 @@
 //! previous one, so the copy out of the page cache overlaps the compression function and a single
 //! file gets close to one core's SHA-NI rate. Several files are spread over the available cores.
 
-use crate::finding::{Code, Finding, Severity};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read};
@@ -20,6 +19,15 @@ pub trait Progress: Sync {
     fn advance(&self, path: &Path, n: u64);
     /// `path` is finished (or failed).
     fn finish(&self, _path: &Path) {}
+    /// `bytes` in `files` files are about to be hashed.
+    fn set_total(&self, _bytes: u64, _files: usize) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn advance(&self, _path: &Path, _n: u64) {}
 }
 
 impl<F: Fn(u64) + Sync> Progress for F {
@@ -225,205 +233,25 @@ pub fn default_threads() -> usize {
         .unwrap_or(1)
 }
 
-/// Finding codes of verification.
-pub const CODES: &[Code] = &[
-    Code {
-        id: "hash-mismatch",
-        severity: Severity::Critical,
-        summary: "a file's bytes do not match the recorded digest",
-    },
-    Code {
-        id: "file-missing",
-        severity: Severity::High,
-        summary: "a recorded file is not present",
-    },
-    Code {
-        id: "file-unreadable",
-        severity: Severity::High,
-        summary: "a recorded file cannot be read (permissions, I/O error, or it changed while being hashed)",
-    },
-    Code {
-        id: "file-extra",
-        severity: Severity::Info,
-        summary: "a file is present that the record or manifest does not list",
-    },
-    Code {
-        id: "lfs-pointer-in-place",
-        severity: Severity::High,
-        summary: "a Git LFS pointer file sits where the content should be (the weights were never downloaded)",
-    },
-];
-
-/// What verification expects of one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expected {
-    pub path: String,
-    pub size: Option<u64>,
-    /// SHA-256 hex; where absent, `git_oid` is checked instead.
-    pub sha256: Option<String>,
-    /// Git blob id (sha1 of `blob <size>\0` + content), as the Hub lists for regular files.
-    pub git_oid: Option<String>,
+/// Git blob id of `content`: sha1 over `blob <len>\0` followed by the bytes, as git and the Hub
+/// compute it for regular (non-LFS) files.
+pub fn git_blob_id(content: &[u8]) -> String {
+    use sha1::{Digest as _, Sha1};
+    let mut h = Sha1::new();
+    h.update(format!("blob {}\0", content.len()).as_bytes());
+    h.update(content);
+    to_hex(&h.finalize())
 }
 
-/// The verdict on one file.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case", tag = "status")]
-pub enum FileStatus {
-    Ok,
-    Mismatch { expected: String, actual: String },
-    Missing,
-    Extra,
-    Unreadable { error: String },
-    LfsPointer,
-}
-
-/// One line of a verification report.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FileCheck {
-    pub path: String,
-    #[serde(flatten)]
-    pub status: FileStatus,
-}
-
-/// Re-hashes `expected` files under `root` and lists files present but not expected.
-/// `list_extra` is false for single-file models, whose folder holds other things.
-pub fn verify_tree(
-    root: &Path,
-    expected: &[Expected],
-    list_extra: bool,
-    progress: &dyn Progress,
-) -> Vec<FileCheck> {
-    let mut checks: Vec<Option<FileCheck>> = vec![None; expected.len()];
-    let mut to_hash = Vec::new();
-    let mut to_hash_idx = Vec::new();
-    for (i, e) in expected.iter().enumerate() {
-        let p = root.join(&e.path);
-        match std::fs::metadata(&p) {
-            Ok(m) if m.is_file() => {
-                to_hash.push(p);
-                to_hash_idx.push(i);
-            }
-            Ok(_) => {
-                checks[i] = Some(FileCheck {
-                    path: e.path.clone(),
-                    status: FileStatus::Missing,
-                })
-            }
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                checks[i] = Some(FileCheck {
-                    path: e.path.clone(),
-                    status: FileStatus::Missing,
-                })
-            }
-            Err(err) => {
-                checks[i] = Some(FileCheck {
-                    path: e.path.clone(),
-                    status: FileStatus::Unreadable {
-                        error: err.to_string(),
-                    },
-                })
-            }
-        }
-    }
-    let results = hash_files(&to_hash, default_threads(), progress);
-    for ((i, path), res) in to_hash_idx.into_iter().zip(&to_hash).zip(results) {
-        let e = &expected[i];
-        let status = match res {
-            Err(err) => FileStatus::Unreadable {
-                error: error_chain(&err),
-            },
-            Ok(d) => judge(e, path, &d),
-        };
-        checks[i] = Some(FileCheck {
-            path: e.path.clone(),
-            status,
-        });
-    }
-    let mut out: Vec<FileCheck> = checks
-        .into_iter()
-        .map(|c| c.expect("every file judged"))
-        .collect();
-    if list_extra {
-        let known: std::collections::HashSet<&str> =
-            expected.iter().map(|e| e.path.as_str()).collect();
-        if let Ok((walked, _)) = crate::ingest::walk(root) {
-            for w in walked {
-                if !known.contains(w.rel.as_str()) {
-                    out.push(FileCheck {
-                        path: w.rel,
-                        status: FileStatus::Extra,
-                    });
-                }
-            }
-        }
-    }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
-}
-
-fn judge(e: &Expected, path: &Path, d: &FileDigest) -> FileStatus {
-    if let Some(want) = &e.sha256 {
-        if d.sha256.eq_ignore_ascii_case(want) {
-            return FileStatus::Ok;
-        }
-        if d.size < 1024 && is_lfs_pointer_file(path) {
-            return FileStatus::LfsPointer;
-        }
-        return FileStatus::Mismatch {
-            expected: want.to_ascii_lowercase(),
-            actual: d.sha256.clone(),
-        };
-    }
-    if let Some(want) = &e.git_oid {
-        return match git_blob_oid(path) {
-            Ok(actual) if actual.eq_ignore_ascii_case(want) => FileStatus::Ok,
-            Ok(actual) => FileStatus::Mismatch {
-                expected: want.to_ascii_lowercase(),
-                actual,
-            },
-            Err(err) => FileStatus::Unreadable {
-                error: err.to_string(),
-            },
-        };
-    }
-    match e.size {
-        Some(s) if s != d.size => FileStatus::Mismatch {
-            expected: format!("{s} bytes"),
-            actual: format!("{} bytes", d.size),
-        },
-        _ => FileStatus::Ok,
-    }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut s = err.to_string();
-    let mut cur = err.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
-
-/// Whether a small file is a Git LFS pointer (`version https://git-lfs…` / `oid sha256:` / `size`).
-pub fn is_lfs_pointer_file(path: &Path) -> bool {
-    let mut buf = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(1024).read_to_end(&mut buf))
-        .is_ok()
-        && buf.starts_with(b"version https://git-lfs.github.com/spec/")
-        && buf.windows(11).any(|w| w == b"oid sha256:")
-}
-
-/// The git blob id of a file: sha1 over `blob <size>\0` and the content.
-pub fn git_blob_oid(path: &Path) -> io::Result<String> {
-    use sha1::Sha1;
+/// The git blob id of a file, streamed; a file that changes size while being read is an error.
+pub fn git_blob_id_file(path: &Path) -> io::Result<String> {
+    use sha1::{Digest as _, Sha1};
     let mut f = File::open(path)?;
     let size = f.metadata()?.len();
     let mut h = Sha1::new();
     h.update(format!("blob {size}\0").as_bytes());
     let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
     loop {
         let n = match f.read(&mut buf) {
             Ok(0) => break,
@@ -431,39 +259,56 @@ pub fn git_blob_oid(path: &Path) -> io::Result<String> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
+        total += n as u64;
         h.update(&buf[..n]);
+    }
+    if total != size {
+        return Err(io::Error::other("file changed size while hashing"));
     }
     Ok(to_hex(&h.finalize()))
 }
 
-/// Turns failed checks into findings (extras only as info).
-pub fn findings_of(checks: &[FileCheck]) -> Vec<Finding> {
-    checks
-        .iter()
-        .filter_map(|c| {
-            let f = match &c.status {
-                FileStatus::Ok => return None,
-                FileStatus::Mismatch { expected, actual } => Finding::new(
-                    &CODES[0],
-                    format!("`{}` does not match its recorded digest", c.path),
-                )
-                .with_evidence(format!("expected {expected}, found {actual}")),
-                FileStatus::Missing => Finding::new(&CODES[1], format!("`{}` is missing", c.path)),
-                FileStatus::Unreadable { error } => {
-                    Finding::new(&CODES[2], format!("`{}` cannot be read", c.path))
-                        .with_evidence(error.clone())
-                }
-                FileStatus::Extra => {
-                    Finding::new(&CODES[3], format!("`{}` is not in the record", c.path))
-                }
-                FileStatus::LfsPointer => Finding::new(
-                    &CODES[4],
-                    format!("`{}` is a Git LFS pointer, not the content", c.path),
-                ),
-            };
-            Some(f.at(c.path.clone()))
-        })
-        .collect()
+/// Whether `s` is a 40-hex git object id (a commit or blob id).
+pub fn is_git_oid(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The largest Git LFS pointer file; anything longer is content.
+const LFS_POINTER_MAX: usize = 1024;
+
+/// If `bytes` are a Git LFS pointer file, its `(sha256, size)`: such a file sitting where weights
+/// should be means the weights were never downloaded.
+pub fn lfs_pointer(bytes: &[u8]) -> Option<(String, u64)> {
+    if bytes.len() > LFS_POINTER_MAX {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut lines = text.lines();
+    if !lines
+        .next()?
+        .starts_with("version https://git-lfs.github.com/spec/")
+    {
+        return None;
+    }
+    let (mut oid, mut size) = (None, None);
+    for line in lines {
+        if let Some(v) = line.strip_prefix("oid sha256:") {
+            oid = Some(v.trim().to_ascii_lowercase());
+        } else if let Some(v) = line.strip_prefix("size ") {
+            size = v.trim().parse().ok();
+        }
+    }
+    let oid = oid.filter(|o| is_sha256_hex(o))?;
+    Some((oid, size?))
+}
+
+/// Whether a file on disk is a Git LFS pointer ([`lfs_pointer`]).
+pub fn is_lfs_pointer_file(path: &Path) -> bool {
+    let mut buf = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(LFS_POINTER_MAX as u64 + 1).read_to_end(&mut buf))
+        .is_ok()
+        && lfs_pointer(&buf).is_some()
 }
 
 #[cfg(test)]
@@ -525,15 +370,31 @@ mod tests {
     }
 
     #[test]
+    fn lfs_pointer_is_parsed_and_content_is_not() {
+        let sha = "a".repeat(64);
+        let ptr =
+            format!("version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize 42\n");
+        assert_eq!(lfs_pointer(ptr.as_bytes()), Some((sha, 42)));
+        assert_eq!(lfs_pointer(b"not a pointer"), None);
+        let no_size = "version https://git-lfs.github.com/spec/v1\noid sha256:";
+        assert_eq!(
+            lfs_pointer(format!("{no_size}{}\n", "b".repeat(64)).as_bytes()),
+            None
+        );
+    }
+
+    #[test]
     fn git_blob_id_matches_git() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hello");
         std::fs::write(&path, "hello\n").unwrap();
         // `printf 'hello\n' | git hash-object --stdin`
         assert_eq!(
-            git_blob_oid(&path).unwrap(),
+            git_blob_id_file(&path).unwrap(),
             "ce013625030ba8dba906f756967f9e9ca394464a"
         );
+        assert_eq!(git_blob_id(b"hello\n"), git_blob_id_file(&path).unwrap());
+        assert_eq!(git_blob_id(b""), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
     }
 
     #[test]

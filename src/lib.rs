@@ -6,6 +6,8 @@
 pub mod catalogue;
 pub mod cli;
 pub mod finding;
+#[cfg(test)]
+mod finding_docs;
 pub mod format;
 pub mod hashing;
 pub mod hub;
@@ -19,3 +21,5 @@ pub mod report;
 pub mod runtime;
 pub mod scan;
 pub mod units;
+pub mod verify;
+pub mod vet;

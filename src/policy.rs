@@ -579,6 +579,17 @@ fn mof_name(class: u8) -> String {
 /// The commented policy `policy init` writes.
 pub const TEMPLATE: &str = include_str!("../templates/policy.yaml");
 
+impl From<&Profile> for crate::license::Profile {
+    fn from(p: &Profile) -> Self {
+        crate::license::Profile {
+            commercial: p.commercial.unwrap_or(false),
+            monthly_active_users: p.monthly_active_users,
+            annual_revenue_usd: p.annual_revenue_usd,
+            territories: p.territories.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

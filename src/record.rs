@@ -105,6 +105,9 @@ pub struct BaseLicense {
     pub name: String,
     pub relation: String,
     pub effective: String,
+    /// Whether the base is in the catalogue: only then are its terms inherited.
+    #[serde(skip)]
+    pub recorded: bool,
 }
 
 /// Two license facts that cannot both hold.

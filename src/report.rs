@@ -9,7 +9,7 @@ mod cyclonedx;
 pub mod eu_ai_act;
 mod spdx;
 
-use crate::catalogue::{Catalogue, CatalogueError, RevisionRef, Run};
+use crate::catalogue::Run;
 use crate::policy::Verdict;
 use crate::record::ModelRecord;
 use serde::{Deserialize, Serialize};
@@ -24,8 +24,6 @@ pub const REPORT_SCHEMA: u32 = 1;
 /// Errors while building or rendering a report.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot read the catalogue")]
-    Catalogue(#[from] CatalogueError),
     #[error("cannot render the `{template}` template")]
     Template {
         template: &'static str,
@@ -109,26 +107,6 @@ pub struct AuditRun {
 /// Formats a time as SPDX and CycloneDX both accept it: UTC with seconds, `Z`.
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// Loads a revision's record and runs and builds its report document.
-///
-/// The record is the catalogue's stored one; callers that compute analyses on read (license
-/// resolution, openness) should load the record themselves and use [`build_document`].
-pub async fn report_document(
-    catalogue: &Catalogue,
-    rev: &RevisionRef,
-    generated_at: &str,
-) -> Result<ReportDocument, ReportError> {
-    let record = catalogue.record(rev).await?;
-    let verify = catalogue.latest_run(rev, "verify").await?;
-    let audit = catalogue.latest_run(rev, "audit").await?;
-    Ok(build_document(
-        record,
-        verify.as_ref(),
-        audit.as_ref(),
-        generated_at,
-    ))
 }
 
 /// Builds the report document from a record and its newest verify and audit runs.

@@ -3,7 +3,6 @@
 use super::progress::HashBars;
 use super::{Ctx, Format, Outcome};
 use crate::finding::Finding;
-use crate::ingest::{self, LocalOptions};
 use anyhow::Context;
 use clap::Args;
 
@@ -47,7 +46,14 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
         .as_deref()
         .expect("clap requires SOURCE without --hf-cache");
     let catalogue = ctx.catalogue()?;
-    let (ingested, inserted) = add_source(ctx, &catalogue, source, args.name.clone())?;
+    let bars = HashBars::new(ctx.progress());
+    let added = ctx.block_on(crate::vet::add(
+        &ctx.vet(&catalogue, &bars),
+        source,
+        args.name.clone(),
+    ));
+    bars.clear();
+    let crate::vet::AddOutcome { ingested, inserted } = added?;
     let id = inserted.rev.id();
     let bytes = ingested.files.iter().map(|f| f.size).sum();
     match format {
@@ -96,13 +102,14 @@ fn add_cache(
     }
     let dir = dir.unwrap_or_else(crate::hub::default_cache_dir);
     let catalogue = ctx.catalogue()?;
-    let (audit, revisions) = crate::hub::ingest_cache(&dir)
+    let vet = ctx.vet(&catalogue, &crate::hashing::NoProgress);
+    let (audit, inserted) = ctx
+        .block_on(crate::vet::add_cache(&vet, &dir))
         .with_context(|| format!("cannot audit the cache `{}`", dir.display()))?;
-    let mut ids = Vec::new();
-    for ing in &revisions {
-        let inserted = ctx.block_on(catalogue.insert(ing))?;
-        ids.push(serde_json::json!({ "id": inserted.rev.id(), "new": inserted.new }));
-    }
+    let ids: Vec<serde_json::Value> = inserted
+        .iter()
+        .map(|i| serde_json::json!({ "id": i.rev.id(), "new": i.new }))
+        .collect();
     let problems = audit
         .findings
         .iter()
@@ -119,7 +126,7 @@ fn add_cache(
                 "audited {} ({} blobs checked, {} cached models)\n",
                 dir.display(),
                 audit.blobs_checked,
-                revisions.len()
+                inserted.len()
             );
             for f in &audit.findings {
                 out.push_str(&super::finding_line(f));
@@ -132,46 +139,6 @@ fn add_cache(
         }
     }
     Ok(Outcome::problems_if(problems))
-}
-
-/// Ingests a source and records it; shared by `add` and `audit`.
-pub fn add_source(
-    ctx: &Ctx,
-    catalogue: &crate::catalogue::Catalogue,
-    source: &str,
-    name: Option<String>,
-) -> anyhow::Result<(crate::ingest::Ingested, crate::catalogue::Inserted)> {
-    if let Some(spec) = source.strip_prefix("hf:") {
-        let (repo, rev) = crate::hub::parse_repo_spec(spec)?;
-        // The Hub client is blocking: it runs here, outside the async runtime.
-        let client = crate::hub::HubClient::from_env(ctx.global.offline)?;
-        let ingested = crate::hub::ingest_hub(&client, &repo, rev.as_deref(), name)
-            .with_context(|| format!("cannot add `{source}`"))?;
-        let inserted = ctx.block_on(catalogue.insert(&ingested))?;
-        return Ok((ingested, inserted));
-    }
-    let path = std::path::PathBuf::from(source);
-    if ingest::classify_local(&path).ok() == Some(ingest::LocalKind::MofYaml) {
-        // A Model Openness Tool entry: a model described, not a folder of bytes.
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
-        let ingested = crate::openness::mot::ingested(&path, &text, name)
-            .map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
-        let inserted = ctx.block_on(catalogue.insert(&ingested))?;
-        return Ok((ingested, inserted));
-    }
-    let bars = HashBars::new(ctx.progress());
-    let set_total = |bytes, files| bars.set_total(bytes, files);
-    let opts = LocalOptions {
-        name,
-        progress: &bars,
-        set_total: &set_total,
-    };
-    let ingested = ingest::ingest_local(&path, &opts);
-    bars.clear();
-    let ingested = ingested.with_context(|| format!("cannot add `{}`", path.display()))?;
-    let inserted = ctx.block_on(catalogue.insert(&ingested))?;
-    Ok((ingested, inserted))
 }
 
 /// Rejects names that would make `NAME@REV` ambiguous or unreadable.

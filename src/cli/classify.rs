@@ -4,7 +4,7 @@
 //! a model folder, a single weights file, or a Model Openness Tool YAML entry.
 
 use super::{Ctx, Format, Outcome};
-use crate::openness::{self, KbFacts, LicenseFacts, components::class_label, mot};
+use crate::openness::{self, KbFacts, components::class_label, mot};
 use crate::record::{ComponentRecord, FileRecord, OpennessSection};
 use anyhow::Context;
 use clap::Args;
@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: ClassifyArgs) -> anyhow::Result<Outcome> {
         let section = openness::classify(&components, &weights_license, &facts, args.strict);
         (args.model.clone(), section)
     } else {
-        from_catalogue(ctx, &args.model, &facts, args.strict)?
+        from_catalogue(ctx, &args.model, args.strict)?
     };
     match format {
         Format::Json => super::print_json(&Classified {
@@ -163,50 +163,17 @@ fn folder_license(
     (effective != "NOASSERTION").then_some(effective)
 }
 
-/// Classifies a catalogue model. Local and Hub models get their components from the recorded
-/// files and card (plus the folder's sidecar, when the folder is still there) and the recorded
-/// components are replaced; MOF imports keep the components they were recorded with.
+/// Classifies a catalogue model (and records the run).
 fn from_catalogue(
     ctx: &Ctx,
     spec: &str,
-    facts: &dyn LicenseFacts,
     strict: bool,
 ) -> anyhow::Result<(String, OpennessSection)> {
     let catalogue = ctx.catalogue()?;
     let rev = ctx.block_on(catalogue.resolve(spec))?;
-    let record = ctx.block_on(catalogue.record(&rev))?;
-    let stored = ctx.block_on(catalogue.components(&rev))?;
-    let keep_stored = record.source.kind == "mof" && !stored.is_empty();
-    let section = openness_of(&record, stored, facts, strict)?;
-    if !keep_stored {
-        ctx.block_on(catalogue.replace_components(&rev, &section.components))?;
-    }
-    ctx.block_on(catalogue.record_run(
-        &rev,
-        "classify",
-        &section.class,
-        &serde_json::to_value(&section)?,
-        &[],
-    ))?;
+    let vet = ctx.vet(&catalogue, &crate::hashing::NoProgress);
+    let section = ctx.block_on(crate::vet::classify(&vet, &rev, strict))?;
     Ok((rev.id(), section))
-}
-
-/// The openness section of a catalogue record (what `show` and `audit` fill in on load): the
-/// folder's `modelvet.yaml` is read for local models; a broken one is an error.
-pub fn openness_of(
-    record: &crate::record::ModelRecord,
-    stored: Vec<ComponentRecord>,
-    facts: &dyn LicenseFacts,
-    strict: bool,
-) -> anyhow::Result<OpennessSection> {
-    let sidecar = openness::sidecar_for_record(record)?;
-    Ok(openness::section_for_record(
-        record,
-        stored,
-        sidecar.as_ref(),
-        facts,
-        strict,
-    ))
 }
 
 fn weights_license_of(components: &[ComponentRecord]) -> String {

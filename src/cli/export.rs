@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<Outcome> {
     let rev = ctx.block_on(catalogue.resolve(&args.model))?;
     if format == Format::Mof {
         // The components as classified (stored for MOF imports, computed from evidence otherwise).
-        let record = ctx.block_on(super::load_record(&catalogue, &rev.id()))?;
+        let record = ctx.block_on(crate::vet::record_of(&catalogue, &rev))?;
         let components = match &record.openness {
             Some(o) if !o.components.is_empty() => o.components.clone(),
             _ => ctx.block_on(catalogue.components(&rev))?,

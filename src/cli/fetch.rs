@@ -1,7 +1,7 @@
 //! `modelvet fetch`.
 
 use super::{Ctx, Format, Outcome};
-use crate::hub::{FetchStatus, HubClient};
+use crate::hub::FetchStatus;
 use clap::Args;
 
 /// Arguments of `fetch`.
@@ -18,45 +18,21 @@ pub struct FetchArgs {
 /// every byte. Exit 1 when a file's bytes did not match its digest (it was not put in place).
 pub fn run(ctx: &Ctx, args: FetchArgs) -> anyhow::Result<Outcome> {
     let format = ctx.require_format(&[Format::Human, Format::Json])?;
-    crate::hub::validate_include(&args.include)?;
     // `hf:OWNER/NAME[@REV]` fetches without recording; a catalogue MODEL fetches the pinned commit
     // and must agree with the digests recorded when it was added.
-    let (repo, revision, recorded) = match args.model.strip_prefix("hf:") {
-        Some(spec) => {
-            let (repo, rev) = crate::hub::parse_repo_spec(spec)?;
-            (repo, rev, None)
-        }
-        None => {
-            let catalogue = ctx.catalogue()?;
-            let rev = ctx.block_on(catalogue.resolve(&args.model))?;
-            let record = ctx.block_on(catalogue.record(&rev))?;
-            let Some(repo) = record
-                .source
-                .location
-                .strip_prefix("hf:")
-                .filter(|_| record.source.kind == "hub")
-            else {
-                anyhow::bail!(
-                    "`{}` was not added from the Hub (source: {} `{}`); there is nothing to fetch",
-                    rev.id(),
-                    record.source.kind,
-                    record.source.location
-                );
-            };
-            let commit = record
-                .source
-                .revision
-                .clone()
-                .unwrap_or_else(|| record.revision.clone());
-            (repo.to_string(), Some(commit), Some(record.files))
-        }
+    let report = if args.model.starts_with("hf:") {
+        crate::vet::fetch_hub(
+            ctx.global.offline,
+            ctx.progress(),
+            &args.model,
+            &args.include,
+        )?
+    } else {
+        let catalogue = ctx.catalogue()?;
+        let vet = ctx.vet(&catalogue, &crate::hashing::NoProgress);
+        ctx.block_on(crate::vet::fetch(&vet, &args.model, &args.include))?
     };
-    let client = HubClient::from_env(ctx.global.offline)?;
-    let snapshot = client.resolve_repo(&repo, revision.as_deref())?;
-    if let Some(recorded) = &recorded {
-        check_against_record(&snapshot, recorded)?;
-    }
-    let report = client.fetch(&snapshot, &args.include, ctx.progress())?;
+    let repo = &report.repo;
     if !args.include.is_empty() && report.files.is_empty() {
         tracing::warn!("no file of `{repo}` matches the `--include` globs");
     }
@@ -88,34 +64,4 @@ pub fn run(ctx: &Ctx, args: FetchArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::problems_if(report.has_mismatches()))
-}
-
-/// Fails when the Hub's listing at the pinned commit disagrees with what the catalogue recorded.
-fn check_against_record(
-    snapshot: &crate::hub::HubSnapshot,
-    recorded: &[crate::record::FileRecord],
-) -> anyhow::Result<()> {
-    for f in &snapshot.files {
-        let Some(r) = recorded.iter().find(|r| r.path == f.path) else {
-            continue;
-        };
-        let git_differs = r.git_oid.as_ref().is_some_and(|g| *g != f.git_oid);
-        let sha_differs = match (&r.sha256, &f.sha256) {
-            (Some(a), Some(b)) => a != b,
-            _ => false,
-        };
-        if r.size != f.size || git_differs || sha_differs {
-            anyhow::bail!(
-                "`{}` of `{}@{}` differs from the catalogue's record (size {} vs {}, git {} vs {}); the Hub's content at this commit changed",
-                f.path,
-                snapshot.repo,
-                snapshot.commit,
-                f.size,
-                r.size,
-                f.git_oid,
-                r.git_oid.as_deref().unwrap_or("-")
-            );
-        }
-    }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 use super::progress::HashBars;
 use super::{Ctx, Format, Outcome};
 use crate::hashing;
+use crate::hashing::Progress as _;
 use crate::manifest::sha256sum_line;
 use anyhow::Context;
 use clap::Args;

@@ -163,6 +163,21 @@ impl Ctx {
         Ok(self.block_on(Catalogue::open(&url))?)
     }
 
+    /// The use-case layer's context for this command: the catalogue, `--offline`, and where
+    /// hashing progress is drawn.
+    pub fn vet<'a>(
+        &self,
+        catalogue: &'a Catalogue,
+        progress: &'a dyn crate::hashing::Progress,
+    ) -> crate::vet::Vet<'a> {
+        crate::vet::Vet {
+            catalogue,
+            offline: self.global.offline,
+            progress,
+            download_bars: self.progress(),
+        }
+    }
+
     /// Whether progress bars should be drawn.
     pub fn progress(&self) -> bool {
         !self.global.no_progress && std::io::stderr().is_terminal()
@@ -261,35 +276,6 @@ pub fn finding_line(f: &crate::finding::Finding) -> String {
         "{:<8} {}{path}: {}{evidence}\n",
         f.severity, f.code, f.message
     )
-}
-
-/// Where a revision's bytes are on this machine: the folder or file it was added from.
-pub fn local_bytes(record: &crate::record::ModelRecord) -> Option<std::path::PathBuf> {
-    match record.source.kind.as_str() {
-        "local" => Some(std::path::PathBuf::from(&record.source.location)).filter(|p| p.exists()),
-        // A Hub model's bytes are in the Hugging Face cache, under its recorded commit.
-        "hub" => {
-            let repo = record.source.location.strip_prefix("hf:")?;
-            let commit = record.source.revision.as_deref()?;
-            let client = crate::hub::HubClient::from_env(true).ok()?;
-            Some(client.snapshot_path(repo, commit)).filter(|p| p.is_dir())
-        }
-        _ => None,
-    }
-}
-
-/// Loads a model's record with everything computed on read filled in.
-pub async fn load_record(
-    catalogue: &Catalogue,
-    spec: &str,
-) -> anyhow::Result<crate::record::ModelRecord> {
-    let rev = catalogue.resolve(spec).await?;
-    let mut record = catalogue.record(&rev).await?;
-    // Openness is computed on read, so it follows the folder's modelvet.yaml and license changes.
-    let stored = catalogue.components(&rev).await?;
-    let facts = crate::openness::KbFacts;
-    record.openness = Some(classify::openness_of(&record, stored, &facts, false)?);
-    Ok(record)
 }
 
 /// Writes `text` to stdout; a closed pipe surfaces as a `BrokenPipe` error that exits 0.

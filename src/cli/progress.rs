@@ -48,7 +48,7 @@ impl HashBars {
     }
 
     /// Sets the total bytes and number of files about to be hashed.
-    pub fn set_total(&self, bytes: u64, files: usize) {
+    fn set_bar_total(&self, bytes: u64, files: usize) {
         self.total.set_length(bytes);
         self.count
             .store(files, std::sync::atomic::Ordering::Relaxed);
@@ -65,6 +65,10 @@ impl HashBars {
 }
 
 impl Progress for HashBars {
+    fn set_total(&self, bytes: u64, files: usize) {
+        self.set_bar_total(bytes, files);
+    }
+
     fn start(&self, path: &Path, size: u64) {
         let Some(multi) = &self.multi else { return };
         if size < FILE_BAR_MIN {

@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
         let mut entries = Vec::new();
         for m in ctx.block_on(catalogue.list())? {
             let rev = ctx.block_on(catalogue.resolve(&m.id))?;
-            let record = ctx.block_on(super::load_record(&catalogue, &rev.id()))?;
+            let record = ctx.block_on(crate::vet::record_of(&catalogue, &rev))?;
             let verify = ctx.block_on(catalogue.latest_run(&rev, "verify"))?;
             let audit = ctx.block_on(catalogue.latest_run(&rev, "audit"))?;
             entries.push(report::inventory_entry(
@@ -62,7 +62,7 @@ pub fn run(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
             anyhow::bail!("name a MODEL to report on, or give `--all` for the whole catalogue");
         };
         let rev = ctx.block_on(catalogue.resolve(model))?;
-        let record = ctx.block_on(super::load_record(&catalogue, &rev.id()))?;
+        let record = ctx.block_on(crate::vet::record_of(&catalogue, &rev))?;
         let verify = ctx.block_on(catalogue.latest_run(&rev, "verify"))?;
         let audit = ctx.block_on(catalogue.latest_run(&rev, "audit"))?;
         let doc = report::build_document(record, verify.as_ref(), audit.as_ref(), &generated_at);

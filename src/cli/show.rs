@@ -16,7 +16,7 @@ pub struct ShowArgs {
 pub fn run(ctx: &Ctx, args: ShowArgs) -> anyhow::Result<Outcome> {
     let format = ctx.require_format(&[Format::Human, Format::Json])?;
     let catalogue = ctx.catalogue()?;
-    let record = ctx.block_on(super::load_record(&catalogue, &args.model))?;
+    let record = ctx.block_on(crate::vet::record(&catalogue, &args.model))?;
     match format {
         Format::Json => super::print_json(&record)?,
         _ => super::print(&render(&record))?,

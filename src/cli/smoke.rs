@@ -5,7 +5,7 @@ use crate::runtime::{SmokeOptions, SmokeOutcome};
 use crate::units::{group_digits, human_bytes};
 use clap::Args;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Arguments of `smoke`.
 #[derive(Debug, Args)]
@@ -38,7 +38,15 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
             ),
             Err(e) => return Err(e.into()),
         };
-        let outcome = smoke_recorded(ctx, &catalogue, &rev, &opts)?;
+        let vet = ctx.vet(&catalogue, &crate::hashing::NoProgress);
+        let outcome = match ctx.block_on(crate::vet::smoke(&vet, &rev, &opts)) {
+            Ok(outcome) => outcome,
+            Err(e @ crate::vet::VetError::Locate(_)) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("`{}` cannot be smoke-tested here", rev.id())));
+            }
+            Err(e) => return Err(e.into()),
+        };
         (Some(rev.id()), outcome)
     };
     let label = id.clone().unwrap_or_else(|| args.target.clone());
@@ -54,62 +62,7 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::problems_if(outcome.failed()))
 }
 
-/// Smoke-tests a catalogue revision where its bytes are, and records the result (a `smoke` run
-/// with its findings) so that `show`, `audit` and reports see it.
-pub(super) fn smoke_recorded(
-    ctx: &Ctx,
-    catalogue: &crate::catalogue::Catalogue,
-    rev: &crate::catalogue::RevisionRef,
-    opts: &SmokeOptions,
-) -> anyhow::Result<SmokeOutcome> {
-    let record = ctx.block_on(catalogue.record(rev))?;
-    let location = weights_location(&record.source)
-        .map_err(|e| e.context(format!("`{}` cannot be smoke-tested here", rev.id())))?;
-    let outcome = crate::runtime::smoke(&location, opts)?;
-    let result = serde_json::to_value(&outcome.section)?;
-    ctx.block_on(catalogue.record_run(
-        rev,
-        "smoke",
-        &outcome.section.status,
-        &result,
-        &outcome.findings,
-    ))?;
-    Ok(outcome)
-}
-
-/// Where a recorded revision's weights are on this machine.
-fn weights_location(source: &crate::record::SourceInfo) -> anyhow::Result<PathBuf> {
-    match source.kind.as_str() {
-        "local" => {
-            let p = PathBuf::from(&source.location);
-            anyhow::ensure!(
-                p.exists(),
-                "the model's source `{}` is no longer there",
-                source.location
-            );
-            Ok(p)
-        }
-        "hub" => {
-            let repo = source.location.trim_start_matches("hf:");
-            let rev = source.revision.as_deref().unwrap_or("main");
-            // The hub module owns the cache layout (HF_HUB_CACHE, HF_HOME, XDG defaults).
-            let dir = crate::hub::HubClient::from_env(true)?.snapshot_path(repo, rev);
-            anyhow::ensure!(
-                dir.is_dir(),
-                "the weights of `{}` at {rev} are not in the Hugging Face cache (`{}`); run `modelvet fetch` first",
-                source.location,
-                dir.display()
-            );
-            Ok(dir)
-        }
-        other => anyhow::bail!(
-            "a `{other}` source (`{}`) carries no weights to smoke-test",
-            source.location
-        ),
-    }
-}
-
-/// The Hugging Face hub cache: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
+/// The result for people.
 fn human(target: &str, o: &SmokeOutcome) -> String {
     let s = &o.section;
     let mut out = String::new();

@@ -2,8 +2,9 @@
 
 use super::progress::HashBars;
 use super::{Ctx, Format, Outcome};
-use crate::hashing::{self, Expected, FileCheck, FileStatus};
+use crate::hashing::Progress as _;
 use crate::manifest::Manifest;
+use crate::verify::{self, Expected, FileCheck, FileStatus};
 use anyhow::Context;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -59,7 +60,7 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<Outcome> {
             })
             .collect();
         bars.set_total(expected.iter().filter_map(|e| e.size).sum(), expected.len());
-        let mut checks = hashing::verify_tree(&root, &expected, true, &bars);
+        let mut checks = verify::verify_tree(&root, &expected, true, &bars);
         bars.clear();
         // The manifest does not list itself.
         if let Ok(rel) = manifest_path
@@ -79,86 +80,22 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<Outcome> {
         .expect("clap requires MODEL without --manifest");
     let catalogue = ctx.catalogue()?;
     let rev = ctx.block_on(catalogue.resolve(spec))?;
-    let record = ctx.block_on(catalogue.record(&rev))?;
-    let (root, checks, _failed) = verify_record(
-        ctx,
-        &catalogue,
+    let vet = ctx.vet(&catalogue, &bars);
+    let verified = ctx.block_on(crate::vet::verify(
+        &vet,
         &rev,
-        &record,
         args.path.as_deref(),
         args.strict,
-        &bars,
-    )?;
+    ));
     bars.clear();
-    finish(format, Some(rev.id()), &root, &checks, args.strict)
-}
-
-/// Re-hashes a catalogue revision's files (at `path`, or where they were added from), records a
-/// `verify` run with its findings, and returns the root, the per-file checks and whether it failed.
-pub(super) fn verify_record(
-    ctx: &Ctx,
-    catalogue: &crate::catalogue::Catalogue,
-    rev: &crate::catalogue::RevisionRef,
-    record: &crate::record::ModelRecord,
-    path: Option<&Path>,
-    strict: bool,
-    bars: &HashBars,
-) -> anyhow::Result<(PathBuf, Vec<FileCheck>, bool)> {
-    let mut expected: Vec<Expected> = record
-        .files
-        .iter()
-        .map(|f| Expected {
-            path: f.path.clone(),
-            size: Some(f.size),
-            sha256: f.sha256.clone(),
-            git_oid: f.git_oid.clone(),
-        })
-        .collect();
-    let location = match (path, record.source.kind.as_str()) {
-        (Some(p), _) => p.to_path_buf(),
-        (None, "local") => PathBuf::from(&record.source.location),
-        (None, "hub") => super::local_bytes(record).ok_or_else(|| {
-            anyhow::anyhow!(
-                "`{}` has no copy in the Hugging Face cache; fetch it first (`modelvet fetch {}`) or give --path DIR",
-                rev.id(),
-                rev.name
-            )
-        })?,
-        (None, kind) => anyhow::bail!(
-            "`{}` came from a {kind} source; say where its bytes are with --path DIR",
-            rev.id()
-        ),
-    };
-    let meta = std::fs::metadata(&location)
-        .with_context(|| format!("cannot read `{}`", location.display()))?;
-    // A single-file model lives in a folder with other things: check the file only, under the name given.
-    let single = !meta.is_dir();
-    let root = if single {
-        if expected.len() != 1 {
-            anyhow::bail!(
-                "`{}` has {} files; --path must be a folder",
-                rev.id(),
-                expected.len()
-            );
-        }
-        let name = location
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        expected[0].path = name;
-        location.parent().map(Path::to_path_buf).unwrap_or_default()
-    } else {
-        location.clone()
-    };
-    bars.set_total(expected.iter().filter_map(|e| e.size).sum(), expected.len());
-    let checks = hashing::verify_tree(&root, &expected, !single, bars);
-    let failed = checks.iter().any(|c| fails(&c.status, strict));
-    let findings = hashing::findings_of(&checks);
-    let result =
-        serde_json::json!({ "root": root.display().to_string(), "ok": !failed, "files": &checks });
-    let status = if failed { "failed" } else { "passed" };
-    ctx.block_on(catalogue.record_run(rev, "verify", status, &result, &findings))?;
-    Ok((root, checks, failed))
+    let verified = verified?;
+    finish(
+        format,
+        Some(rev.id()),
+        &verified.root,
+        &verified.checks,
+        args.strict,
+    )
 }
 
 fn require_dir(root: &Path) -> anyhow::Result<()> {
@@ -170,14 +107,6 @@ fn require_dir(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn fails(status: &FileStatus, strict: bool) -> bool {
-    match status {
-        FileStatus::Ok => false,
-        FileStatus::Extra => strict,
-        _ => true,
-    }
-}
-
 fn finish(
     format: Format,
     id: Option<String>,
@@ -185,7 +114,9 @@ fn finish(
     checks: &[FileCheck],
     strict: bool,
 ) -> anyhow::Result<Outcome> {
-    let failed = checks.iter().any(|c| fails(&c.status, strict));
+    let failed = checks
+        .iter()
+        .any(|c| crate::vet::check_fails(&c.status, strict));
     if format == Format::Json {
         super::print_json(&Report {
             id,

@@ -1,7 +1,8 @@
 //! Talking to the Hub: requests with bounded retries, redirects followed by hand (the token only
 //! ever goes to the endpoint's origin), model info, the paginated tree API, small files.
 
-use super::{HubClient, HubError, HubFile, HubSnapshot, check_path, git_blob_sha1};
+use super::{HubClient, HubError, HubFile, HubSnapshot, check_path};
+use crate::hashing::git_blob_id as git_blob_sha1;
 use reqwest::Url;
 use reqwest::blocking::Response;
 use reqwest::header::{self, HeaderMap};
@@ -292,12 +293,12 @@ impl HubClient {
             .sha
             .as_deref()
             .map(str::to_ascii_lowercase)
-            .filter(|s| super::is_git_oid(s))
+            .filter(|s| crate::hashing::is_git_oid(s))
             .ok_or_else(|| HubError::BadResponse {
                 url: info_url.to_string(),
                 detail: "no 40-hex `sha` (commit) in the model info".to_string(),
             })?;
-        if super::is_git_oid(revision) && !revision.eq_ignore_ascii_case(&commit) {
+        if crate::hashing::is_git_oid(revision) && !revision.eq_ignore_ascii_case(&commit) {
             return Err(HubError::BadResponse {
                 url: info_url.to_string(),
                 detail: format!("asked for commit {revision}, the Hub answered {commit}"),
@@ -345,7 +346,7 @@ impl HubClient {
                 let git_oid = e
                     .oid
                     .map(|o| o.to_ascii_lowercase())
-                    .filter(|o| super::is_git_oid(o))
+                    .filter(|o| crate::hashing::is_git_oid(o))
                     .ok_or_else(|| HubError::BadResponse {
                         url: url.to_string(),
                         detail: format!("tree entry `{}` has no git blob id", e.path),

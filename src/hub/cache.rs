@@ -7,14 +7,13 @@
 use super::{
     CACHE_BLOB_MISMATCH, CACHE_INCOMPLETE, CACHE_LINK_BROKEN, CACHE_LINK_OUTSIDE,
     CACHE_ORPHAN_BLOB, CACHE_REF_MISSING_SNAPSHOT, CACHE_TREE_MISMATCH, CACHE_UNEXPECTED_ENTRY,
-    HubError, HubFile, HubSnapshot, is_git_oid,
+    HubError, HubFile, HubSnapshot,
 };
 use crate::finding::Finding;
-use crate::hashing::is_sha256_hex;
+use crate::hashing::{is_git_oid, is_sha256_hex};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 /// `models--owner--name` for `owner/name`.
@@ -48,32 +47,10 @@ pub(crate) fn blob_digest(
         })?;
         Ok(Some((d.sha256, "sha256")))
     } else if is_git_oid(&lower) {
-        Ok(Some((git_sha1_file(path)?, "git-sha1")))
+        Ok(Some((crate::hashing::git_blob_id_file(path)?, "git-sha1")))
     } else {
         Ok(None)
     }
-}
-
-pub(crate) fn git_sha1_file(path: &Path) -> std::io::Result<String> {
-    use sha1::Digest;
-    let mut f = fs::File::open(path)?;
-    let len = f.metadata()?.len();
-    let mut h = sha1::Sha1::new();
-    h.update(format!("blob {len}\0").as_bytes());
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        h.update(&buf[..n]);
-    }
-    if total != len {
-        return Err(std::io::Error::other("file changed size while hashing"));
-    }
-    Ok(hex::encode(h.finalize()))
 }
 
 /// The result of auditing a Hub cache.
@@ -620,7 +597,6 @@ pub(crate) fn resolve_offline(
 mod tests {
     use super::*;
     use crate::hashing::sha256_hex;
-    use crate::hub::git_blob_sha1;
 
     fn codes(a: &CacheAudit) -> Vec<&str> {
         a.findings.iter().map(|f| f.code.as_str()).collect()
@@ -632,7 +608,7 @@ mod tests {
         let commit = "c".repeat(40);
         let cfg = b"{\"a\": 1}\n";
         let weights = vec![7u8; 1000];
-        let cfg_id = git_blob_sha1(cfg);
+        let cfg_id = crate::hashing::git_blob_id(cfg);
         let w_id = sha256_hex(&weights);
         fs::create_dir_all(rdir.join("blobs")).unwrap();
         fs::create_dir_all(rdir.join("snapshots").join(&commit).join("sub")).unwrap();

@@ -12,14 +12,12 @@
 mod api;
 mod cache;
 mod download;
-mod ingest;
 
 pub use cache::{
     CacheAudit, CachedFile, CachedRepo, CachedSnapshot, audit_cache, repo_dir, repo_folder_name,
     snapshot_dir,
 };
 pub use download::{FetchReport, FetchStatus, FetchedFile, validate_include};
-pub use ingest::{default_cache_dir, ingest_cache, ingest_cached, ingest_hub, ingest_snapshot};
 
 use crate::finding::{Code, Severity};
 use reqwest::Url;
@@ -466,51 +464,6 @@ pub(crate) fn check_path(repo: &str, path: &str) -> Result<(), HubError> {
     }
 }
 
-/// Git blob id of `content`: sha1 over `blob <len>\0` followed by the bytes.
-pub fn git_blob_sha1(content: &[u8]) -> String {
-    use sha1::Digest;
-    let mut h = sha1::Sha1::new();
-    h.update(format!("blob {}\0", content.len()).as_bytes());
-    h.update(content);
-    hex::encode(h.finalize())
-}
-
-/// Git blob id of a file on disk, streamed (for checking non-LFS files against the Hub's `oid`).
-pub fn git_blob_sha1_file(path: &Path) -> std::io::Result<String> {
-    cache::git_sha1_file(path)
-}
-
-/// Whether `s` is a 40-hex git object id (a commit or blob id).
-pub fn is_git_oid(s: &str) -> bool {
-    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// If `bytes` are a Git LFS pointer file, its `(sha256, size)`: such a file sitting where weights
-/// should be means the weights were never downloaded.
-pub fn parse_lfs_pointer(bytes: &[u8]) -> Option<(String, u64)> {
-    if bytes.len() > 1024 {
-        return None;
-    }
-    let text = std::str::from_utf8(bytes).ok()?;
-    let mut lines = text.lines();
-    if !lines
-        .next()?
-        .starts_with("version https://git-lfs.github.com/spec/")
-    {
-        return None;
-    }
-    let (mut oid, mut size) = (None, None);
-    for line in lines {
-        if let Some(v) = line.strip_prefix("oid sha256:") {
-            oid = Some(v.trim().to_ascii_lowercase());
-        } else if let Some(v) = line.strip_prefix("size ") {
-            size = v.trim().parse().ok();
-        }
-    }
-    let oid = oid.filter(|o| crate::hashing::is_sha256_hex(o))?;
-    Some((oid, size?))
-}
-
 /// Whether a small top-level non-LFS file is one ingest reads (card, license, configs).
 pub fn is_small_text_file(path: &str) -> bool {
     if path.contains('/') {
@@ -547,6 +500,20 @@ pub fn card_front_matter(readme: &str) -> Option<String> {
         out.push_str(line);
     }
     None
+}
+
+/// The user's Hub cache: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+/// `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub` (hf-hub's resolution).
+pub fn default_cache_dir() -> PathBuf {
+    hf_hub::resolve_cache_dir()
+}
+
+/// Where the user's Hub cache holds `repo` at `commit` (whether or not it is there), found without
+/// building a client.
+pub fn cached_snapshot_path(repo: &str, commit: &str) -> PathBuf {
+    repo_dir(&default_cache_dir(), repo)
+        .join("snapshots")
+        .join(commit)
 }
 
 #[cfg(test)]
@@ -590,25 +557,7 @@ mod tests {
     }
 
     #[test]
-    fn git_sha1_matches_git() {
-        // `printf 'hello\n' | git hash-object --stdin`
-        assert_eq!(
-            git_blob_sha1(b"hello\n"),
-            "ce013625030ba8dba906f756967f9e9ca394464a"
-        );
-        assert_eq!(
-            git_blob_sha1(b""),
-            "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
-        );
-    }
-
-    #[test]
-    fn lfs_pointer_and_front_matter() {
-        let sha = "a".repeat(64);
-        let ptr =
-            format!("version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize 42\n");
-        assert_eq!(parse_lfs_pointer(ptr.as_bytes()), Some((sha, 42)));
-        assert_eq!(parse_lfs_pointer(b"not a pointer"), None);
+    fn front_matter() {
         assert_eq!(
             card_front_matter("---\nlicense: mit\n---\n# Hi\n").as_deref(),
             Some("license: mit\n")

@@ -17,8 +17,8 @@ pub use detect::{Detected, DetectionMethod, TextIdentification, identify_file, i
 pub use expression::{How, Normalized, allowed, ids_in, normalize, open_terms, osi_approved};
 pub use kb::{KnowledgeBase, LicenseTerms, kb};
 pub use resolve::{
-    Claim, Obligation, ObligationKind, Profile, Resolution, check_naming, check_profile,
-    check_profile_expr, inherit, obligations, resolve, section,
+    Claim, ClaimKind, LicenseClaim, Obligation, ObligationKind, Profile, Resolution, check_naming,
+    check_profile, check_profile_expr, inherit, obligations, resolve, section,
 };
 
 use crate::finding::{Code, Severity};

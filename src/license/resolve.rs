@@ -11,11 +11,31 @@ use super::{
     LICENSE_UNRESOLVED, NOASSERTION,
 };
 use crate::finding::{Finding, Severity};
-use crate::ingest::ClaimKind;
 use serde::{Deserialize, Serialize};
 
-/// A license claim with its source (the ingest type).
-pub type Claim = crate::ingest::LicenseClaim;
+/// A license as some source states it, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LicenseClaim {
+    /// `declared` (metadata says so) or `detected` (identified from a text).
+    pub kind: ClaimKind,
+    /// The value as stated (a Hub tag, a name, an SPDX id or expression).
+    pub value: String,
+    /// The field or file it came from: `card:license`, `card:license_name`, `card:license_link`,
+    /// `tag:license:…`, `file:LICENSE`, `gguf:general.license`…
+    pub from: String,
+    /// For detected claims, the identifier's confidence (0–1).
+    pub confidence: Option<f64>,
+}
+
+/// Whether a license claim was declared in metadata or detected from a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimKind {
+    Declared,
+    Detected,
+}
+
+/// A license claim with its source.
+pub type Claim = LicenseClaim;
 
 /// How much a claim's source is trusted: the LICENSE text beats `license_name`/`license_link`,
 /// which beat the Hub `license` tag, which beats metadata embedded in weight files.
@@ -294,32 +314,38 @@ fn terms_of(expr: &str) -> Vec<&'static LicenseTerms> {
     ids_in(expr).iter().filter_map(|i| kb().get(i)).collect()
 }
 
-/// The record's license section for a model named `name`: its claims resolved, then the direct
-/// base models' licenses inherited (`bases`: each parent's name, relation and effective expression,
-/// which already includes that parent's own bases). Returns the section and every finding to
-/// record with the model (conflicts, unresolved, ambiguity, base unknown, naming rule).
+/// The record's license section for a model named `name`: its claims resolved, then the licenses
+/// of the direct base models that are in the catalogue inherited (`chain`: one link per base the
+/// card names, each with its effective expression, which already includes that parent's own
+/// bases). Returns the section and every finding to record with the model (unresolved, ambiguity,
+/// conflicts, base unknown, naming rule). A detected claim without a confidence is not certain: 0.
 pub fn section(
     name: &str,
     claims: &[Claim],
-    bases: &[crate::record::BaseLicense],
+    chain: &[crate::record::BaseLicense],
 ) -> (crate::record::LicenseSection, Vec<Finding>) {
     use crate::record::{DeclaredLicense, DetectedLicense, LicenseConflict, LicenseSection};
     let r = resolve(claims);
-    let mut findings: Vec<Finding> = r.conflicts.clone();
-    findings.extend(r.findings.clone());
+    let mut findings: Vec<Finding> = r.findings.clone();
+    findings.extend(r.conflicts.iter().cloned());
     let mut effective = r.effective.clone();
-    if !bases.is_empty() {
-        let relation = if bases.iter().any(|b| b.relation == "merge") {
+    let inherited: Vec<String> = chain
+        .iter()
+        .filter(|b| b.recorded)
+        .map(|b| b.effective.clone())
+        .collect();
+    if !inherited.is_empty() {
+        let relation = if chain.iter().any(|b| b.relation == "merge") {
             "merge"
         } else {
-            bases[0].relation.as_str()
+            chain[0].relation.as_str()
         };
-        let parents: Vec<String> = bases.iter().map(|b| b.effective.clone()).collect();
-        let (eff, inherited) = inherit(&r.effective, relation, &parents);
+        let (eff, more) = inherit(&r.effective, relation, &inherited);
         effective = eff;
-        findings.extend(inherited);
-        for b in bases.iter().filter(|b| b.relation != "quantized") {
-            findings.extend(check_naming(&b.effective, name));
+        findings.extend(more);
+        // Some base licenses require derivatives, quantizations included, to carry their name.
+        for base in &inherited {
+            findings.extend(check_naming(base, name));
         }
     }
     let conflicts = findings
@@ -342,7 +368,7 @@ pub fn section(
             ClaimKind::Detected => detected.push(DetectedLicense {
                 id: c.value.clone(),
                 from: c.from.clone(),
-                confidence: c.confidence.unwrap_or(1.0),
+                confidence: c.confidence.unwrap_or(0.0),
             }),
         }
     }
@@ -355,7 +381,7 @@ pub fn section(
             declared,
             detected,
             effective,
-            base_chain: bases.to_vec(),
+            base_chain: chain.to_vec(),
             conflicts,
             obligations,
         },
@@ -544,17 +570,6 @@ pub struct Profile {
     /// ISO 3166-1 alpha-2 codes (GB for the UK), or `EU`.
     #[serde(default)]
     pub territories: Vec<String>,
-}
-
-impl From<&crate::policy::Profile> for Profile {
-    fn from(p: &crate::policy::Profile) -> Self {
-        Profile {
-            commercial: p.commercial.unwrap_or(false),
-            monthly_active_users: p.monthly_active_users,
-            annual_revenue_usd: p.annual_revenue_usd,
-            territories: p.territories.clone(),
-        }
-    }
 }
 
 /// EU member states (ISO 3166-1 alpha-2).
@@ -938,6 +953,7 @@ mod tests {
             name: "meta-llama/Llama-3.1-8B".into(),
             relation: "finetune".into(),
             effective: "LicenseRef-Llama-3.1-Community".into(),
+            recorded: true,
         }];
         let (s, f) = section("acme/Acme-8B", &claims, &bases);
         assert_eq!(s.effective, "LicenseRef-Llama-3.1-Community");
@@ -952,6 +968,7 @@ mod tests {
             name: "Qwen/Qwen2.5-Math-7B".into(),
             relation: "finetune".into(),
             effective: "Apache-2.0".into(),
+            recorded: true,
         }];
         let (s, f) = section(
             "x/R1-Distill-Qwen-7B",

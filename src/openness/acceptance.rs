@@ -1116,7 +1116,7 @@ fn mot_entry_recorded_in_the_catalogue_keeps_its_figures() {
     let yaml = mixtral_yaml();
     let path = dir.path().join("Mixtral-8x7B-v0.1.yml");
     std::fs::write(&path, &yaml).unwrap();
-    let ing = mot::ingested(&path, &yaml, None).unwrap();
+    let ing = crate::ingest::ingest_mof(&path, &yaml, None).unwrap();
     let url = format!("sqlite://{}", dir.path().join("c.db").display());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -1128,7 +1128,7 @@ fn mot_entry_recorded_in_the_catalogue_keeps_its_figures() {
         let rev = cat.resolve("Mixtral-8x7B-v0.1").await.unwrap();
         assert_eq!(rev.id(), ins.rev.id());
         (
-            cat.record(&rev).await.unwrap(),
+            crate::vet::record_of(&cat, &rev).await.unwrap(),
             cat.components(&rev).await.unwrap(),
         )
     });

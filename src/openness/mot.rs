@@ -67,7 +67,7 @@ pub struct LicenseDefault {
 }
 
 impl LicenseDefault {
-    fn name(&self) -> Option<&str> {
+    pub fn name(&self) -> Option<&str> {
         self.name
             .as_deref()
             .map(str::trim)
@@ -470,86 +470,6 @@ impl MotModel {
     }
 }
 
-/// Builds a catalogue revision from a MOT entry file: its name (`--name`, else `release.name`
-/// with spaces and `@` made `-`), the YAML itself as the one recorded file (so the revision is
-/// the manifest hash like any local source), the 17 components, the release fields as metadata,
-/// and the distribution and weights licenses as declared license claims.
-pub fn ingested(
-    path: &std::path::Path,
-    text: &str,
-    name: Option<String>,
-) -> Result<crate::ingest::Ingested, MotError> {
-    use crate::ingest::{ClaimKind, Ingested, LicenseClaim};
-    let model = parse(text)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model.yml".into());
-    let files = vec![crate::record::FileRecord {
-        path: file_name,
-        size: text.len() as u64,
-        sha256: Some(crate::hashing::sha256_hex(text.as_bytes())),
-        git_oid: None,
-        format: "other".into(),
-    }];
-    let revision = crate::manifest::Manifest::from_files(&files).revision_id();
-    let name = name.unwrap_or_else(|| {
-        model
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_whitespace() || c == '@' || c.is_control() {
-                    '-'
-                } else {
-                    c
-                }
-            })
-            .collect()
-    });
-    let components = model.components();
-    let mut claims = Vec::new();
-    if let Some(d) = model.license.distribution.as_ref().and_then(|d| d.name()) {
-        claims.push(LicenseClaim {
-            kind: ClaimKind::Declared,
-            value: d.to_string(),
-            from: "mof:release.license.distribution".into(),
-            confidence: None,
-        });
-    }
-    if let Some(w) = components
-        .iter()
-        .find(|c| c.id == components::ids::PARAMETERS_FINAL && c.status == status::INCLUDED)
-        .and_then(|c| c.license.clone())
-        .filter(|w| !claims.iter().any(|c| &c.value == w))
-    {
-        claims.push(LicenseClaim {
-            kind: ClaimKind::Declared,
-            value: w,
-            from: "mof:components.Model parameters (Final)".into(),
-            confidence: None,
-        });
-    }
-    let location = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    Ok(Ingested {
-        name,
-        revision,
-        source: crate::record::SourceInfo {
-            kind: "mof".into(),
-            location: location.display().to_string(),
-            revision: None,
-        },
-        files,
-        card_raw: None,
-        card: None,
-        config: None,
-        metadata: Some(model.metadata()),
-        base_models: Vec::new(),
-        license_claims: claims,
-        components,
-        findings: Vec::new(),
-    })
-}
-
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
 fn q(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialize")
@@ -731,7 +651,9 @@ release:
 
     #[test]
     fn ingested_revision_records_components_and_claims() {
-        let ing = ingested(std::path::Path::new("/nonexistent/demo.yml"), SAMPLE, None).unwrap();
+        let ing =
+            crate::ingest::ingest_mof(std::path::Path::new("/nonexistent/demo.yml"), SAMPLE, None)
+                .unwrap();
         assert_eq!(ing.name, "Demo-7B");
         assert_eq!(ing.source.kind, "mof");
         assert_eq!(ing.revision.len(), 12);
@@ -749,7 +671,7 @@ release:
         assert_eq!(ing.metadata.unwrap()["producer"], "Example");
         let spaced = SAMPLE.replace("name: Demo-7B", "name: 'Demo 7B@x'");
         assert_eq!(
-            ingested(std::path::Path::new("d.yml"), &spaced, None)
+            crate::ingest::ingest_mof(std::path::Path::new("d.yml"), &spaced, None)
                 .unwrap()
                 .name,
             "Demo-7B-x"

@@ -68,6 +68,7 @@ fn hub_record() -> ModelRecord {
         name: "meta-llama/Llama-3.1-8B".into(),
         relation: "finetune".into(),
         effective: "LicenseRef-Llama-3.1-Community".into(),
+        recorded: true,
     }];
     r.card = Some(json!({"datasets": ["acme/chats"], "pipeline_tag": "text-generation"}));
     r.openness = Some(OpennessSection {

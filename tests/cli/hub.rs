@@ -674,7 +674,7 @@ fn a_catalogued_hub_model_is_fetched_by_name_at_its_pinned_commit() {
     let env = Env::new();
     let (server, commit) = tiny_hub();
     let client = client_for(&server, &env.path().join("hf/hub"));
-    let ingested = modelvet::hub::ingest_hub(&client, "acme/tiny", None, None).unwrap();
+    let ingested = modelvet::ingest::ingest_hub(&client, "acme/tiny", None, None).unwrap();
     assert_eq!(ingested.revision, commit);
     assert_eq!(ingested.source.revision.as_deref(), Some(commit.as_str()));
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -728,7 +728,7 @@ fn cached_repos_become_catalogue_revisions() {
         b"x",
     )
     .unwrap();
-    let (audit, ingested) = modelvet::hub::ingest_cache(&hub).unwrap();
+    let (audit, ingested) = modelvet::ingest::ingest_cache(&hub).unwrap();
     assert_eq!(audit.repos.len(), 1);
     assert_eq!(ingested.len(), 1);
     let ing = &ingested[0];

@@ -10,8 +10,8 @@
 
 #![allow(dead_code)]
 
+use modelvet::hashing::git_blob_id;
 use modelvet::hashing::sha256_hex;
-use modelvet::hub::git_blob_sha1;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -65,9 +65,9 @@ impl FakeFile {
     /// The git blob id the Hub reports (of the pointer for LFS files).
     pub fn git_oid(&self) -> String {
         if self.lfs {
-            git_blob_sha1(self.pointer().as_bytes())
+            git_blob_id(self.pointer().as_bytes())
         } else {
-            git_blob_sha1(&self.bytes)
+            git_blob_id(&self.bytes)
         }
     }
 
@@ -116,7 +116,7 @@ impl FakeRepo {
             seed.push_str(&f.path);
             seed.push_str(&f.git_oid());
         }
-        let id = git_blob_sha1(seed.as_bytes());
+        let id = git_blob_id(seed.as_bytes());
         self.commits.insert(id.clone(), files);
         self.refs.insert(branch.to_string(), id.clone());
         id
@@ -574,7 +574,7 @@ fn tree(
     for d in dirs.into_iter().filter(|d| !d.is_empty()) {
         entries.push((
             d.clone(),
-            serde_json::json!({"type": "directory", "oid": git_blob_sha1(d.as_bytes()), "size": 0, "path": d}),
+            serde_json::json!({"type": "directory", "oid": git_blob_id(d.as_bytes()), "size": 0, "path": d}),
         ));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));

@@ -1,12 +1,12 @@
 //! Turning a pinned Hub snapshot (from the Hub or from the local cache) into a revision ready for
 //! the catalogue ([`crate::ingest::Ingested`]).
 
-use super::{CacheAudit, CachedRepo, CachedSnapshot, HubClient, HubError, HubSnapshot};
 use crate::finding::Finding;
 use crate::format::{FileFormat, sniff};
+use crate::hub::{CacheAudit, CachedRepo, CachedSnapshot, HubClient, HubError, HubSnapshot};
 use crate::ingest::{self, ClaimKind, Ingested, LicenseClaim};
 use crate::record::{FileRecord, SourceInfo};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Resolves `repo` at `revision` (default `main`) and assembles the revision to record: every
 /// file with size, git blob id and (LFS) SHA-256, card, config, license claims from the card and
@@ -173,7 +173,7 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
     }
 }
 
-/// The revision to record for one snapshot found by [`super::audit_cache`] (for
+/// The revision to record for one snapshot found by [`crate::hub::audit_cache`] (for
 /// `add --hf-cache`): files from the cache (SHA-256 from LFS blob names, computed for the rest),
 /// card and config read from the snapshot, and the audit's findings about this repo attached.
 pub fn ingest_cached(
@@ -201,7 +201,7 @@ pub fn ingest_cached(
     let mut sha_of_copies = Vec::new();
     for f in &snapshot.files {
         let lfs = f.blob.as_deref().is_some_and(crate::hashing::is_sha256_hex);
-        hub.files.push(super::HubFile {
+        hub.files.push(crate::hub::HubFile {
             path: f.path.clone(),
             size: f.size,
             git_oid: f.git_oid.clone().unwrap_or_default(),
@@ -215,8 +215,10 @@ pub fn ingest_cached(
         if !lfs && f.size <= (5 << 20) {
             let path = snapshot.path.join(&f.path);
             if let Ok(bytes) = std::fs::read(&path) {
-                if super::is_small_text_file(&f.path) && f.path.eq_ignore_ascii_case("README.md") {
-                    hub.card_raw = super::card_front_matter(&String::from_utf8_lossy(&bytes));
+                if crate::hub::is_small_text_file(&f.path)
+                    && f.path.eq_ignore_ascii_case("README.md")
+                {
+                    hub.card_raw = crate::hub::card_front_matter(&String::from_utf8_lossy(&bytes));
                 }
                 hub.small_files.push((f.path.clone(), bytes));
             }
@@ -270,7 +272,7 @@ pub fn ingest_cached(
 /// and assembles one revision per cached model snapshot, each carrying the audit's findings about
 /// its repo. Dataset and space repos are audited but not returned as revisions.
 pub fn ingest_cache(hub_dir: &Path) -> Result<(CacheAudit, Vec<Ingested>), HubError> {
-    let audit = super::audit_cache(hub_dir)?;
+    let audit = crate::hub::audit_cache(hub_dir)?;
     let mut out = Vec::new();
     for repo in audit.repos.iter().filter(|r| r.repo_type == "model") {
         for snap in &repo.snapshots {
@@ -278,12 +280,6 @@ pub fn ingest_cache(hub_dir: &Path) -> Result<(CacheAudit, Vec<Ingested>), HubEr
         }
     }
     Ok((audit, out))
-}
-
-/// The user's Hub cache: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else
-/// `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub` (hf-hub's resolution).
-pub fn default_cache_dir() -> PathBuf {
-    hf_hub::resolve_cache_dir()
 }
 
 fn code(id: &str) -> &'static crate::finding::Code {
@@ -334,7 +330,7 @@ mod tests {
                 HubFile {
                     path: "README.md".into(),
                     size: readme.len() as u64,
-                    git_oid: crate::hub::git_blob_sha1(&readme),
+                    git_oid: crate::hashing::git_blob_id(&readme),
                     sha256: None,
                     lfs: false,
                 },
@@ -355,7 +351,7 @@ mod tests {
             HubFile {
                 path: "LICENSE".into(),
                 size: mit.len() as u64,
-                git_oid: crate::hub::git_blob_sha1(mit.as_bytes()),
+                git_oid: crate::hashing::git_blob_id(mit.as_bytes()),
                 sha256: None,
                 lfs: false,
             },

@@ -4,6 +4,12 @@
 
 use crate::finding::{Code, Finding, Severity};
 use crate::format::{self, FileFormat};
+mod hub;
+mod mof;
+
+pub use hub::{ingest_cache, ingest_cached, ingest_hub, ingest_snapshot};
+pub use mof::ingest_mof;
+
 use crate::hashing::{self, HashError};
 use crate::manifest::Manifest;
 use crate::record::{BaseModelRef, ComponentRecord, FileRecord, SourceInfo};
@@ -66,26 +72,7 @@ pub const MAX_FRONT_MATTER_BYTES: usize = 256 << 10;
 /// The largest config.json parsed.
 pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
-/// A license as some source states it, with where it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LicenseClaim {
-    /// `declared` (metadata says so) or `detected` (identified from a text).
-    pub kind: ClaimKind,
-    /// The value as stated (a Hub tag, a name, an SPDX id or expression).
-    pub value: String,
-    /// The field or file it came from: `card:license`, `card:license_name`, `card:license_link`,
-    /// `tag:license:…`, `file:LICENSE`, `gguf:general.license`…
-    pub from: String,
-    /// For detected claims, the identifier's confidence (0–1).
-    pub confidence: Option<f64>,
-}
-
-/// Whether a license claim was declared in metadata or detected from a text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClaimKind {
-    Declared,
-    Detected,
-}
+pub use crate::license::{ClaimKind, LicenseClaim};
 
 /// A revision assembled from a source, not yet stored.
 #[derive(Debug, Clone)]
@@ -178,9 +165,8 @@ pub fn classify_local(path: &Path) -> Result<LocalKind, IngestError> {
 pub struct LocalOptions<'a> {
     /// `--name`, overriding the card's `model_name` and the folder name.
     pub name: Option<String>,
-    /// Called with the number of bytes hashed, and once up front with the total (`set_total`).
+    /// Told the total up front, then the number of bytes hashed.
     pub progress: &'a dyn hashing::Progress,
-    pub set_total: &'a dyn Fn(u64, usize),
 }
 
 /// One file found in a folder walk: where to read it, and its recorded relative path.
@@ -383,7 +369,7 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
         return Err(IngestError::Empty(path.to_path_buf()));
     }
     let total: u64 = walked.iter().map(|f| f.size).sum();
-    (opts.set_total)(total, walked.len());
+    opts.progress.set_total(total, walked.len());
     let reals: Vec<PathBuf> = walked.iter().map(|f| f.real.clone()).collect();
     let digests = hashing::hash_files(&reals, hashing::default_threads(), opts.progress);
     let mut files = Vec::with_capacity(walked.len());

@@ -1,0 +1,64 @@
+//! Test-only: every finding code any module can emit, checked against `docs/findings.md`. It
+//! lives at the crate root, above every module, so that no module imports the others' tables.
+
+use crate::finding::Code;
+use std::collections::HashSet;
+
+/// Every code any module can emit. Each module owns its `CODES` slice; add yours here.
+fn all_codes() -> Vec<&'static Code> {
+    let tables: &[&[Code]] = &[
+        crate::ingest::CODES,
+        crate::verify::CODES,
+        crate::policy::CODES,
+        crate::license::CODES,
+        crate::runtime::CODES,
+        crate::hub::CODES,
+        crate::scan::CODES,
+    ];
+    tables.iter().flat_map(|t| t.iter()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_kebab_case() {
+        let mut seen = HashSet::new();
+        for code in all_codes() {
+            assert!(seen.insert(code.id), "duplicate finding code {}", code.id);
+            assert!(
+                code.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !code.id.starts_with('-')
+                    && !code.id.ends_with('-'),
+                "finding code {} is not kebab-case",
+                code.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../docs/findings.md");
+        let documented: HashSet<&str> = doc
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        for code in all_codes() {
+            assert!(
+                documented.contains(code.id),
+                "finding code `{}` is missing from docs/findings.md",
+                code.id
+            );
+        }
+        for id in &documented {
+            assert!(
+                all_codes().iter().any(|c| c.id == *id),
+                "docs/findings.md lists `{id}`, which no module declares"
+            );
+        }
+    }
+}

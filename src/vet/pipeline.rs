@@ -1,0 +1,367 @@
+//! The pipeline: add a source, fetch a Hub model's bytes, verify them, smoke-test them, classify,
+//! and audit (all of these, then the policy's verdict, recorded).
+
+use super::record::assemble;
+use super::{Location, Vet, VetError, blocking, locate};
+use crate::catalogue::{Inserted, RevisionRef};
+use crate::hub::{FetchReport, HubClient};
+use crate::ingest::{self, Ingested, LocalOptions};
+use crate::policy::{CheckResults, Policy, Verdict};
+use crate::record::{ModelRecord, OpennessSection};
+use crate::runtime::{SmokeOptions, SmokeOutcome};
+use crate::verify::{self, Expected, FileCheck, FileStatus};
+use std::path::{Path, PathBuf};
+
+/// What [`add`] did: the revision as ingested, and whether it was new to the catalogue.
+pub struct AddOutcome {
+    pub ingested: Ingested,
+    pub inserted: Inserted,
+}
+
+/// Ingests a source — a folder, a weights file, a MOF model YAML or `hf:OWNER/NAME[@REV]` — and
+/// records it in one transaction. Re-adding unchanged content changes nothing.
+pub async fn add(vet: &Vet<'_>, spec: &str, name: Option<String>) -> Result<AddOutcome, VetError> {
+    let add_error = |source: Box<dyn std::error::Error + Send + Sync>| VetError::Add {
+        spec: spec.to_string(),
+        source,
+    };
+    let ingested = if let Some(hub_spec) = spec.strip_prefix("hf:") {
+        let (repo, rev) = crate::hub::parse_repo_spec(hub_spec)?;
+        // The Hub client is blocking: it is built, used and dropped off the async runtime.
+        blocking(|| {
+            let client = HubClient::from_env(vet.offline)?;
+            crate::ingest::ingest_hub(&client, &repo, rev.as_deref(), name)
+        })
+        .map_err(|e| add_error(Box::new(e)))?
+    } else {
+        let path = PathBuf::from(spec);
+        let shown = path.display().to_string();
+        if ingest::classify_local(&path).ok() == Some(ingest::LocalKind::MofYaml) {
+            // A Model Openness Tool entry: a model described, not a folder of bytes.
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| add_error(format!("cannot read `{shown}`: {e}").into()))?;
+            crate::ingest::ingest_mof(&path, &text, name)
+                .map_err(|e| add_error(format!("`{shown}` {e}").into()))?
+        } else {
+            let opts = LocalOptions {
+                name,
+                progress: vet.progress,
+            };
+            blocking(|| ingest::ingest_local(&path, &opts)).map_err(|e| VetError::Add {
+                spec: shown.clone(),
+                source: Box::new(e),
+            })?
+        }
+    };
+    let inserted = vet.catalogue.insert(&ingested).await?;
+    Ok(AddOutcome { ingested, inserted })
+}
+
+/// Audits a Hugging Face cache offline and records every cached model snapshot.
+pub async fn add_cache(
+    vet: &Vet<'_>,
+    dir: &Path,
+) -> Result<(crate::hub::CacheAudit, Vec<Inserted>), VetError> {
+    let (audit, revisions) = blocking(|| crate::ingest::ingest_cache(dir))?;
+    let mut inserted = Vec::new();
+    for ing in &revisions {
+        inserted.push(vet.catalogue.insert(ing).await?);
+    }
+    Ok((audit, inserted))
+}
+
+/// A catalogue model, or a source to add first (an existing path or `hf:…`).
+pub async fn target(vet: &Vet<'_>, spec: &str) -> Result<RevisionRef, VetError> {
+    if spec.starts_with("hf:") || Path::new(spec).exists() {
+        return Ok(add(vet, spec, None).await?.inserted.rev);
+    }
+    Ok(vet.catalogue.resolve(spec).await?)
+}
+
+/// Downloads a catalogue model's pinned commit into the Hugging Face cache, verifying every
+/// byte; the Hub's listing must agree with the digests recorded when it was added. A `spec` of
+/// `hf:OWNER/NAME[@REV]` fetches without reading the catalogue, as [`fetch_hub`] does.
+pub async fn fetch(vet: &Vet<'_>, spec: &str, include: &[String]) -> Result<FetchReport, VetError> {
+    if spec.starts_with("hf:") {
+        return fetch_hub(vet.offline, vet.download_bars, spec, include);
+    }
+    crate::hub::validate_include(include)?;
+    let rev = vet.catalogue.resolve(spec).await?;
+    let stored = vet.catalogue.stored(&rev).await?;
+    let (repo, commit) = hub_pin(&rev, &stored.source)?;
+    blocking(|| {
+        let client = HubClient::from_env(vet.offline)?;
+        let snapshot = client.resolve_repo(&repo, Some(&commit))?;
+        check_against_record(&snapshot, &stored.files)?;
+        Ok(client.fetch(&snapshot, include, vet.download_bars)?)
+    })
+}
+
+/// Downloads `hf:OWNER/NAME[@REV]` into the Hugging Face cache, verifying every byte; nothing
+/// is recorded.
+pub fn fetch_hub(
+    offline: bool,
+    download_bars: bool,
+    spec: &str,
+    include: &[String],
+) -> Result<FetchReport, VetError> {
+    crate::hub::validate_include(include)?;
+    let hub_spec = spec.strip_prefix("hf:").unwrap_or(spec);
+    let (repo, rev) = crate::hub::parse_repo_spec(hub_spec)?;
+    blocking(|| {
+        let client = HubClient::from_env(offline)?;
+        let snapshot = client.resolve_repo(&repo, rev.as_deref())?;
+        Ok(client.fetch(&snapshot, include, download_bars)?)
+    })
+}
+
+/// The repo and commit a Hub model was pinned to when it was added.
+fn hub_pin(
+    rev: &RevisionRef,
+    source: &crate::record::SourceInfo,
+) -> Result<(String, String), VetError> {
+    let Some(repo) = source
+        .location
+        .strip_prefix("hf:")
+        .filter(|_| source.kind == "hub")
+    else {
+        return Err(VetError::NotFromHub {
+            id: rev.id(),
+            kind: source.kind.clone(),
+            location: source.location.clone(),
+        });
+    };
+    let commit = source
+        .revision
+        .clone()
+        .unwrap_or_else(|| rev.revision.clone());
+    Ok((repo.to_string(), commit))
+}
+
+/// Fails when the Hub's listing at the pinned commit disagrees with what the catalogue recorded.
+fn check_against_record(
+    snapshot: &crate::hub::HubSnapshot,
+    recorded: &[crate::record::FileRecord],
+) -> Result<(), VetError> {
+    for f in &snapshot.files {
+        let Some(r) = recorded.iter().find(|r| r.path == f.path) else {
+            continue;
+        };
+        let git_differs = r.git_oid.as_ref().is_some_and(|g| *g != f.git_oid);
+        let sha_differs = match (&r.sha256, &f.sha256) {
+            (Some(a), Some(b)) => a != b,
+            _ => false,
+        };
+        if r.size != f.size || git_differs || sha_differs {
+            return Err(VetError::HubChanged(Box::new(super::HubChange {
+                path: f.path.clone(),
+                repo: snapshot.repo.clone(),
+                commit: snapshot.commit.clone(),
+                hub_size: f.size,
+                recorded_size: r.size,
+                hub_git: f.git_oid.clone(),
+                recorded_git: r.git_oid.clone().unwrap_or_else(|| "-".into()),
+            })));
+        }
+    }
+    Ok(())
+}
+
+/// What [`verify`] found.
+pub struct VerifyOutcome {
+    /// The folder the files were checked in.
+    pub root: PathBuf,
+    pub checks: Vec<FileCheck>,
+    /// Whether any file failed (extra files only with `strict`).
+    pub failed: bool,
+}
+
+/// Whether a file's status fails verification.
+pub fn check_fails(status: &FileStatus, strict: bool) -> bool {
+    match status {
+        FileStatus::Ok => false,
+        FileStatus::Extra => strict,
+        _ => true,
+    }
+}
+
+/// Re-hashes a revision's files (at `path`, or where [`locate`] finds them) against the recorded
+/// digests, and records a `verify` run with its findings.
+pub async fn verify(
+    vet: &Vet<'_>,
+    rev: &RevisionRef,
+    path: Option<&Path>,
+    strict: bool,
+) -> Result<VerifyOutcome, VetError> {
+    let record = super::record_of(vet.catalogue, rev).await?;
+    let mut expected: Vec<Expected> = record
+        .files
+        .iter()
+        .map(|f| Expected {
+            path: f.path.clone(),
+            size: Some(f.size),
+            sha256: f.sha256.clone(),
+            git_oid: f.git_oid.clone(),
+        })
+        .collect();
+    let location = match path {
+        Some(p) => p.to_path_buf(),
+        None => locate(&record)?.path,
+    };
+    let meta = std::fs::metadata(&location).map_err(|source| VetError::Unreadable {
+        path: location.clone(),
+        source,
+    })?;
+    // A single-file model lives in a folder with other things: check the file only, under the
+    // name given.
+    let single = !meta.is_dir();
+    let root = if single {
+        if expected.len() != 1 {
+            return Err(VetError::PathNotFolder {
+                id: rev.id(),
+                files: expected.len(),
+            });
+        }
+        expected[0].path = location
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        location.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        location.clone()
+    };
+    vet.progress
+        .set_total(expected.iter().filter_map(|e| e.size).sum(), expected.len());
+    let checks = blocking(|| verify::verify_tree(&root, &expected, !single, vet.progress));
+    let failed = checks.iter().any(|c| check_fails(&c.status, strict));
+    let findings = verify::findings_of(&checks);
+    let result =
+        serde_json::json!({ "root": root.display().to_string(), "ok": !failed, "files": &checks });
+    let status = if failed { "failed" } else { "passed" };
+    vet.catalogue
+        .record_run(rev, "verify", status, &result, &findings)
+        .await?;
+    Ok(VerifyOutcome {
+        root,
+        checks,
+        failed,
+    })
+}
+
+/// Smoke-tests a revision where its bytes are, and records the result (a `smoke` run with its
+/// findings) so that `show`, `audit` and reports see it.
+pub async fn smoke(
+    vet: &Vet<'_>,
+    rev: &RevisionRef,
+    opts: &SmokeOptions,
+) -> Result<SmokeOutcome, VetError> {
+    let record = super::record_of(vet.catalogue, rev).await?;
+    let Location { path } = locate(&record)?;
+    let outcome = blocking(|| crate::runtime::smoke(&path, opts))?;
+    let result = serde_json::to_value(&outcome.section)?;
+    vet.catalogue
+        .record_run(
+            rev,
+            "smoke",
+            &outcome.section.status,
+            &result,
+            &outcome.findings,
+        )
+        .await?;
+    Ok(outcome)
+}
+
+/// Classifies a catalogue revision and records a `classify` run. Local and Hub models get their
+/// components from the recorded files and card (plus the folder's sidecar, when the folder is
+/// still there), and the recorded components are replaced; MOF imports keep the components they
+/// were recorded with.
+pub async fn classify(
+    vet: &Vet<'_>,
+    rev: &RevisionRef,
+    strict: bool,
+) -> Result<OpennessSection, VetError> {
+    let record = assemble(vet.catalogue, rev, strict).await?;
+    let section = record.openness.expect("assemble classifies every record");
+    let keep_stored =
+        record.source.kind == "mof" && !vet.catalogue.components(rev).await?.is_empty();
+    if !keep_stored {
+        vet.catalogue
+            .replace_components(rev, &section.components)
+            .await?;
+    }
+    vet.catalogue
+        .record_run(
+            rev,
+            "classify",
+            &section.class,
+            &serde_json::to_value(&section)?,
+            &[],
+        )
+        .await?;
+    Ok(section)
+}
+
+/// Audits one revision against a policy: fetches a Hub model's bytes when a check needs them,
+/// verifies and smoke-tests as the policy asks, judges the record, and records the verdict.
+pub async fn audit(
+    vet: &Vet<'_>,
+    rev: &RevisionRef,
+    policy: &Policy,
+    policy_name: &str,
+) -> Result<Verdict, VetError> {
+    let record = super::record_of(vet.catalogue, rev).await?;
+    let mut checks = CheckResults::default();
+    if record.source.kind == "hub"
+        && (policy.wants_verify() || policy.wants_smoke())
+        && locate(&record).is_err()
+        && !vet.offline
+        && let Err(e) = fetch(vet, &rev.id(), &[]).await
+    {
+        checks.verify_note = Some(format!(
+            "the files could not be fetched from the Hub: {}",
+            error_chain(&e)
+        ));
+    }
+    if policy.wants_verify() {
+        match verify(vet, rev, None, false).await {
+            Ok(v) => checks.verified = Some(!v.failed),
+            Err(e) => {
+                checks.verify_note = Some(format!(
+                    "the bytes could not be verified: {}",
+                    error_chain(&e)
+                ))
+            }
+        }
+    }
+    if policy.wants_smoke() {
+        // A smoke test that cannot run (no local bytes, an error) leaves no result: the policy
+        // then reports `smoke-not-run`.
+        if let Err(e) = smoke(vet, rev, &SmokeOptions::default()).await {
+            tracing::warn!(
+                "smoke test of `{}` did not run: {}",
+                rev.id(),
+                error_chain(&e)
+            );
+        }
+    }
+    // Reload: verification and the smoke test recorded their results with the model.
+    let record: ModelRecord = super::record_of(vet.catalogue, rev).await?;
+    let verdict = crate::policy::evaluate(policy, policy_name, &record, &checks);
+    let status = if verdict.pass { "passed" } else { "failed" };
+    vet.catalogue
+        .record_run(rev, "audit", status, &serde_json::to_value(&verdict)?, &[])
+        .await?;
+    Ok(verdict)
+}
+
+/// An error and its causes on one line, as anyhow's `{:#}` prints them.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}

@@ -1,0 +1,104 @@
+//! A model's record, assembled in one place: the stored rows, the license resolved with its
+//! base models' terms, and openness classified. `show`, `report`, `audit`, `classify` and the
+//! server all read a model through here.
+
+use super::VetError;
+use crate::catalogue::{Catalogue, RevisionRef};
+use crate::record::{BaseLicense, BaseModelRef, ModelRecord, RECORD_SCHEMA};
+use std::future::Future;
+use std::pin::Pin;
+
+/// How deep base models are followed; deeper links (and cycles) contribute nothing.
+const MAX_BASE_DEPTH: usize = 8;
+
+/// The record of `spec` (NAME, NAME@REV or a unique prefix), with everything computed on read.
+pub async fn record(catalogue: &Catalogue, spec: &str) -> Result<ModelRecord, VetError> {
+    let rev = catalogue.resolve(spec).await?;
+    record_of(catalogue, &rev).await
+}
+
+/// The record of a resolved revision, with everything computed on read.
+pub async fn record_of(catalogue: &Catalogue, rev: &RevisionRef) -> Result<ModelRecord, VetError> {
+    assemble(catalogue, rev, false).await
+}
+
+/// Assembles a record: the only place that does. `strict` selects the strict MOF evaluation as
+/// the headline class (`classify --strict`).
+pub(super) async fn assemble(
+    catalogue: &Catalogue,
+    rev: &RevisionRef,
+    strict: bool,
+) -> Result<ModelRecord, VetError> {
+    let stored = catalogue.stored(rev).await?;
+    let chain = base_chain(catalogue, rev.key, &stored.base_models, 0).await?;
+    let (license, license_findings) = crate::license::section(&rev.name, &stored.claims, &chain);
+    let mut findings = stored.findings;
+    findings.extend(license_findings);
+    let mut record = ModelRecord {
+        schema: RECORD_SCHEMA,
+        id: rev.id(),
+        name: rev.name.clone(),
+        revision: rev.revision.clone(),
+        revisions: stored.revisions,
+        source: stored.source,
+        files: stored.files,
+        license,
+        openness: None,
+        findings,
+        smoke: stored.smoke,
+        card: stored.card,
+        config: stored.config,
+        base_models: stored.base_models,
+    };
+    // Openness is computed on read, so it follows the folder's modelvet.yaml and license changes.
+    let sidecar = crate::openness::sidecar_for_record(&record)?;
+    record.openness = Some(crate::openness::section_for_record(
+        &record,
+        stored.components,
+        sidecar.as_ref(),
+        &crate::openness::KbFacts,
+        strict,
+    ));
+    Ok(record)
+}
+
+type ChainFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<BaseLicense>, VetError>> + Send + 'a>>;
+
+/// One link per base model the card names, each with its effective license: the base's own
+/// claims resolved and its own bases inherited (recursively). A base not in the catalogue, or the
+/// revision itself, is a link of unknown license that contributes no terms.
+fn base_chain<'a>(
+    catalogue: &'a Catalogue,
+    key: i64,
+    bases: &'a [BaseModelRef],
+    depth: usize,
+) -> ChainFuture<'a> {
+    Box::pin(async move {
+        let mut chain = Vec::new();
+        if depth >= MAX_BASE_DEPTH {
+            return Ok(chain);
+        }
+        for b in bases {
+            let mut link = BaseLicense {
+                name: b.name.clone(),
+                relation: b.relation.clone(),
+                effective: crate::license::NOASSERTION.to_string(),
+                recorded: false,
+            };
+            if let Some(base_rev) = catalogue.resolve_exact(&b.name).await?
+                && base_rev.key != key
+            {
+                let claims = catalogue.license_claims(&base_rev).await?;
+                let its_bases = catalogue.base_models(base_rev.key).await?;
+                let its_chain = base_chain(catalogue, base_rev.key, &its_bases, depth + 1).await?;
+                link.effective = crate::license::section(&b.name, &claims, &its_chain)
+                    .0
+                    .effective;
+                link.recorded = true;
+            }
+            chain.push(link);
+        }
+        Ok(chain)
+    })
+}
