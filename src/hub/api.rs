@@ -11,7 +11,6 @@ use serde::Deserialize;
 /// At most this many redirects per request.
 const MAX_REDIRECTS: usize = 10;
 /// Small files larger than this are not read during resolution.
-const SMALL_FILE_MAX: u64 = 5 << 20;
 /// A guard against a tree API that never stops paginating.
 const MAX_TREE_PAGES: usize = 10_000;
 
@@ -315,14 +314,15 @@ impl HubClient {
             commit,
             requested_revision: revision.to_string(),
             card_data: info.card_data.filter(|v| !v.is_null()),
-            card_raw: None,
             tags: info.tags,
             gated,
             last_modified: info.last_modified,
             files,
             small_files: Vec::new(),
         };
-        self.read_small_files(&mut snapshot)?;
+        // Each small file is checked against its git blob id as it is read.
+        let (repo, commit) = (snapshot.repo.clone(), snapshot.commit.clone());
+        snapshot.read_small_files(|f| self.get_small(&repo, &commit, f).map(Some))?;
         Ok(snapshot)
     }
 
@@ -403,24 +403,6 @@ impl HubClient {
         })
     }
 
-    /// Downloads the small non-LFS files ingest reads, each checked against its git blob id.
-    fn read_small_files(&self, snapshot: &mut HubSnapshot) -> Result<(), HubError> {
-        let wanted: Vec<HubFile> = snapshot
-            .files
-            .iter()
-            .filter(|f| !f.lfs && f.size <= SMALL_FILE_MAX && super::is_small_text_file(&f.path))
-            .cloned()
-            .collect();
-        for f in wanted {
-            let bytes = self.get_small(&snapshot.repo, &snapshot.commit, &f)?;
-            if f.path.eq_ignore_ascii_case("README.md") {
-                snapshot.card_raw = super::card_front_matter(&String::from_utf8_lossy(&bytes));
-            }
-            snapshot.small_files.push((f.path.clone(), bytes));
-        }
-        Ok(())
-    }
-
     fn get_small(&self, repo: &str, commit: &str, f: &HubFile) -> Result<Vec<u8>, HubError> {
         let url = self.resolve_url(repo, commit, &f.path);
         let body = self.retrying(&url, || {
@@ -437,7 +419,7 @@ impl HubClient {
                 )));
             }
             let mut body = Vec::new();
-            let mut limited = std::io::Read::take(ans.response, SMALL_FILE_MAX + 1);
+            let mut limited = std::io::Read::take(ans.response, super::SMALL_FILE_MAX + 1);
             std::io::Read::read_to_end(&mut limited, &mut body)
                 .map_err(|e| OnceError::Retry(format!("reading the body: {e}")))?;
             if (body.len() as u64) < f.size {

@@ -571,25 +571,13 @@ pub(crate) fn resolve_offline(
         commit,
         requested_revision: revision.to_string(),
         card_data: None,
-        card_raw: None,
         tags: Vec::new(),
         gated: None,
         last_modified: None,
         files,
         small_files: Vec::new(),
     };
-    for f in snapshot
-        .files
-        .iter()
-        .filter(|f| !f.lfs && super::is_small_text_file(&f.path))
-    {
-        if let Ok(bytes) = fs::read(sdir.join(&f.path)) {
-            if f.path.eq_ignore_ascii_case("README.md") {
-                snapshot.card_raw = super::card_front_matter(&String::from_utf8_lossy(&bytes));
-            }
-            snapshot.small_files.push((f.path.clone(), bytes));
-        }
-    }
+    snapshot.read_small_files(|f| Ok::<_, HubError>(fs::read(sdir.join(&f.path)).ok()))?;
     Ok(snapshot)
 }
 

@@ -222,8 +222,6 @@ pub struct HubSnapshot {
     pub requested_revision: String,
     /// `cardData` from the model info API (the card's YAML front matter as the Hub parsed it).
     pub card_data: Option<serde_json::Value>,
-    /// The README's YAML front matter text, verbatim.
-    pub card_raw: Option<String>,
     pub tags: Vec<String>,
     /// `auto` or `manual` when the repo is gated; `None` when it is not.
     pub gated: Option<String>,
@@ -234,6 +232,29 @@ pub struct HubSnapshot {
     /// configs), each checked against its git blob id.
     #[serde(skip)]
     pub small_files: Vec<(String, Vec<u8>)>,
+}
+
+/// The largest small file read from a revision: a card, license or config is prose, not data.
+pub const SMALL_FILE_MAX: u64 = 5 << 20;
+
+impl HubSnapshot {
+    /// Reads the small non-LFS files ingest needs (card, licenses, configs) with `read`, the one
+    /// rule for which files and how large, whether they come from the Hub or from a cache. A file
+    /// `read` gives no bytes for is left out.
+    pub fn read_small_files<E>(
+        &mut self,
+        mut read: impl FnMut(&HubFile) -> Result<Option<Vec<u8>>, E>,
+    ) -> Result<(), E> {
+        for f in &self.files {
+            if f.lfs || f.size > SMALL_FILE_MAX || !is_small_text_file(&f.path) {
+                continue;
+            }
+            if let Some(bytes) = read(f)? {
+                self.small_files.push((f.path.clone(), bytes));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A Hub client configured from the environment (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`).
@@ -485,23 +506,6 @@ pub fn is_small_text_file(path: &str) -> bool {
         || lower.starts_with("use_policy")
 }
 
-/// The YAML front matter of a model card (between the leading `---` lines), verbatim.
-pub fn card_front_matter(readme: &str) -> Option<String> {
-    let text = readme.strip_prefix('\u{feff}').unwrap_or(readme);
-    let mut lines = text.split_inclusive('\n');
-    if lines.next()?.trim_end() != "---" {
-        return None;
-    }
-    let mut out = String::new();
-    for line in lines {
-        if line.trim_end() == "---" {
-            return Some(out);
-        }
-        out.push_str(line);
-    }
-    None
-}
-
 /// The user's Hub cache: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else
 /// `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub` (hf-hub's resolution).
 pub fn default_cache_dir() -> PathBuf {
@@ -554,14 +558,5 @@ mod tests {
         ] {
             assert_eq!(unsafe_path_reason(good), None, "{good} refused");
         }
-    }
-
-    #[test]
-    fn front_matter() {
-        assert_eq!(
-            card_front_matter("---\nlicense: mit\n---\n# Hi\n").as_deref(),
-            Some("license: mit\n")
-        );
-        assert_eq!(card_front_matter("# no card\n"), None);
     }
 }

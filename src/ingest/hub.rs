@@ -54,22 +54,16 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
         .files
         .iter()
         .any(|f| f.path.eq_ignore_ascii_case("README.md"));
-    let card = match &snapshot.card_raw {
-        Some(raw) => match ingest::parse_card_yaml(raw) {
-            Ok(v) => Some(v),
-            Err(msg) => {
-                findings.push(
-                    Finding::new(
-                        code("model-card-invalid"),
-                        format!("the YAML front matter does not parse: {msg}"),
-                    )
-                    .at("README.md"),
-                );
-                None
-            }
-        },
-        None => None,
-    };
+    let readme = snapshot
+        .files
+        .iter()
+        .find(|f| f.path.eq_ignore_ascii_case("README.md"))
+        .and_then(|f| small(&f.path).map(|b| (f.path.as_str(), b)));
+    let (card_raw, card) =
+        match readme.and_then(|(rel, b)| ingest::card::from_readme(b, rel, &mut findings)) {
+            Some((raw, card)) => (Some(raw), Some(card)),
+            None => (None, None),
+        };
     if !has_readme {
         findings.push(Finding::new(
             code("model-card-missing"),
@@ -115,30 +109,10 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
             continue;
         };
         let text = match std::str::from_utf8(bytes) {
-            Ok(t) if !t.contains('\0') => t,
-            _ => {
-                findings.push(
-                    Finding::new(
-                        &crate::license::LICENSE_TEXT_UNIDENTIFIED,
-                        format!("`{}` was not identified", f.path),
-                    )
-                    .at(f.path.clone())
-                    .with_evidence("it is not UTF-8 text"),
-                );
-                continue;
-            }
+            Ok(t) if !t.contains('\0') => Ok(t),
+            _ => Err("it is not UTF-8 text".to_string()),
         };
-        let detected = crate::license::identify_text(text);
-        findings.extend(crate::license::detect::text_findings(&f.path, &detected));
-        if detected.is_empty() {
-            continue;
-        }
-        license_claims.push(LicenseClaim {
-            kind: ClaimKind::Detected,
-            value: crate::license::detect::expression_of(&detected),
-            from: format!("file:{}", f.path),
-            confidence: Some(detected.iter().map(|d| d.confidence).fold(1.0, f64::min)),
-        });
+        license_claims.extend(ingest::license_text_claim(&f.path, text, &mut findings));
     }
     let base_models = ingest::base_models(card.as_ref(), &files);
     let metadata = serde_json::json!({
@@ -162,7 +136,7 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
             revision: Some(snapshot.commit.clone()),
         },
         files,
-        card_raw: snapshot.card_raw.clone(),
+        card_raw,
         card,
         config,
         metadata: Some(metadata),
@@ -191,7 +165,6 @@ pub fn ingest_cached(
             .map(|(r, _)| r.clone())
             .unwrap_or_else(|| snapshot.commit.clone()),
         card_data: None,
-        card_raw: None,
         tags: Vec::new(),
         gated: None,
         last_modified: None,
@@ -211,19 +184,9 @@ pub fn ingest_cached(
         if !lfs && let Some(sha) = &f.sha256 {
             sha_of_copies.push((f.path.clone(), sha.clone()));
         }
-        // Small text files are read from the cache; large non-LFS files only get hashed below.
-        if !lfs && f.size <= (5 << 20) {
-            let path = snapshot.path.join(&f.path);
-            if let Ok(bytes) = std::fs::read(&path) {
-                if crate::hub::is_small_text_file(&f.path)
-                    && f.path.eq_ignore_ascii_case("README.md")
-                {
-                    hub.card_raw = crate::hub::card_front_matter(&String::from_utf8_lossy(&bytes));
-                }
-                hub.small_files.push((f.path.clone(), bytes));
-            }
-        }
     }
+    // The same small files a Hub revision gives ingest, read from the cache instead.
+    hub.read_small_files(|f| Ok::<_, HubError>(std::fs::read(snapshot.path.join(&f.path)).ok()))?;
     let mut ingested = ingest_snapshot(&hub, "", None);
     ingested.source.kind = "hub".into();
     ingested.metadata = Some(serde_json::json!({
@@ -322,7 +285,6 @@ mod tests {
             commit: "c".repeat(40),
             requested_revision: "main".into(),
             card_data: Some(serde_json::json!({"license": "apache-2.0"})),
-            card_raw: crate::hub::card_front_matter(std::str::from_utf8(&readme).unwrap()),
             tags: vec!["license:apache-2.0".into(), "region:us".into()],
             gated: None,
             last_modified: None,

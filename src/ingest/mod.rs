@@ -4,16 +4,17 @@
 
 use crate::finding::{Code, Finding, Severity};
 use crate::format::{self, FileFormat};
+pub mod card;
 mod hub;
 mod mof;
 
+pub use card::parse_card_yaml;
 pub use hub::{ingest_cache, ingest_cached, ingest_hub, ingest_snapshot};
 pub use mof::ingest_mof;
 
 use crate::hashing::{self, HashError};
 use crate::manifest::Manifest;
 use crate::record::{BaseModelRef, ComponentRecord, FileRecord, SourceInfo};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Finding codes of this module.
@@ -395,7 +396,7 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
         .iter()
         .find(|f| f.rel.eq_ignore_ascii_case("README.md"));
     let card = match readme {
-        Some(f) => read_card(&f.real, &f.rel, &mut findings)?,
+        Some(f) => card::read(&f.real, &f.rel, &mut findings)?,
         None => {
             if kind == LocalKind::Folder {
                 findings.push(Finding::new(&CODES[7], "no README.md model card"));
@@ -406,7 +407,7 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
     let mut text_claims = Vec::new();
     for (w, f) in walked.iter().zip(&files) {
         if f.format == FileFormat::License.as_str() {
-            text_claims.extend(license_text_claim(&w.real, &w.rel, &mut findings));
+            text_claims.extend(license_file_claim(&w.real, &w.rel, &mut findings));
         }
         if f.format == FileFormat::Gguf.as_str()
             && let Some(value) = crate::scan::gguf_license(&w.real)
@@ -457,23 +458,29 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
 
 /// Identifies a LICENSE-like file: one detected claim for the whole text (a license plus an
 /// appended use policy is one claim, `A AND B`), and findings where it is unidentified or partial.
-fn license_text_claim(real: &Path, rel: &str, findings: &mut Vec<Finding>) -> Option<LicenseClaim> {
+/// A LICENSE-like text becomes one detected claim: the one place that turns a text (or the
+/// reason it could not be read as one) into a claim and its findings, for every source.
+pub fn license_text_claim(
+    rel: &str,
+    text: Result<&str, String>,
+    findings: &mut Vec<Finding>,
+) -> Option<LicenseClaim> {
     use crate::license::detect;
-    let text = match detect::read_text(real) {
+    let text = match text {
         Ok(t) => t,
-        Err(e) => {
+        Err(why) => {
             findings.push(
                 Finding::new(
                     &crate::license::LICENSE_TEXT_UNIDENTIFIED,
                     format!("`{rel}` was not identified"),
                 )
                 .at(rel)
-                .with_evidence(e.to_string()),
+                .with_evidence(why),
             );
             return None;
         }
     };
-    let detected = crate::license::identify_text(&text);
+    let detected = crate::license::identify_text(text);
     findings.extend(detect::text_findings(rel, &detected));
     if detected.is_empty() {
         return None;
@@ -485,6 +492,16 @@ fn license_text_claim(real: &Path, rel: &str, findings: &mut Vec<Finding>) -> Op
         from: format!("file:{rel}"),
         confidence: Some(confidence),
     })
+}
+
+/// [`license_text_claim`] for a file on disk.
+pub fn license_file_claim(
+    real: &Path,
+    rel: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<LicenseClaim> {
+    let text = crate::license::detect::read_text(real).map_err(|e| e.to_string());
+    license_text_claim(rel, text.as_deref().map_err(Clone::clone), findings)
 }
 
 /// The license claims a model card's front matter makes: `license` (a string or a list),
@@ -539,130 +556,7 @@ fn card_str(card: Option<&serde_json::Value>, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Reads a README's YAML front matter within the size limits; problems become findings.
-fn read_card(
-    path: &Path,
-    rel: &str,
-    findings: &mut Vec<Finding>,
-) -> Result<Option<(String, serde_json::Value)>, IngestError> {
-    let mut buf = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_CARD_BYTES + 1).read_to_end(&mut buf))
-        .map_err(|source| IngestError::Io {
-            path: path.into(),
-            source,
-        })?;
-    let text = String::from_utf8_lossy(&buf);
-    let Some(front) = front_matter(&text) else {
-        if buf.len() as u64 > MAX_CARD_BYTES {
-            findings.push(
-                Finding::new(
-                    &CODES[6],
-                    format!("README.md is larger than {MAX_CARD_BYTES} bytes"),
-                )
-                .at(rel.to_string()),
-            );
-        }
-        return Ok(None);
-    };
-    let front = match front {
-        Ok(f) => f,
-        Err(FrontMatterError::Unterminated) => {
-            let msg = if buf.len() as u64 > MAX_CARD_BYTES {
-                format!("the front matter does not end within the first {MAX_CARD_BYTES} bytes")
-            } else {
-                "the YAML front matter has no closing `---` line".to_string()
-            };
-            let code = if buf.len() as u64 > MAX_CARD_BYTES {
-                &CODES[6]
-            } else {
-                &CODES[5]
-            };
-            findings.push(Finding::new(code, msg).at(rel.to_string()));
-            return Ok(None);
-        }
-    };
-    if front.len() > MAX_FRONT_MATTER_BYTES {
-        findings.push(
-            Finding::new(
-                &CODES[6],
-                format!(
-                    "the YAML front matter is {} bytes (limit {MAX_FRONT_MATTER_BYTES})",
-                    front.len()
-                ),
-            )
-            .at(rel.to_string()),
-        );
-        return Ok(None);
-    }
-    match parse_card_yaml(front) {
-        Ok(v) => Ok(Some((front.to_string(), v))),
-        Err(msg) => {
-            findings.push(
-                Finding::new(
-                    &CODES[5],
-                    format!("the YAML front matter does not parse: {msg}"),
-                )
-                .at(rel.to_string()),
-            );
-            Ok(None)
-        }
-    }
-}
-
-enum FrontMatterError {
-    Unterminated,
-}
-
-/// The YAML between a leading `---` line and the next `---` (or `...`) line.
-fn front_matter(text: &str) -> Option<Result<&str, FrontMatterError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let first_end = text.find('\n')?;
-    if text[..first_end].trim_end() != "---" {
-        return None;
-    }
-    let body = &text[first_end + 1..];
-    let mut offset = 0;
-    for line in body.split_inclusive('\n') {
-        let t = line.trim_end();
-        if t == "---" || t == "..." {
-            return Some(Ok(&body[..offset]));
-        }
-        offset += line.len();
-    }
-    Some(Err(FrontMatterError::Unterminated))
-}
-
-/// Parses card YAML into JSON with YAML 1.2 booleans (`no` stays a string) and the parser's
-/// budgets against alias bombs and deep nesting. Duplicate keys are an error: an ambiguous
-/// `license:` must not be silently resolved.
-pub fn parse_card_yaml(text: &str) -> Result<serde_json::Value, String> {
-    if text.trim().is_empty() {
-        return Ok(serde_json::Value::Object(Default::default()));
-    }
-    let opts = serde_saphyr::options! { strict_booleans: true };
-    let v: serde_json::Value =
-        serde_saphyr::from_str_with_options(text, opts).map_err(|e| first_line(&e.to_string()))?;
-    match v {
-        serde_json::Value::Object(_) => Ok(v),
-        serde_json::Value::Null => Ok(serde_json::Value::Object(Default::default())),
-        other => Err(format!(
-            "expected a mapping at the top, found {}",
-            json_kind(&other)
-        )),
-    }
-}
-
-fn first_line(s: &str) -> String {
-    let mut out: String = s.lines().take(3).collect::<Vec<_>>().join(" ");
-    if out.len() > 400 {
-        out.truncate(400);
-        out.push('…');
-    }
-    out
-}
-
-fn json_kind(v: &serde_json::Value) -> &'static str {
+pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "a boolean",
@@ -765,6 +659,7 @@ pub fn base_models(card: Option<&serde_json::Value>, files: &[FileRecord]) -> Ve
 
 #[cfg(test)]
 mod tests {
+    use super::card::{FrontMatterError, front_matter};
     use super::*;
 
     #[test]

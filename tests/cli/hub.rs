@@ -559,9 +559,12 @@ fn library_resolution_pins_the_commit_and_reads_metadata() {
     assert_eq!(snap.commit, commit);
     assert_eq!(snap.requested_revision, "main");
     assert_eq!(snap.card_data.as_ref().unwrap()["base_model"], "acme/base");
-    assert_eq!(
-        snap.card_raw.as_deref(),
-        Some("license: apache-2.0\nbase_model: acme/base\n")
+    let readme = snap.small_files.iter().find(|(p, _)| p == "README.md");
+    assert!(
+        readme.is_some_and(
+            |(_, b)| b.starts_with(b"---\nlicense: apache-2.0\nbase_model: acme/base\n---")
+        ),
+        "the README is read with the small files"
     );
     assert_eq!(snap.tags, vec!["license:apache-2.0".to_string()]);
     assert_eq!(
