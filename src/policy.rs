@@ -484,13 +484,13 @@ pub fn evaluate(
                     ));
                 }
                 if let Some(want) = o.mof_class
-                    && (op.mof.class == 0 || op.mof.class > want)
+                    && (op.mof.class.is_none() || op.mof.class.0 > want)
                 {
                     out.push(Finding::new(
                         &CODES[5],
                         format!(
-                            "MOF class {}; the policy requires class {want} or better",
-                            mof_name(op.mof.class)
+                            "MOF {}; the policy requires class {want} or better",
+                            op.mof.class.label()
                         ),
                     ));
                 }
@@ -565,14 +565,6 @@ fn minimum_name(m: Minimum) -> &'static str {
         Minimum::Any => "any",
         Minimum::OpenWeight => "open-weight",
         Minimum::OpenSource => "open-source",
-    }
-}
-
-fn mof_name(class: u8) -> String {
-    if class == 0 {
-        "none (0)".into()
-    } else {
-        class.to_string()
     }
 }
 

@@ -131,10 +131,48 @@ pub struct OpennessSection {
     pub reasons: Vec<Reason>,
 }
 
-/// A MOF class (1 highest, 0 none) with per-class completion in percent.
+/// A Model Openness Framework class: 1 (the highest), 2, 3, or 0 when not even Class III is met.
+/// Serialized as the bare number; [`MofClass::label`] is its one spelling for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MofClass(pub u8);
+
+impl MofClass {
+    /// No class: Class III's requirements are not all met.
+    pub const NONE: MofClass = MofClass(0);
+
+    /// The class as people read it, the same in every output.
+    pub fn label(self) -> &'static str {
+        match self.0 {
+            1 => "Class I (Open Science Model)",
+            2 => "Class II (Open Tooling Model)",
+            3 => "Class III (Open Model)",
+            _ => "none (Class III not met)",
+        }
+    }
+
+    /// Whether no class is met.
+    pub fn is_none(self) -> bool {
+        !(1..=3).contains(&self.0)
+    }
+}
+
+impl PartialEq<u8> for MofClass {
+    fn eq(&self, other: &u8) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Display for MofClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A MOF class with per-class completion in percent.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MofResult {
-    pub class: u8,
+    pub class: MofClass,
     pub progress: MofProgress,
 }
 

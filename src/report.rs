@@ -254,7 +254,7 @@ pub fn inventory_entry(
         size: record.files.iter().map(|f| f.size).sum(),
         license: record.license.effective.clone(),
         openness: record.openness.as_ref().map(|o| o.class.clone()),
-        mof_class: record.openness.as_ref().map(|o| o.mof.class),
+        mof_class: record.openness.as_ref().map(|o| o.mof.class.0),
         findings,
         smoke: record.smoke.as_ref().map(|s| s.status.clone()),
         verify: verify.map(|r| r.status.clone()),
@@ -399,14 +399,8 @@ fn md_cell(v: minijinja::Value) -> String {
         .replace(['\r', '\n'], " ")
 }
 
-fn mof_name(class: u8) -> String {
-    match class {
-        0 => "none (class III not met)".to_string(),
-        1 => "Class I (open science)".to_string(),
-        2 => "Class II (open tooling)".to_string(),
-        3 => "Class III (open model)".to_string(),
-        c => format!("{c}"),
-    }
+fn mof_name(class: u8) -> &'static str {
+    crate::record::MofClass(class).label()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! a model folder, a single weights file, or a Model Openness Tool YAML entry.
 
 use super::{Ctx, Format, Outcome};
-use crate::openness::{self, KbFacts, components::class_label, mot};
+use crate::openness::{self, KbFacts, mot};
 use crate::record::{ComponentRecord, FileRecord, OpennessSection};
 use anyhow::Context;
 use clap::Args;
@@ -141,23 +141,15 @@ fn folder_license(
     files: &[FileRecord],
     card: Option<&serde_json::Value>,
 ) -> Option<String> {
-    use crate::ingest::{ClaimKind, LicenseClaim};
-    use crate::license::detect;
     let mut claims = crate::ingest::card_claims(card);
+    // Problems with the texts are `add`'s findings; here they only leave a text out.
+    let mut ignored = Vec::new();
     for f in files.iter().filter(|f| f.format == "license") {
-        let Ok(text) = detect::read_text(&root.join(&f.path)) else {
-            continue;
-        };
-        let detected = crate::license::identify_text(&text);
-        if detected.is_empty() {
-            continue;
-        }
-        claims.push(LicenseClaim {
-            kind: ClaimKind::Detected,
-            value: detect::expression_of(&detected),
-            from: format!("file:{}", f.path),
-            confidence: Some(detected.iter().map(|d| d.confidence).fold(1.0, f64::min)),
-        });
+        claims.extend(crate::ingest::license_file_claim(
+            &root.join(&f.path),
+            &f.path,
+            &mut ignored,
+        ));
     }
     let effective = crate::license::resolve(&claims).effective;
     (effective != "NOASSERTION").then_some(effective)
@@ -184,29 +176,18 @@ fn weights_license_of(components: &[ComponentRecord]) -> String {
         .unwrap_or_default()
 }
 
-/// The README's YAML front matter, parsed as `add` parses it.
+/// The README's YAML front matter, parsed as `add` parses it. An invalid card is a finding of
+/// `add`, not an error here: classify without it.
 fn read_card(root: &Path) -> anyhow::Result<Option<serde_json::Value>> {
     let path = root.join("README.md");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(None);
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let Some(rest) = text
-        .strip_prefix("---\n")
-        .or_else(|| text.strip_prefix("---\r\n"))
-    else {
-        return Ok(None);
-    };
-    let end = rest
-        .match_indices('\n')
-        .map(|(i, _)| i + 1)
-        .find(|&i| rest[i..].starts_with("---"))
-        .unwrap_or(0);
-    if end == 0 {
+    if !path.is_file() {
         return Ok(None);
     }
-    // An invalid card is a finding of `add`, not an error here: classify without it.
-    Ok(crate::ingest::parse_card_yaml(&rest[..end]).ok())
+    let mut ignored = Vec::new();
+    Ok(crate::ingest::card::read(&path, "README.md", &mut ignored)
+        .ok()
+        .flatten()
+        .map(|(_, card)| card))
 }
 
 fn pct(p: f64) -> String {
@@ -225,7 +206,7 @@ fn render(id: &str, s: &OpennessSection, strict: bool) -> String {
     let mof_line = |label: &str, m: &crate::record::MofResult| {
         format!(
             "  {label:<14} {} (Class III {}, Class II {}, Class I {})\n",
-            class_label(m.class),
+            m.class.label(),
             pct(m.progress.class_iii),
             pct(m.progress.class_ii),
             pct(m.progress.class_i)

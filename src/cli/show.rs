@@ -85,10 +85,10 @@ pub fn render(r: &ModelRecord) -> String {
     if let Some(o) = &r.openness {
         let _ = writeln!(
             s,
-            "  openness:   {} (weights terms {}), MOF class {}",
+            "  openness:   {} (weights terms {}), MOF {}",
             o.class,
             o.weights_terms,
-            mof_class_name(o.mof.class)
+            o.mof.class.label()
         );
         for reason in &o.reasons {
             let _ = writeln!(s, "    - {}", reason.message);
@@ -108,11 +108,4 @@ pub fn render(r: &ModelRecord) -> String {
         }
     }
     s
-}
-
-fn mof_class_name(class: u8) -> String {
-    match class {
-        0 => "none".to_string(),
-        c => format!("{c}"),
-    }
 }

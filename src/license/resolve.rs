@@ -980,6 +980,39 @@ mod tests {
     }
 
     #[test]
+    fn section_checks_naming_for_quantizations_and_doubts_unscored_detections() {
+        use crate::record::BaseLicense;
+        // A quantization is a derivative too: Llama's naming duty binds it.
+        let bases = [BaseLicense {
+            name: "meta-llama/Llama-3.1-8B".into(),
+            relation: "quantized".into(),
+            effective: "LicenseRef-Llama-3.1-Community".into(),
+            recorded: true,
+        }];
+        let (_, f) = section("acme/Acme-8B-GGUF", &[], &bases);
+        assert!(f.iter().any(|f| f.code == "license-naming-rule"), "{f:?}");
+        // A base that is not in the catalogue contributes no terms and no naming duty.
+        let unknown = [BaseLicense {
+            recorded: false,
+            ..bases[0].clone()
+        }];
+        let (s, f) = section(
+            "acme/Acme-8B-GGUF",
+            &[declared("mit", "card:license")],
+            &unknown,
+        );
+        assert_eq!(s.effective, "MIT");
+        assert!(f.is_empty(), "{f:?}");
+        // A detected claim without a confidence is not treated as certain.
+        let unscored = Claim {
+            confidence: None,
+            ..detected("MIT", "file:LICENSE")
+        };
+        let (s, _) = section("acme/x", &[unscored], &[]);
+        assert_eq!(s.detected[0].confidence, 0.0);
+    }
+
+    #[test]
     fn naming_rule() {
         let base = "LicenseRef-Llama-3.1-Community";
         assert!(check_naming(base, "acme/Llama-3.1-Acme-8B").is_empty());

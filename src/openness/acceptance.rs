@@ -657,7 +657,7 @@ fn strict_mode_refuses_inherited_data_licenses_and_type_mismatches() {
     );
     let s = run(&from_yaml(&fitting), false);
     assert_eq!(
-        (s.mof.class, s.mof_strict.class),
+        (s.mof.class.0, s.mof_strict.class.0),
         (1, 1),
         "{:#?}",
         s.reasons
@@ -678,7 +678,7 @@ fn strict_mode_refuses_inherited_data_licenses_and_type_mismatches() {
     let s = run(&from_yaml(&inherited), false);
     // Evaluation data (Class II) and Datasets (Class I) inherit: strict stops at Class III.
     assert_eq!(
-        (s.mof.class, s.mof_strict.class),
+        (s.mof.class.0, s.mof_strict.class.0),
         (1, 3),
         "{:#?}",
         s.reasons
@@ -690,7 +690,7 @@ fn substitution_reduces_class_i_denominator_only_when_paper_counts() {
     // Report missing, paper open: 13/13. Report open, paper missing: 13/14.
     let no_tr = all_with("Apache-2.0", &[TR]);
     let (r, _) = evaluate_mof(&from_yaml(&mot_yaml("a", &[], &owned(&no_tr))), false);
-    assert_eq!((r.class, r.progress.class_i), (1, 100.0));
+    assert_eq!((r.class.0, r.progress.class_i), (1, 100.0));
     let no_rp = all_with("Apache-2.0", &[RP]);
     let (r, _) = evaluate_mof(&from_yaml(&mot_yaml("b", &[], &owned(&no_rp))), false);
     assert_eq!(r.class, 2);
@@ -1002,7 +1002,7 @@ fn lower_class_progress_waits_for_the_higher_class() {
     let comps = all_with("Apache-2.0", &[ER]);
     let (r, reasons) = evaluate_mof(&from_yaml(&mot_yaml("a", &[], &owned(&comps))), false);
     assert_eq!(
-        (r.class, r.progress.class_ii, r.progress.class_i),
+        (r.class.0, r.progress.class_ii, r.progress.class_i),
         (0, 0.0, 0.0)
     );
     assert_eq!(reasons.len(), 1, "{reasons:#?}");

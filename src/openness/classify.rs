@@ -3,7 +3,7 @@
 //! for every requirement that is not met.
 
 use super::LicenseFacts;
-use super::components::{self, COMPONENTS, Component, class_label, ids, roman};
+use super::components::{self, COMPONENTS, Component, ids};
 use super::licenses::{exact_spdx, mot_is_open, mot_type_ok, spdx_hint};
 use super::{source, status};
 use crate::record::{ComponentRecord, MofProgress, MofResult, OpennessSection, Reason};
@@ -158,7 +158,7 @@ pub fn evaluate_mof(components: &[ComponentRecord], strict: bool) -> (MofResult,
         0
     };
     let result = MofResult {
-        class,
+        class: crate::record::MofClass(class),
         progress: MofProgress {
             class_iii: p3 * 100.0,
             class_ii: p2 * 100.0,
@@ -173,9 +173,8 @@ pub fn evaluate_mof(components: &[ComponentRecord], strict: bool) -> (MofResult,
             continue;
         }
         let req = format!(
-            "required for MOF Class {} ({})",
-            roman(layer_class),
-            class_label(layer_class).split(" - ").nth(1).unwrap_or("")
+            "required for MOF {}",
+            crate::record::MofClass(layer_class).label()
         );
         for def in components::required_of(layer_class) {
             let mut id = def.id;

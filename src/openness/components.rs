@@ -266,26 +266,6 @@ pub fn required_of(class: u8) -> impl Iterator<Item = &'static Component> {
         .filter(move |c| c.class == class && c.required)
 }
 
-/// The roman numeral the MOF uses for a class (`I`, `II`, `III`).
-pub fn roman(class: u8) -> &'static str {
-    match class {
-        1 => "I",
-        2 => "II",
-        3 => "III",
-        _ => "0",
-    }
-}
-
-/// The MOT label of a class.
-pub fn class_label(class: u8) -> &'static str {
-    match class {
-        1 => "Class I - Open Science Model",
-        2 => "Class II - Open Tooling Model",
-        3 => "Class III - Open Model",
-        _ => "Unclassified",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -195,7 +195,7 @@ fn model_card(r: &ModelRecord, datasets: &[String], dataset_ref: &dyn Fn(&str) -
     }
     if let Some(o) = &r.openness {
         props.push(prop("modelvet:osaid_class", o.class.clone()));
-        props.push(prop("modelvet:mof_class", o.mof.class.to_string()));
+        props.push(prop("modelvet:mof_class", o.mof.class.0.to_string()));
     }
     if !props.is_empty() {
         mc.insert("properties".into(), Value::Array(props));

@@ -75,7 +75,7 @@ fn hub_record() -> ModelRecord {
         class: "open-weight".into(),
         weights_terms: "restricted".into(),
         mof: MofResult {
-            class: 0,
+            class: crate::record::MofClass(0),
             progress: MofProgress {
                 class_iii: 40.0,
                 class_ii: 10.0,
@@ -83,7 +83,7 @@ fn hub_record() -> ModelRecord {
             },
         },
         mof_strict: MofResult {
-            class: 0,
+            class: crate::record::MofClass(0),
             progress: MofProgress {
                 class_iii: 40.0,
                 class_ii: 10.0,

@@ -113,9 +113,12 @@ fn mot_entry_class_i_and_unclassified_in_human_output() {
         out.contains("class:         open-source (weights terms: open)"),
         "{out}"
     );
-    assert!(out.contains("MOF:           Class I - Open Science Model (Class III 100%, Class II 100%, Class I 100%)"), "{out}");
+    assert!(out.contains("MOF:           Class I (Open Science Model) (Class III 100%, Class II 100%, Class I 100%)"), "{out}");
     // Strict mode: Apache-2.0 is not a data license in the MOF's lists.
-    assert!(out.contains("MOF (strict):  Unclassified"), "{out}");
+    assert!(
+        out.contains("MOF (strict):  none (Class III not met)"),
+        "{out}"
+    );
     let out = env.ok(&["classify", p.to_str().unwrap(), "--strict"]);
     assert!(
         out.lines().nth(2).unwrap().starts_with("  MOF (strict):"),
@@ -438,7 +441,7 @@ fn a_mot_entry_is_added_shown_and_exported_back() {
     assert_eq!(show["source"]["kind"], "mof");
     assert_eq!(show["openness"]["mof"]["class"], 3);
     let human = env.ok(&["show", &id]);
-    assert!(human.contains("MOF class 3"), "{human}");
+    assert!(human.contains("MOF Class III (Open Model)"), "{human}");
     let exported = env.ok(&["export", &id, "--format", "mof"]);
     assert!(
         exported.contains("Granite-4.0-Micro") && exported.contains("Model card"),
