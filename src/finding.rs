@@ -78,9 +78,84 @@ pub struct Finding {
     pub evidence: Option<String>,
 }
 
+/// Anything that names a finding code: a [`Code`], or a variant of a module's code enum
+/// (declared with [`finding_codes!`](crate::finding_codes)).
+pub trait AsCode {
+    /// The code as data.
+    fn as_code(&self) -> Code;
+}
+
+impl AsCode for Code {
+    fn as_code(&self) -> Code {
+        *self
+    }
+}
+
+/// Declares a module's finding codes as an enum, so the compiler checks every use. Each variant
+/// names its stable kebab-case id, default severity and the summary `docs/findings.md` shows:
+///
+/// ```ignore
+/// finding_codes! {
+///     /// Finding codes of verification.
+///     pub enum VerifyCode {
+///         HashMismatch = "hash-mismatch", Critical, "a file's bytes do not match the recorded digest";
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! finding_codes {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($variant:ident = $id:literal, $sev:ident, $summary:literal;)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $(#[doc = $summary] $variant,)*
+        }
+
+        impl $name {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The stable kebab-case id.
+            pub const fn id(self) -> &'static str {
+                match self { $($name::$variant => $id,)* }
+            }
+
+            /// The default severity.
+            pub const fn severity(self) -> $crate::finding::Severity {
+                match self { $($name::$variant => $crate::finding::Severity::$sev,)* }
+            }
+
+            /// The one-line summary in `docs/findings.md`.
+            pub const fn summary(self) -> &'static str {
+                match self { $($name::$variant => $summary,)* }
+            }
+
+            /// The code as data.
+            pub const fn code(self) -> $crate::finding::Code {
+                $crate::finding::Code { id: self.id(), severity: self.severity(), summary: self.summary() }
+            }
+        }
+
+        impl $crate::finding::AsCode for $name {
+            fn as_code(&self) -> $crate::finding::Code {
+                self.code()
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.id()
+            }
+        }
+    };
+}
+
 impl Finding {
     /// A finding of `code` at its default severity.
-    pub fn new(code: &Code, message: impl Into<String>) -> Self {
+    pub fn new(code: &impl AsCode, message: impl Into<String>) -> Self {
+        let code = code.as_code();
         Finding {
             code: code.id.to_string(),
             severity: code.severity,

@@ -5,17 +5,19 @@ use crate::finding::Code;
 use std::collections::HashSet;
 
 /// Every code any module can emit. Each module owns its `CODES` slice; add yours here.
-fn all_codes() -> Vec<&'static Code> {
+fn all_codes() -> Vec<Code> {
+    let mut all: Vec<Code> = Vec::new();
+    all.extend(crate::ingest::IngestCode::ALL.iter().map(|c| c.code()));
+    all.extend(crate::verify::VerifyCode::ALL.iter().map(|c| c.code()));
+    all.extend(crate::policy::PolicyCode::ALL.iter().map(|c| c.code()));
+    all.extend(crate::hub::HubCode::ALL.iter().map(|c| c.code()));
     let tables: &[&[Code]] = &[
-        crate::ingest::CODES,
-        crate::verify::CODES,
-        crate::policy::CODES,
         crate::license::CODES,
         crate::runtime::CODES,
-        crate::hub::CODES,
         crate::scan::CODES,
     ];
-    tables.iter().flat_map(|t| t.iter()).collect()
+    all.extend(tables.iter().flat_map(|t| t.iter()).copied());
+    all
 }
 
 #[cfg(test)]

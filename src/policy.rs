@@ -2,73 +2,27 @@
 //! evaluation of a model's record against it. Modelled on cargo-deny: an allow-list of license ids
 //! evaluated over SPDX expressions, per-model exceptions, and `clarify` entries pinned to a file hash.
 
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::record::ModelRecord;
 use serde::{Deserialize, Serialize};
 
-/// Finding codes of the policy evaluation.
-pub const CODES: &[Code] = &[
-    Code {
-        id: "license-not-allowed",
-        severity: Severity::High,
-        summary: "the effective license expression is not satisfied by the policy's allow-list",
-    },
-    Code {
-        id: "license-unknown",
-        severity: Severity::High,
-        summary: "the model's license could not be determined (NOASSERTION), so no allow-list can pass it",
-    },
-    Code {
-        id: "license-clarified",
-        severity: Severity::Info,
-        summary: "the policy's `clarify` entry set the license, pinned to the hashes of the named files",
-    },
-    Code {
-        id: "license-clarify-stale",
-        severity: Severity::High,
-        summary: "a `clarify` entry names a file whose recorded hash differs from the pinned one; it was not applied",
-    },
-    Code {
-        id: "openness-below-minimum",
-        severity: Severity::High,
-        summary: "the model's openness class is below the policy's minimum",
-    },
-    Code {
-        id: "mof-class-below-minimum",
-        severity: Severity::High,
-        summary: "the model's MOF class does not reach the policy's required class",
-    },
-    Code {
-        id: "openness-unknown",
-        severity: Severity::High,
-        summary: "the policy requires an openness level but the model has not been classified",
-    },
-    Code {
-        id: "verify-failed",
-        severity: Severity::Critical,
-        summary: "the policy requires verified bytes and verification failed",
-    },
-    Code {
-        id: "verify-not-run",
-        severity: Severity::High,
-        summary: "the policy requires verified bytes but the bytes could not be verified",
-    },
-    Code {
-        id: "scan-threshold-exceeded",
-        severity: Severity::High,
-        summary: "the model has findings at or above the policy's scan severity",
-    },
-    Code {
-        id: "smoke-failed",
-        severity: Severity::High,
-        summary: "the policy requires a passing smoke test and the weights did not load and run",
-    },
-    Code {
-        id: "smoke-not-run",
-        severity: Severity::High,
-        summary: "the policy requires a passing smoke test and none was run (or the architecture is unsupported)",
-    },
-];
+crate::finding_codes! {
+    /// Finding codes of the policy evaluation.
+    pub enum PolicyCode {
+        LicenseNotAllowed = "license-not-allowed", High, "the effective license expression is not satisfied by the policy's allow-list";
+        LicenseUnknown = "license-unknown", High, "the model's license could not be determined (NOASSERTION), so no allow-list can pass it";
+        LicenseClarified = "license-clarified", Info, "the policy's `clarify` entry set the license, pinned to the hashes of the named files";
+        LicenseClarifyStale = "license-clarify-stale", High, "a `clarify` entry names a file whose recorded hash differs from the pinned one; it was not applied";
+        OpennessBelowMinimum = "openness-below-minimum", High, "the model's openness class is below the policy's minimum";
+        MofClassBelowMinimum = "mof-class-below-minimum", High, "the model's MOF class does not reach the policy's required class";
+        OpennessUnknown = "openness-unknown", High, "the policy requires an openness level but the model has not been classified";
+        VerifyFailed = "verify-failed", Critical, "the policy requires verified bytes and verification failed";
+        VerifyNotRun = "verify-not-run", High, "the policy requires verified bytes but the bytes could not be verified";
+        ScanThresholdExceeded = "scan-threshold-exceeded", High, "the model has findings at or above the policy's scan severity";
+        SmokeFailed = "smoke-failed", High, "the policy requires a passing smoke test and the weights did not load and run";
+        SmokeNotRun = "smoke-not-run", High, "the policy requires a passing smoke test and none was run (or the architecture is unsupported)";
+    }
+}
 
 /// Errors reading a policy file.
 #[derive(Debug, thiserror::Error)]
@@ -404,14 +358,14 @@ pub fn evaluate(
                 .collect();
             if stale.is_empty() {
                 out.push(Finding::new(
-                    &CODES[2],
+                    &PolicyCode::LicenseClarified,
                     format!("license clarified as `{}` by the policy", c.expression),
                 ));
                 license = c.expression.clone();
             } else {
                 out.push(
                     Finding::new(
-                        &CODES[3],
+                        &PolicyCode::LicenseClarifyStale,
                         format!("the clarification to `{}` does not apply", c.expression),
                     )
                     .with_evidence(format!("changed or missing: {}", stale.join(", "))),
@@ -428,7 +382,7 @@ pub fn evaluate(
         }
         if license == "NOASSERTION" || license.is_empty() {
             out.push(Finding::new(
-                &CODES[1],
+                &PolicyCode::LicenseUnknown,
                 "the license could not be determined",
             ));
         } else {
@@ -436,13 +390,13 @@ pub fn evaluate(
                 Some(true) => {}
                 Some(false) => out.push(
                     Finding::new(
-                        &CODES[0],
+                        &PolicyCode::LicenseNotAllowed,
                         format!("`{license}` is not allowed by the policy"),
                     )
                     .with_evidence(format!("allowed: {}", allow.join(", "))),
                 ),
                 None => out.push(Finding::new(
-                    &CODES[1],
+                    &PolicyCode::LicenseUnknown,
                     format!("`{license}` is not a valid SPDX expression"),
                 )),
             }
@@ -463,7 +417,7 @@ pub fn evaluate(
         let need = o.minimum.unwrap_or(Minimum::Any);
         match &record.openness {
             None if need > Minimum::Any || o.mof_class.is_some() => out.push(Finding::new(
-                &CODES[6],
+                &PolicyCode::OpennessUnknown,
                 "the model has no openness classification",
             )),
             None => {}
@@ -475,7 +429,7 @@ pub fn evaluate(
                 };
                 if need > Minimum::Any && have.is_none_or(|h| h < need) {
                     out.push(Finding::new(
-                        &CODES[4],
+                        &PolicyCode::OpennessBelowMinimum,
                         format!(
                             "openness is `{}`; the policy requires at least `{}`",
                             op.class,
@@ -487,7 +441,7 @@ pub fn evaluate(
                     && (op.mof.class.is_none() || op.mof.class.0 > want)
                 {
                     out.push(Finding::new(
-                        &CODES[5],
+                        &PolicyCode::MofClassBelowMinimum,
                         format!(
                             "MOF {}; the policy requires class {want} or better",
                             op.mof.class.label()
@@ -502,11 +456,11 @@ pub fn evaluate(
         match checks.verified {
             Some(true) => {}
             Some(false) => out.push(Finding::new(
-                &CODES[7],
+                &PolicyCode::VerifyFailed,
                 "the bytes do not match the recorded digests",
             )),
             None => out.push(Finding::new(
-                &CODES[8],
+                &PolicyCode::VerifyNotRun,
                 checks
                     .verify_note
                     .clone()
@@ -519,13 +473,15 @@ pub fn evaluate(
         let over: Vec<&Finding> = record
             .findings
             .iter()
-            .filter(|f| f.severity >= threshold && !CODES.iter().any(|c| c.id == f.code))
+            .filter(|f| {
+                f.severity >= threshold && !PolicyCode::ALL.iter().any(|c| c.id() == f.code)
+            })
             .collect();
         if !over.is_empty() {
             let codes: Vec<String> = over.iter().map(|f| f.code.clone()).collect();
             out.push(
                 Finding::new(
-                    &CODES[9],
+                    &PolicyCode::ScanThresholdExceeded,
                     format!("{} finding(s) at or above `{threshold}`", over.len()),
                 )
                 .with_evidence(codes.join(", ")),
@@ -536,12 +492,18 @@ pub fn evaluate(
     if policy.wants_smoke() {
         match record.smoke.as_ref().map(|s| s.status.as_str()) {
             Some("passed") => {}
-            Some("failed") => out.push(Finding::new(&CODES[10], "the smoke test failed")),
+            Some("failed") => out.push(Finding::new(
+                &PolicyCode::SmokeFailed,
+                "the smoke test failed",
+            )),
             Some(other) => out.push(Finding::new(
-                &CODES[11],
+                &PolicyCode::SmokeNotRun,
                 format!("the smoke test was {other}"),
             )),
-            None => out.push(Finding::new(&CODES[11], "no smoke test has been run")),
+            None => out.push(Finding::new(
+                &PolicyCode::SmokeNotRun,
+                "no smoke test has been run",
+            )),
         }
     }
 
@@ -722,8 +684,10 @@ mod tests {
             ..Default::default()
         };
         let mut r = record("MIT");
-        r.findings
-            .push(Finding::new(&crate::ingest::CODES[0], "link out"));
+        r.findings.push(Finding::new(
+            &crate::ingest::IngestCode::SymlinkOutsideModel,
+            "link out",
+        ));
         let v = evaluate(
             &p,
             "p",

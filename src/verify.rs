@@ -1,41 +1,23 @@
 //! Verification: re-hash a revision's files against the digests recorded for them (or a
 //! manifest's), and list what is missing, changed, unreadable or extra.
 
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::Finding;
 use crate::hashing::{
     FileDigest, Progress, default_threads, git_blob_id_file, hash_files, is_lfs_pointer_file,
 };
 use std::io;
 use std::path::Path;
 
-/// Finding codes of verification.
-pub const CODES: &[Code] = &[
-    Code {
-        id: "hash-mismatch",
-        severity: Severity::Critical,
-        summary: "a file's bytes do not match the recorded digest",
-    },
-    Code {
-        id: "file-missing",
-        severity: Severity::High,
-        summary: "a recorded file is not present",
-    },
-    Code {
-        id: "file-unreadable",
-        severity: Severity::High,
-        summary: "a recorded file cannot be read (permissions, I/O error, or it changed while being hashed)",
-    },
-    Code {
-        id: "file-extra",
-        severity: Severity::Info,
-        summary: "a file is present that the record or manifest does not list",
-    },
-    Code {
-        id: "lfs-pointer-in-place",
-        severity: Severity::High,
-        summary: "a Git LFS pointer file sits where the content should be (the weights were never downloaded)",
-    },
-];
+crate::finding_codes! {
+    /// Finding codes of verification.
+    pub enum VerifyCode {
+        HashMismatch = "hash-mismatch", Critical, "a file's bytes do not match the recorded digest";
+        FileMissing = "file-missing", High, "a recorded file is not present";
+        FileUnreadable = "file-unreadable", High, "a recorded file cannot be read (permissions, I/O error, or it changed while being hashed)";
+        FileExtra = "file-extra", Info, "a file is present that the record or manifest does not list";
+        LfsPointerInPlace = "lfs-pointer-in-place", High, "a Git LFS pointer file sits where the content should be (the weights were never downloaded)";
+    }
+}
 
 /// What verification expects of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,20 +179,24 @@ pub fn findings_of(checks: &[FileCheck]) -> Vec<Finding> {
             let f = match &c.status {
                 FileStatus::Ok => return None,
                 FileStatus::Mismatch { expected, actual } => Finding::new(
-                    &CODES[0],
+                    &VerifyCode::HashMismatch,
                     format!("`{}` does not match its recorded digest", c.path),
                 )
                 .with_evidence(format!("expected {expected}, found {actual}")),
-                FileStatus::Missing => Finding::new(&CODES[1], format!("`{}` is missing", c.path)),
-                FileStatus::Unreadable { error } => {
-                    Finding::new(&CODES[2], format!("`{}` cannot be read", c.path))
-                        .with_evidence(error.clone())
+                FileStatus::Missing => {
+                    Finding::new(&VerifyCode::FileMissing, format!("`{}` is missing", c.path))
                 }
-                FileStatus::Extra => {
-                    Finding::new(&CODES[3], format!("`{}` is not in the record", c.path))
-                }
+                FileStatus::Unreadable { error } => Finding::new(
+                    &VerifyCode::FileUnreadable,
+                    format!("`{}` cannot be read", c.path),
+                )
+                .with_evidence(error.clone()),
+                FileStatus::Extra => Finding::new(
+                    &VerifyCode::FileExtra,
+                    format!("`{}` is not in the record", c.path),
+                ),
                 FileStatus::LfsPointer => Finding::new(
-                    &CODES[4],
+                    &VerifyCode::LfsPointerInPlace,
                     format!("`{}` is a Git LFS pointer, not the content", c.path),
                 ),
             };

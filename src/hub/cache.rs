@@ -4,11 +4,7 @@
 //! name has 64 hex digits, git-sha1 when 40). huggingface_hub's own `scan_cache_dir` checks only
 //! structure; this audit hashes every blob and never follows a link that leaves the cache.
 
-use super::{
-    CACHE_BLOB_MISMATCH, CACHE_INCOMPLETE, CACHE_LINK_BROKEN, CACHE_LINK_OUTSIDE,
-    CACHE_ORPHAN_BLOB, CACHE_REF_MISSING_SNAPSHOT, CACHE_TREE_MISMATCH, CACHE_UNEXPECTED_ENTRY,
-    HubError, HubFile, HubSnapshot,
-};
+use super::{HubCode, HubError, HubFile, HubSnapshot};
 use crate::finding::Finding;
 use crate::hashing::{is_git_oid, is_sha256_hex};
 use serde::Serialize;
@@ -137,7 +133,7 @@ pub fn audit_cache(hub_dir: &Path) -> Result<CacheAudit, HubError> {
             }
             _ => audit.findings.push(
                 Finding::new(
-                    &CACHE_UNEXPECTED_ENTRY,
+                    &HubCode::CacheUnexpectedEntry,
                     format!("`{name}` is not a `models--…`/`datasets--…`/`spaces--…` repo folder"),
                 )
                 .at(name),
@@ -176,7 +172,7 @@ fn audit_repo(
             if name.ends_with(".incomplete") {
                 audit.findings.push(
                     Finding::new(
-                        &CACHE_INCOMPLETE,
+                        &HubCode::CacheIncomplete,
                         format!("interrupted download `{name}` in `{repo}`"),
                     )
                     .at(rel(&path)),
@@ -189,7 +185,7 @@ fn audit_repo(
             if !ft.is_file() {
                 audit.findings.push(
                     Finding::new(
-                        &CACHE_UNEXPECTED_ENTRY,
+                        &HubCode::CacheUnexpectedEntry,
                         format!("blob `{name}` of `{repo}` is not a regular file"),
                     )
                     .at(rel(&path)),
@@ -207,7 +203,7 @@ fn audit_repo(
                 None => {
                     audit.findings.push(
                         Finding::new(
-                            &CACHE_UNEXPECTED_ENTRY,
+                            &HubCode::CacheUnexpectedEntry,
                             format!("blob `{name}` of `{repo}` is not named by a digest"),
                         )
                         .at(rel(&path)),
@@ -219,8 +215,8 @@ fn audit_repo(
                     let ok = actual == name.to_ascii_lowercase();
                     if !ok {
                         audit.findings.push(
-                            Finding::new(
-                                &CACHE_BLOB_MISMATCH,
+                            Finding::new(&
+                                HubCode::CacheBlobMismatch,
                                 format!("blob of `{repo}` does not match its name: {algorithm} is {actual}"),
                             )
                             .at(rel(&path))
@@ -245,7 +241,7 @@ fn audit_repo(
             if !d.file_type().is_ok_and(|t| t.is_dir()) || !is_git_oid(&commit) {
                 audit.findings.push(
                     Finding::new(
-                        &CACHE_UNEXPECTED_ENTRY,
+                        &HubCode::CacheUnexpectedEntry,
                         format!(
                             "snapshot `{commit}` of `{repo}` is not a folder named by a commit"
                         ),
@@ -283,8 +279,8 @@ fn audit_repo(
                     let inside = resolved.parent() == Some(blobs_norm.as_path());
                     if !inside {
                         audit.findings.push(
-                            Finding::new(
-                                &CACHE_LINK_OUTSIDE,
+                            Finding::new(&
+                                HubCode::CacheLinkOutside,
                                 format!("`{in_repo}` of `{repo}` links outside the repo's blobs (not followed)"),
                             )
                             .at(rel(path))
@@ -299,7 +295,7 @@ fn audit_repo(
                     let Some(&(size, verified)) = blobs.get(&blob) else {
                         audit.findings.push(
                             Finding::new(
-                                &CACHE_LINK_BROKEN,
+                                &HubCode::CacheLinkBroken,
                                 format!("`{in_repo}` of `{repo}` links to missing blob `{blob}`"),
                             )
                             .at(rel(path)),
@@ -335,7 +331,7 @@ fn audit_repo(
                 } else {
                     audit.findings.push(
                         Finding::new(
-                            &CACHE_UNEXPECTED_ENTRY,
+                            &HubCode::CacheUnexpectedEntry,
                             format!("`{in_repo}` of `{repo}` is neither a link nor a file"),
                         )
                         .at(rel(path)),
@@ -378,7 +374,7 @@ fn audit_repo(
             if !known {
                 audit.findings.push(
                     Finding::new(
-                        &CACHE_REF_MISSING_SNAPSHOT,
+                        &HubCode::CacheRefMissingSnapshot,
                         format!("ref `{name}` of `{repo}` names `{commit}`, which has no snapshot"),
                     )
                     .at(rel(e.path())),
@@ -391,7 +387,7 @@ fn audit_repo(
     for (blob, _) in blobs.iter().filter(|(b, _)| !used.contains(*b)) {
         audit.findings.push(
             Finding::new(
-                &CACHE_ORPHAN_BLOB,
+                &HubCode::CacheOrphanBlob,
                 format!("blob `{blob}` of `{repo}` is used by no snapshot"),
             )
             .at(rel(&blobs_dir.join(blob))),
@@ -427,7 +423,7 @@ fn check_tree_manifest(
     else {
         audit.findings.push(
             Finding::new(
-                &CACHE_UNEXPECTED_ENTRY,
+                &HubCode::CacheUnexpectedEntry,
                 format!("tree manifest of `{repo}` at `{commit}` is not valid JSON with `files`"),
             )
             .at(rel(&path)),
@@ -447,7 +443,7 @@ fn check_tree_manifest(
         {
             audit.findings.push(
                 Finding::new(
-                    &CACHE_TREE_MISMATCH,
+                    &HubCode::CacheTreeMismatch,
                     format!(
                         "`{}` of `{repo}` at `{commit}` uses blob {a}; the tree manifest lists {e}",
                         f.path

@@ -19,72 +19,24 @@ pub use cache::{
 };
 pub use download::{FetchReport, FetchStatus, FetchedFile, validate_include};
 
-use crate::finding::{Code, Severity};
 use reqwest::Url;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// A blob in the cache does not hash to the digest in its own name.
-pub const CACHE_BLOB_MISMATCH: Code = Code {
-    id: "hf-cache-blob-mismatch",
-    severity: Severity::High,
-    summary: "a blob in the Hugging Face cache does not hash to the digest in its own name",
-};
-/// A snapshot entry links outside the cache repo's `blobs/`.
-pub const CACHE_LINK_OUTSIDE: Code = Code {
-    id: "hf-cache-link-outside",
-    severity: Severity::High,
-    summary: "a snapshot symlink in the Hugging Face cache points outside the repo's blobs (not followed)",
-};
-/// A snapshot entry links to a blob that is not there.
-pub const CACHE_LINK_BROKEN: Code = Code {
-    id: "hf-cache-link-broken",
-    severity: Severity::Medium,
-    summary: "a snapshot symlink in the Hugging Face cache points to a missing blob",
-};
-/// A ref names a commit without a snapshot.
-pub const CACHE_REF_MISSING_SNAPSHOT: Code = Code {
-    id: "hf-cache-ref-missing-snapshot",
-    severity: Severity::Medium,
-    summary: "a ref in the Hugging Face cache names a commit that has no snapshot (or is not a commit id)",
-};
-/// A snapshot file uses another blob than the cache's own tree manifest lists.
-pub const CACHE_TREE_MISMATCH: Code = Code {
-    id: "hf-cache-tree-mismatch",
-    severity: Severity::High,
-    summary: "a snapshot file in the Hugging Face cache uses another blob than `trees/<commit>.json` lists",
-};
-/// An interrupted download.
-pub const CACHE_INCOMPLETE: Code = Code {
-    id: "hf-cache-incomplete",
-    severity: Severity::Low,
-    summary: "an interrupted download (`.incomplete`) is left in the Hugging Face cache",
-};
-/// A blob no snapshot uses.
-pub const CACHE_ORPHAN_BLOB: Code = Code {
-    id: "hf-cache-orphan-blob",
-    severity: Severity::Info,
-    summary: "a blob in the Hugging Face cache is used by no snapshot",
-};
-/// Something that does not belong in the cache layout.
-pub const CACHE_UNEXPECTED_ENTRY: Code = Code {
-    id: "hf-cache-unexpected-entry",
-    severity: Severity::Low,
-    summary: "an entry in the Hugging Face cache does not fit its layout (odd name or file type)",
-};
-
-/// Finding codes of this module.
-pub const CODES: &[Code] = &[
-    CACHE_BLOB_MISMATCH,
-    CACHE_LINK_OUTSIDE,
-    CACHE_LINK_BROKEN,
-    CACHE_REF_MISSING_SNAPSHOT,
-    CACHE_TREE_MISMATCH,
-    CACHE_INCOMPLETE,
-    CACHE_ORPHAN_BLOB,
-    CACHE_UNEXPECTED_ENTRY,
-];
+crate::finding_codes! {
+    /// Finding codes of the Hugging Face cache audit.
+    pub enum HubCode {
+        CacheBlobMismatch = "hf-cache-blob-mismatch", High, "a blob in the Hugging Face cache does not hash to the digest in its own name";
+        CacheLinkOutside = "hf-cache-link-outside", High, "a snapshot symlink in the Hugging Face cache points outside the repo's blobs (not followed)";
+        CacheLinkBroken = "hf-cache-link-broken", Medium, "a snapshot symlink in the Hugging Face cache points to a missing blob";
+        CacheRefMissingSnapshot = "hf-cache-ref-missing-snapshot", Medium, "a ref in the Hugging Face cache names a commit that has no snapshot (or is not a commit id)";
+        CacheTreeMismatch = "hf-cache-tree-mismatch", High, "a snapshot file in the Hugging Face cache uses another blob than `trees/<commit>.json` lists";
+        CacheIncomplete = "hf-cache-incomplete", Low, "an interrupted download (`.incomplete`) is left in the Hugging Face cache";
+        CacheOrphanBlob = "hf-cache-orphan-blob", Info, "a blob in the Hugging Face cache is used by no snapshot";
+        CacheUnexpectedEntry = "hf-cache-unexpected-entry", Low, "an entry in the Hugging Face cache does not fit its layout (odd name or file type)";
+    }
+}
 
 /// How many times a request is tried when the Hub answers 5xx/429 or times out.
 const ATTEMPTS: u32 = 3;

@@ -1,7 +1,7 @@
 //! The model card: the one reader of a README's YAML front matter, for local folders, Hub
 //! revisions and cache snapshots alike. Problems with the card are findings, never errors.
 
-use super::{CODES, IngestError, MAX_CARD_BYTES, MAX_FRONT_MATTER_BYTES, json_kind};
+use super::{IngestCode, IngestError, MAX_CARD_BYTES, MAX_FRONT_MATTER_BYTES, json_kind};
 use crate::finding::Finding;
 use std::io::Read;
 use std::path::Path;
@@ -37,7 +37,7 @@ pub fn from_readme(
         if oversized {
             findings.push(
                 Finding::new(
-                    &CODES[6],
+                    &IngestCode::ModelCardTooLarge,
                     format!("README.md is larger than {MAX_CARD_BYTES} bytes"),
                 )
                 .at(rel.to_string()),
@@ -50,25 +50,25 @@ pub fn from_readme(
         Err(FrontMatterError::Unterminated) => {
             let (code, msg) = if oversized {
                 (
-                    &CODES[6],
+                    IngestCode::ModelCardTooLarge,
                     format!(
                         "the front matter does not end within the first {MAX_CARD_BYTES} bytes"
                     ),
                 )
             } else {
                 (
-                    &CODES[5],
+                    IngestCode::ModelCardInvalid,
                     "the YAML front matter has no closing `---` line".to_string(),
                 )
             };
-            findings.push(Finding::new(code, msg).at(rel.to_string()));
+            findings.push(Finding::new(&code, msg).at(rel.to_string()));
             return None;
         }
     };
     if front.len() > MAX_FRONT_MATTER_BYTES {
         findings.push(
             Finding::new(
-                &CODES[6],
+                &IngestCode::ModelCardTooLarge,
                 format!(
                     "the YAML front matter is {} bytes (limit {MAX_FRONT_MATTER_BYTES})",
                     front.len()
@@ -83,7 +83,7 @@ pub fn from_readme(
         Err(msg) => {
             findings.push(
                 Finding::new(
-                    &CODES[5],
+                    &IngestCode::ModelCardInvalid,
                     format!("the YAML front matter does not parse: {msg}"),
                 )
                 .at(rel.to_string()),

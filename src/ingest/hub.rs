@@ -4,7 +4,7 @@
 use crate::finding::Finding;
 use crate::format::{FileFormat, sniff};
 use crate::hub::{CacheAudit, CachedRepo, CachedSnapshot, HubClient, HubError, HubSnapshot};
-use crate::ingest::{self, ClaimKind, Ingested, LicenseClaim};
+use crate::ingest::{self, ClaimKind, IngestCode, Ingested, LicenseClaim};
 use crate::record::{FileRecord, SourceInfo};
 use std::path::Path;
 
@@ -66,7 +66,7 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
         };
     if !has_readme {
         findings.push(Finding::new(
-            code("model-card-missing"),
+            &IngestCode::ModelCardMissing,
             "no README.md model card",
         ));
     }
@@ -83,8 +83,11 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
             Ok(v) if v.is_object() => Some(v),
             _ => {
                 findings.push(
-                    Finding::new(code("config-invalid"), "config.json is not a JSON object")
-                        .at("config.json"),
+                    Finding::new(
+                        &IngestCode::ConfigInvalid,
+                        "config.json is not a JSON object",
+                    )
+                    .at("config.json"),
                 );
                 None
             }
@@ -243,13 +246,6 @@ pub fn ingest_cache(hub_dir: &Path) -> Result<(CacheAudit, Vec<Ingested>), HubEr
         }
     }
     Ok((audit, out))
-}
-
-fn code(id: &str) -> &'static crate::finding::Code {
-    ingest::CODES
-        .iter()
-        .find(|c| c.id == id)
-        .expect("ingest declares this code")
 }
 
 /// A Hub file's format: sniffed from its bytes when we hold them, else from its name (weights

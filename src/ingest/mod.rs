@@ -2,7 +2,7 @@
 //! revision ready for the catalogue: files with digests and formats, card and config, license
 //! claims, components, base models and findings.
 
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::Finding;
 use crate::format::{self, FileFormat};
 pub mod card;
 mod hub;
@@ -17,54 +17,20 @@ use crate::manifest::Manifest;
 use crate::record::{BaseModelRef, ComponentRecord, FileRecord, SourceInfo};
 use std::path::{Path, PathBuf};
 
-/// Finding codes of this module.
-pub const CODES: &[Code] = &[
-    Code {
-        id: "symlink-outside-model",
-        severity: Severity::High,
-        summary: "a symlink points outside the model folder; it was not followed",
-    },
-    Code {
-        id: "symlink-broken",
-        severity: Severity::Medium,
-        summary: "a symlink is dangling or part of a loop; it was not followed",
-    },
-    Code {
-        id: "symlink-directory-skipped",
-        severity: Severity::Info,
-        summary: "a symlink to a folder inside the model was not followed (its files are recorded under their real path)",
-    },
-    Code {
-        id: "special-file-skipped",
-        severity: Severity::Low,
-        summary: "a FIFO, socket or device node in the model folder was not read",
-    },
-    Code {
-        id: "path-not-utf8",
-        severity: Severity::Medium,
-        summary: "a file name is not valid UTF-8; it is recorded lossily",
-    },
-    Code {
-        id: "model-card-invalid",
-        severity: Severity::Medium,
-        summary: "the model card's YAML front matter does not parse",
-    },
-    Code {
-        id: "model-card-too-large",
-        severity: Severity::Medium,
-        summary: "the model card or its front matter exceeds the size limit; it was not parsed",
-    },
-    Code {
-        id: "model-card-missing",
-        severity: Severity::Low,
-        summary: "the model has no README.md model card",
-    },
-    Code {
-        id: "config-invalid",
-        severity: Severity::Medium,
-        summary: "config.json is not valid JSON or exceeds the size limit",
-    },
-];
+crate::finding_codes! {
+    /// Finding codes of this module.
+    pub enum IngestCode {
+        SymlinkOutsideModel = "symlink-outside-model", High, "a symlink points outside the model folder; it was not followed";
+        SymlinkBroken = "symlink-broken", Medium, "a symlink is dangling or part of a loop; it was not followed";
+        SymlinkDirectorySkipped = "symlink-directory-skipped", Info, "a symlink to a folder inside the model was not followed (its files are recorded under their real path)";
+        SpecialFileSkipped = "special-file-skipped", Low, "a FIFO, socket or device node in the model folder was not read";
+        PathNotUtf8 = "path-not-utf8", Medium, "a file name is not valid UTF-8; it is recorded lossily";
+        ModelCardInvalid = "model-card-invalid", Medium, "the model card's YAML front matter does not parse";
+        ModelCardTooLarge = "model-card-too-large", Medium, "the model card or its front matter exceeds the size limit; it was not parsed";
+        ModelCardMissing = "model-card-missing", Low, "the model has no README.md model card";
+        ConfigInvalid = "config-invalid", Medium, "config.json is not valid JSON or exceeds the size limit";
+    }
+}
 
 /// The largest README read for its front matter; a card is prose, not data.
 pub const MAX_CARD_BYTES: u64 = 4 << 20;
@@ -215,7 +181,7 @@ pub fn walk(root: &Path) -> Result<(Vec<WalkedFile>, Vec<Finding>), IngestError>
         if rel.lossy {
             findings.push(
                 Finding::new(
-                    &CODES[4],
+                    &IngestCode::PathNotUtf8,
                     format!("file name `{}` is not valid UTF-8", rel.text),
                 )
                 .at(rel.text.clone()),
@@ -229,14 +195,14 @@ pub fn walk(root: &Path) -> Result<(Vec<WalkedFile>, Vec<Finding>), IngestError>
             match std::fs::canonicalize(entry.path()) {
                 Err(e) => findings.push(
                     Finding::new(
-                        &CODES[1],
+                        &IngestCode::SymlinkBroken,
                         format!("symlink `{}` cannot be resolved: {e}", rel.text),
                     )
                     .at(rel.text.clone()),
                 ),
                 Ok(target) if !target.starts_with(&boundary) => findings.push(
                     Finding::new(
-                        &CODES[0],
+                        &IngestCode::SymlinkOutsideModel,
                         format!("symlink `{}` points outside the model folder", rel.text),
                     )
                     .at(rel.text.clone())
@@ -250,7 +216,7 @@ pub fn walk(root: &Path) -> Result<(Vec<WalkedFile>, Vec<Finding>), IngestError>
                     if meta.is_dir() {
                         findings.push(
                             Finding::new(
-                                &CODES[2],
+                                &IngestCode::SymlinkDirectorySkipped,
                                 format!("symlink `{}` to a folder was not followed", rel.text),
                             )
                             .at(rel.text.clone()),
@@ -288,7 +254,7 @@ pub fn walk(root: &Path) -> Result<(Vec<WalkedFile>, Vec<Finding>), IngestError>
 
 fn special(rel: &str) -> Finding {
     Finding::new(
-        &CODES[3],
+        &IngestCode::SpecialFileSkipped,
         format!("`{rel}` is not a regular file; it was not read"),
     )
     .at(rel.to_string())
@@ -399,7 +365,10 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
         Some(f) => card::read(&f.real, &f.rel, &mut findings)?,
         None => {
             if kind == LocalKind::Folder {
-                findings.push(Finding::new(&CODES[7], "no README.md model card"));
+                findings.push(Finding::new(
+                    &IngestCode::ModelCardMissing,
+                    "no README.md model card",
+                ));
             }
             None
         }
@@ -580,7 +549,7 @@ fn read_config(
     if size > MAX_CONFIG_BYTES {
         findings.push(
             Finding::new(
-                &CODES[8],
+                &IngestCode::ConfigInvalid,
                 format!("config.json is {size} bytes (limit {MAX_CONFIG_BYTES}); not parsed"),
             )
             .at("config.json"),
@@ -596,7 +565,7 @@ fn read_config(
         Ok(other) => {
             findings.push(
                 Finding::new(
-                    &CODES[8],
+                    &IngestCode::ConfigInvalid,
                     format!("config.json holds {}, not an object", json_kind(&other)),
                 )
                 .at("config.json"),
@@ -605,8 +574,11 @@ fn read_config(
         }
         Err(e) => {
             findings.push(
-                Finding::new(&CODES[8], format!("config.json does not parse: {e}"))
-                    .at("config.json"),
+                Finding::new(
+                    &IngestCode::ConfigInvalid,
+                    format!("config.json does not parse: {e}"),
+                )
+                .at("config.json"),
             );
             Ok(None)
         }
