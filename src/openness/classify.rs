@@ -5,6 +5,7 @@
 use super::LicenseFacts;
 use super::components::{self, COMPONENTS, Component, ids};
 use super::licenses::{exact_spdx, mot_is_open, mot_type_ok, spdx_hint};
+use super::reasons::{MofProblem, ReasonCode};
 use super::{source, status};
 use crate::record::{ComponentRecord, MofProgress, MofResult, OpennessSection, Reason};
 
@@ -167,7 +168,6 @@ pub fn evaluate_mof(components: &[ComponentRecord], strict: bool) -> (MofResult,
     };
 
     let mut reasons = Vec::new();
-    let prefix = if strict { "mof-strict-" } else { "mof-" };
     for layer_class in [3u8, 2, 1] {
         if class != 0 && layer_class >= class {
             continue;
@@ -195,7 +195,7 @@ pub fn evaluate_mof(components: &[ComponentRecord], strict: bool) -> (MofResult,
             let (code, what) = match &st {
                 State::Included => continue,
                 State::Missing => (
-                    "component-missing",
+                    MofProblem::ComponentMissing,
                     describe_missing(components, id).to_string(),
                 ),
                 State::Unlicensed => {
@@ -206,20 +206,23 @@ pub fn evaluate_mof(components: &[ComponentRecord], strict: bool) -> (MofResult,
                         .and_then(|c| c.license.clone());
                     match inherited {
                         Some(l) => (
-                            "component-unlicensed",
+                            MofProblem::ComponentUnlicensed,
                             format!(
                                 "has no license of its own (strict mode does not let it inherit the distribution license `{l}`)"
                             ),
                         ),
                         None => (
-                            "component-unlicensed",
+                            MofProblem::ComponentUnlicensed,
                             "is included but has no license".to_string(),
                         ),
                     }
                 }
-                State::Invalid(l) => ("license-not-open", format!("license {}", why_not_open(l))),
+                State::Invalid(l) => (
+                    MofProblem::LicenseNotOpen,
+                    format!("license {}", why_not_open(l)),
+                ),
                 State::NotTypeAppropriate(l) => (
-                    "license-not-type-appropriate",
+                    MofProblem::LicenseNotTypeAppropriate,
                     format!(
                         "license `{l}` is open but not one the MOF lists for {} components (the MOT only warns; strict mode requires it)",
                         shown.content_type
@@ -233,7 +236,7 @@ pub fn evaluate_mof(components: &[ComponentRecord], strict: bool) -> (MofResult,
                 shown.name.to_string()
             };
             reasons.push(Reason {
-                code: format!("{prefix}{code}"),
+                code: ReasonCode::mof(code, strict).id().to_string(),
                 component: Some(component.to_string()),
                 message: format!("{subject}: {what}{note}; {req}"),
                 evidence: evidence_of(components, id),
@@ -274,10 +277,10 @@ fn osaid_problem(
     strict: bool,
     judge: &dyn Fn(&str) -> Judgement,
     not_ok: &str,
-) -> Option<(&'static str, String)> {
+) -> Option<(ReasonCode, String)> {
     let Some(c) = find(components, id).filter(|c| c.status == status::INCLUDED) else {
         return Some((
-            "osaid-component-missing",
+            ReasonCode::OsaidComponentMissing,
             describe_missing(components, id).to_string(),
         ));
     };
@@ -290,13 +293,16 @@ fn osaid_problem(
             }
             _ => "is included but has no license".to_string(),
         };
-        return Some(("osaid-license-missing", msg));
+        return Some((ReasonCode::OsaidLicenseMissing, msg));
     };
     match judge(l) {
         Judgement::Yes => None,
-        Judgement::No => Some(("osaid-license-not-open", format!("license `{l}` {not_ok}"))),
+        Judgement::No => Some((
+            ReasonCode::OsaidLicenseNotOpen,
+            format!("license `{l}` {not_ok}"),
+        )),
         Judgement::Unknown => Some((
-            "osaid-license-not-recognised",
+            ReasonCode::OsaidLicenseNotRecognised,
             format!("license `{l}` is not recognised, so it cannot count as open"),
         )),
     }
@@ -339,9 +345,9 @@ pub fn classify(
             Judgement::Unknown => "unknown",
         },
     };
-    let mut push = |code: &str, id: Option<u32>, message: String| {
+    let mut push = |code: ReasonCode, id: Option<u32>, message: String| {
         reasons.push(Reason {
-            code: code.to_string(),
+            code: code.id().to_string(),
             component: id.map(|i| name(i).to_string()),
             message,
             evidence: id.and_then(|i| evidence_of(components, i)),
@@ -352,7 +358,7 @@ pub fn classify(
     let mut params_ok = weights.is_some();
     if weights.is_none() {
         push(
-            "osaid-component-missing",
+            ReasonCode::OsaidComponentMissing,
             Some(ids::PARAMETERS_FINAL),
             format!(
                 "{}: {} — the weights are not available, so the model is closed (OSAID 1.0 Parameters)",
@@ -366,7 +372,7 @@ pub fn classify(
             (None, _) => {
                 params_ok = false;
                 push(
-                    "osaid-license-missing",
+                    ReasonCode::OsaidLicenseMissing,
                     Some(ids::PARAMETERS_FINAL),
                     format!(
                         "{}: the weights have no license, so their terms cannot be checked (OSAID 1.0 Parameters need OSI-approved terms)",
@@ -377,7 +383,7 @@ pub fn classify(
             (Some(l), "restricted") => {
                 params_ok = false;
                 push(
-                    "osaid-license-not-open",
+                    ReasonCode::OsaidLicenseNotOpen,
                     Some(ids::PARAMETERS_FINAL),
                     format!(
                         "{}: terms `{l}` restrict use (field of use, acceptable-use policy, user threshold or similar), so they are not OSD-conformant (OSAID 1.0 Parameters)",
@@ -388,7 +394,7 @@ pub fn classify(
             (Some(l), _) => {
                 params_ok = false;
                 push(
-                    "osaid-license-not-recognised",
+                    ReasonCode::OsaidLicenseNotRecognised,
                     Some(ids::PARAMETERS_FINAL),
                     format!(
                         "{}: license `{l}` is not recognised, so the weights' terms cannot count as open (OSAID 1.0 Parameters)",
@@ -469,7 +475,7 @@ pub fn classify(
             ));
         }
         push(
-            "osaid-data-information-missing",
+            ReasonCode::OsaidDataInformationMissing,
             Some(ids::DATASETS),
             format!(
                 "Data information: neither the datasets nor a data card with a research paper or technical report are available under open terms — {} (OSAID 1.0 Data Information)",

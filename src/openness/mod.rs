@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod facts;
 pub mod licenses;
 pub mod mot;
+pub mod reasons;
 pub mod sidecar;
 
 #[cfg(test)]
@@ -22,6 +23,7 @@ pub use classify::{classify, evaluate_mof};
 pub use components::{COMPONENTS, Component, ContentType};
 pub use evidence::{card_license, components_from_evidence};
 pub use facts::{KbFacts, SpdxFacts};
+pub use reasons::ReasonCode;
 pub use sidecar::{Sidecar, parse_sidecar, read_sidecar, sidecar_for_record};
 
 /// License facts the OSAID verdict needs, supplied by the license module (or a test double).
