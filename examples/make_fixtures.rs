@@ -3,6 +3,8 @@
 //! `fixtures/tiny-bert/` is a complete, tiny BERT model folder (random weights from a fixed seed,
 //! a WordPiece tokenizer, config, model card, MIT license), small enough to commit and real enough
 //! for every command to work on it. The output is deterministic: running this again changes nothing.
+// A program of its own: it reports what it wrote.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use candle_core::{DType, Device, Tensor};
 use std::collections::{BTreeMap, HashMap};
