@@ -14,6 +14,8 @@ pub mod format;
 pub mod hashing;
 pub mod hub;
 pub mod ingest;
+#[cfg(test)]
+mod layers;
 pub mod license;
 pub mod manifest;
 pub mod openness;
