@@ -7,9 +7,11 @@
 //! failed or killed `add` leaves the catalogue as it was.
 
 use crate::finding::{Finding, Severity};
+use crate::format::FileFormat;
 use crate::ingest::{ClaimKind, Ingested, LicenseClaim};
 use crate::record::{
     BaseModelRef, ComponentRecord, FileRecord, RevisionSummary, SmokeSection, SourceInfo,
+    SourceKind,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -28,6 +30,11 @@ pub enum Backend {
 /// Errors opening or using the catalogue.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
+    /// A revision row names a source kind this version does not know (a newer writer's).
+    #[error(
+        "the catalogue records a source of kind `{0}`, which this version of modelvet does not know"
+    )]
+    UnknownSourceKind(String),
     #[error("`{0}` is not a catalogue URL (expected sqlite://PATH or postgres://…)")]
     BadUrl(String),
     #[error("cannot open the catalogue at `{url}`")]
@@ -379,7 +386,7 @@ impl Catalogue {
         )
         .bind(model_id)
         .bind(&ing.revision)
-        .bind(&ing.source.kind)
+        .bind(ing.source.kind.as_str())
         .bind(&ing.source.location)
         .bind(ing.source.revision.clone())
         .bind(now())
@@ -414,7 +421,7 @@ impl Catalogue {
             .bind(f.size as i64)
             .bind(f.sha256.clone())
             .bind(f.git_oid.clone())
-            .bind(&f.format)
+            .bind(f.format.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -573,8 +580,10 @@ impl Catalogue {
         .bind(rev.key)
         .fetch_one(&self.pool)
         .await?;
+        let kind: String = row.get(0);
         let source = SourceInfo {
-            kind: row.get(0),
+            kind: SourceKind::parse(&kind)
+                .ok_or_else(|| CatalogueError::UnknownSourceKind(kind))?,
             location: row.get(1),
             revision: row.get(2),
         };
@@ -674,7 +683,7 @@ impl Catalogue {
                 size: r.get::<i64, _>(1) as u64,
                 sha256: r.get(2),
                 git_oid: r.get(3),
-                format: r.get(4),
+                format: FileFormat::from_stored(&r.get::<String, _>(4)),
             })
             .collect())
     }

@@ -43,6 +43,12 @@ impl FileFormat {
         }
     }
 
+    /// Parses the lowercase name; a name this version does not know (written by a newer one)
+    /// reads as `Other`.
+    pub fn from_stored(s: &str) -> FileFormat {
+        FileFormat::parse(s).unwrap_or(FileFormat::Other)
+    }
+
     /// Parses the lowercase name.
     pub fn parse(s: &str) -> Option<FileFormat> {
         ALL.iter().copied().find(|f| f.as_str() == s)
@@ -199,6 +205,25 @@ pub fn detect(path: &Path, rel_name: &str, size: u64) -> io::Result<FileFormat> 
         None
     };
     Ok(sniff(rel_name, &head, size, members.as_deref()))
+}
+
+impl From<&str> for FileFormat {
+    /// The format of a stored name; an unknown one is `Other` (see [`FileFormat::from_stored`]).
+    fn from(s: &str) -> FileFormat {
+        FileFormat::from_stored(s)
+    }
+}
+
+impl PartialEq<&str> for FileFormat {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for FileFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[cfg(test)]

@@ -557,7 +557,7 @@ mod tests {
             revision: "abcdef123456".into(),
             revisions: vec![],
             source: SourceInfo {
-                kind: "local".into(),
+                kind: crate::record::SourceKind::Local,
                 location: "/m".into(),
                 revision: None,
             },

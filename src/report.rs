@@ -310,7 +310,7 @@ fn source_text(r: &ModelRecord) -> String {
 
 /// The Hub repository (`owner/name`) a record came from, if it came from the Hub.
 pub(crate) fn hub_repo(r: &ModelRecord) -> Option<String> {
-    if r.source.kind != "hub" {
+    if r.source.kind != crate::record::SourceKind::Hub {
         return None;
     }
     let loc = r.source.location.trim_start_matches("hf:");

@@ -86,7 +86,7 @@ fn from_path(path: &Path) -> anyhow::Result<(Vec<ComponentRecord>, String)> {
                     size: w.size,
                     sha256: None,
                     git_oid: None,
-                    format: format.as_str().to_string(),
+                    format,
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?
@@ -110,7 +110,7 @@ fn from_path(path: &Path) -> anyhow::Result<(Vec<ComponentRecord>, String)> {
             size,
             sha256: None,
             git_oid: None,
-            format: format.as_str().into(),
+            format,
         }]
     };
     let card = if path.is_dir() {

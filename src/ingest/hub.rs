@@ -44,9 +44,7 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
                     .clone()
                     .or_else(|| bytes.map(crate::hashing::sha256_hex)),
                 git_oid: Some(f.git_oid.clone()),
-                format: format_of(&f.path, f.size, bytes, f.lfs)
-                    .as_str()
-                    .to_string(),
+                format: format_of(&f.path, f.size, bytes, f.lfs),
             }
         })
         .collect();
@@ -134,7 +132,7 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
         name: name.unwrap_or_else(|| snapshot.repo.clone()),
         revision: snapshot.commit.clone(),
         source: SourceInfo {
-            kind: "hub".into(),
+            kind: crate::record::SourceKind::Hub,
             location: format!("hf:{}", snapshot.repo),
             revision: Some(snapshot.commit.clone()),
         },
@@ -191,7 +189,7 @@ pub fn ingest_cached(
     // The same small files a Hub revision gives ingest, read from the cache instead.
     hub.read_small_files(|f| Ok::<_, HubError>(std::fs::read(snapshot.path.join(&f.path)).ok()))?;
     let mut ingested = ingest_snapshot(&hub, "", None);
-    ingested.source.kind = "hub".into();
+    ingested.source.kind = crate::record::SourceKind::Hub;
     ingested.metadata = Some(serde_json::json!({
         "hf_cache": { "path": repo.path, "refs": repo.refs, "commit": snapshot.commit }
     }));

@@ -354,7 +354,7 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
             size: d.size,
             sha256: Some(d.sha256),
             git_oid: None,
-            format: fmt.as_str().to_string(),
+            format: fmt,
         });
     }
 
@@ -409,7 +409,7 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
         name,
         revision,
         source: SourceInfo {
-            kind: "local".into(),
+            kind: crate::record::SourceKind::Local,
             location: location.display().to_string(),
             revision: None,
         },

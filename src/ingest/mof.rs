@@ -24,7 +24,7 @@ pub fn ingest_mof(
         size: text.len() as u64,
         sha256: Some(crate::hashing::sha256_hex(text.as_bytes())),
         git_oid: None,
-        format: "other".into(),
+        format: crate::format::FileFormat::Other,
     }];
     let revision = crate::manifest::Manifest::from_files(&files).revision_id();
     let name = name.unwrap_or_else(|| {
@@ -68,7 +68,7 @@ pub fn ingest_mof(
         name,
         revision,
         source: crate::record::SourceInfo {
-            kind: "mof".into(),
+            kind: crate::record::SourceKind::Mof,
             location: location.display().to_string(),
             revision: None,
         },

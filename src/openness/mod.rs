@@ -75,7 +75,7 @@ pub fn section_for_record(
             fallback.as_deref()
         }
     };
-    let components = if record.source.kind == "mof" && !stored.is_empty() {
+    let components = if record.source.kind == crate::record::SourceKind::Mof && !stored.is_empty() {
         stored
     } else {
         components_from_evidence(&record.files, record.card.as_ref(), sidecar, effective)

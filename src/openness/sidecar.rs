@@ -196,7 +196,7 @@ pub fn read_sidecar(dir: &std::path::Path) -> Result<Option<Sidecar>, OpennessEr
 pub fn sidecar_for_record(
     record: &crate::record::ModelRecord,
 ) -> Result<Option<Sidecar>, OpennessError> {
-    if record.source.kind != "local" {
+    if record.source.kind != crate::record::SourceKind::Local {
         return Ok(None);
     }
     // A single weights file is a model of one file: the folder it sits in is not its release.

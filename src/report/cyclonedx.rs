@@ -30,7 +30,7 @@ pub fn bom(doc: &ReportDocument) -> Value {
         }
         let mut props = vec![
             prop("modelvet:size", f.size.to_string()),
-            prop("modelvet:format", f.format.clone()),
+            prop("modelvet:format", f.format.to_string()),
         ];
         if let Some(oid) = &f.git_oid {
             props.push(prop("modelvet:git_oid", oid.clone()));

@@ -77,7 +77,7 @@ impl<'a> Facts<'a> {
         self.r
             .files
             .iter()
-            .find(|f| pred(&f.path, &f.format))
+            .find(|f| pred(&f.path, f.format.as_str()))
             .map(|f| f.path.as_str())
     }
 

@@ -169,7 +169,7 @@ pub fn document(doc: &ReportDocument) -> Value {
             "spdxId": fid,
             "creationInfo": CREATION,
             "name": f.path,
-            "software_primaryPurpose": purpose(&f.format),
+            "software_primaryPurpose": purpose(f.format.as_str()),
         });
         if let Some(h) = &f.sha256 {
             file["verifiedUsing"] = json!([{

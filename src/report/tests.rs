@@ -16,7 +16,7 @@ fn record() -> ModelRecord {
             added_at: "2026-01-01T00:00:00.000Z".into(),
         }],
         source: SourceInfo {
-            kind: "local".into(),
+            kind: crate::record::SourceKind::Local,
             location: "/models/tiny".into(),
             revision: None,
         },
@@ -55,7 +55,7 @@ fn hub_record() -> ModelRecord {
     r.revision = "0123456789ABCDEF0123456789abcdef01234567".into();
     r.id = format!("{}@{}", r.name, r.revision);
     r.source = SourceInfo {
-        kind: "hub".into(),
+        kind: crate::record::SourceKind::Hub,
         location: "hf:Acme/Tiny-Chat".into(),
         revision: Some(r.revision.clone()),
     };

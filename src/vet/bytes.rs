@@ -1,7 +1,7 @@
 //! Where a revision's bytes are on this machine: the one answer `verify`, `smoke`, `audit` and the
 //! server share.
 
-use crate::record::ModelRecord;
+use crate::record::{ModelRecord, SourceKind};
 use std::path::PathBuf;
 
 /// A revision's bytes on this machine.
@@ -34,8 +34,8 @@ pub enum LocateError {
 /// other bytes).
 pub fn locate(record: &ModelRecord) -> Result<Location, LocateError> {
     let source = &record.source;
-    match source.kind.as_str() {
-        "local" => {
+    match source.kind {
+        SourceKind::Local => {
             let path = PathBuf::from(&source.location);
             if path.exists() {
                 Ok(Location { path })
@@ -46,7 +46,7 @@ pub fn locate(record: &ModelRecord) -> Result<Location, LocateError> {
                 })
             }
         }
-        "hub" => {
+        SourceKind::Hub => {
             let not_cached = || LocateError::NotCached {
                 id: record.id.clone(),
                 name: record.name.clone(),
@@ -61,9 +61,9 @@ pub fn locate(record: &ModelRecord) -> Result<Location, LocateError> {
                 Err(not_cached())
             }
         }
-        kind => Err(LocateError::NoBytes {
+        SourceKind::Mof => Err(LocateError::NoBytes {
             id: record.id.clone(),
-            kind: kind.to_string(),
+            kind: source.kind.to_string(),
         }),
     }
 }

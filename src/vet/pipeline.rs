@@ -123,11 +123,11 @@ fn hub_pin(
     let Some(repo) = source
         .location
         .strip_prefix("hf:")
-        .filter(|_| source.kind == "hub")
+        .filter(|_| source.kind == crate::record::SourceKind::Hub)
     else {
         return Err(VetError::NotFromHub {
             id: rev.id(),
-            kind: source.kind.clone(),
+            kind: source.kind.to_string(),
             location: source.location.clone(),
         });
     };
@@ -282,8 +282,8 @@ pub async fn classify(
 ) -> Result<OpennessSection, VetError> {
     let record = assemble(vet.catalogue, rev, strict).await?;
     let section = record.openness.expect("assemble classifies every record");
-    let keep_stored =
-        record.source.kind == "mof" && !vet.catalogue.components(rev).await?.is_empty();
+    let keep_stored = record.source.kind == crate::record::SourceKind::Mof
+        && !vet.catalogue.components(rev).await?.is_empty();
     if !keep_stored {
         vet.catalogue
             .replace_components(rev, &section.components)
@@ -311,7 +311,7 @@ pub async fn audit(
 ) -> Result<Verdict, VetError> {
     let record = super::record_of(vet.catalogue, rev).await?;
     let mut checks = CheckResults::default();
-    if record.source.kind == "hub"
+    if record.source.kind == crate::record::SourceKind::Hub
         && (policy.wants_verify() || policy.wants_smoke())
         && locate(&record).is_err()
         && !vet.offline
