@@ -2,103 +2,36 @@
 //! entry), open-weight with open terms (fixtures/tiny-bert), open-weight restricted (Llama terms),
 //! a license conflict, and a failing scan. Reports are rendered at a fixed time
 //! (`SOURCE_DATE_EPOCH`); what still varies between runs (temp paths, recording times, serials) is
-//! replaced by placeholders before comparing. `UPDATE_SNAPSHOTS=1` rewrites tests/snapshots/.
+//! replaced by insta filters before comparing. `INSTA_UPDATE=always` rewrites tests/snapshots/.
 
 use crate::support::{Env, last_line, write_model};
 use std::path::{Path, PathBuf};
 
 const EPOCH: &str = "1767323045"; // 2026-01-02T03:04:05Z
 
-fn snapshot_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
-}
-
-/// Replaces what differs between runs: the temp dir, timestamps other than the fixed report
-/// time, and UUIDs.
-fn filter(env: &Env, text: &str) -> String {
-    let tmp = env.path().display().to_string();
-    let mut s = text.replace(&tmp, "[TMP]");
-    let manifest = env!("CARGO_MANIFEST_DIR");
-    s = s.replace(manifest, "[REPO]");
-    let mut out = String::with_capacity(s.len());
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        // RFC 3339 times: 2026-11-23T15:50:55.123Z (the fixed 2026-01-02T03:04:05Z stays).
-        if i + 20 <= b.len()
-            && b[i..i + 4].iter().all(u8::is_ascii_digit)
-            && b[i + 4] == b'-'
-            && b[i + 10] == b'T'
-            && b[i + 13] == b':'
-        {
-            let mut j = i + 19;
-            while j < b.len()
-                && (b[j].is_ascii_digit()
-                    || b[j] == b'.'
-                    || b[j] == b'Z'
-                    || b[j] == b'+'
-                    || b[j] == b':')
-            {
-                j += 1;
-            }
-            let t = &s[i..j];
-            if t.starts_with("2026-01-02T03:04:05") {
-                out.push_str(t);
-            } else {
-                out.push_str("[TIME]");
-            }
-            i = j;
-            continue;
-        }
-        // UUIDs: 8-4-4-4-12 hex.
-        if s.get(i..i + 36).is_some_and(is_uuid) {
-            out.push_str("[UUID]");
-            i += 36;
-            continue;
-        }
-        let c = s[i..].chars().next().unwrap();
-        out.push(c);
-        i += c.len_utf8();
-    }
-    out
-}
-
-fn is_uuid(t: &str) -> bool {
-    t.char_indices().all(|(k, c)| {
-        if [8, 13, 18, 23].contains(&k) {
-            c == '-'
-        } else {
-            c.is_ascii_hexdigit()
-        }
-    })
-}
-
-fn check(name: &str, actual: &str) {
-    let path = snapshot_dir().join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(snapshot_dir()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "missing snapshot {} ({e}); run with UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let line = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
-        panic!(
-            "{name} differs from its snapshot at line {}:\n  expected: {:?}\n  actual:   {:?}\n(run with UPDATE_SNAPSHOTS=1 to accept)",
-            line + 1,
-            expected.lines().nth(line),
-            actual.lines().nth(line)
-        );
-    }
+/// Checks `actual` against `tests/snapshots/NAME.snap` with insta, after filtering out what
+/// differs between runs: the temp dir and checkout paths, recording times (the fixed report time
+/// is kept apart as `[REPORT_TIME]`), and UUIDs. `INSTA_UPDATE=always` (or `cargo insta review`)
+/// accepts a change.
+fn check(env: &Env, name: &str, actual: &str) {
+    let tmp = regex::escape(&env.path().display().to_string());
+    let repo = regex::escape(env!("CARGO_MANIFEST_DIR"));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.add_filter(&tmp, "[TMP]");
+    settings.add_filter(&repo, "[REPO]");
+    settings.add_filter(r"2026-01-02T03:04:05Z", "[REPORT_TIME]");
+    settings.add_filter(
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?",
+        "[TIME]",
+    );
+    settings.add_filter(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+        "[UUID]",
+    );
+    settings.bind(|| insta::assert_snapshot!(name.to_string(), actual));
 }
 
 fn report(env: &Env, id: &str, format: &str) -> String {
@@ -196,8 +129,7 @@ fn every_format_for_every_kind_of_model() {
             ("cyclonedx", "cdx.json"),
             ("spdx", "spdx.json"),
         ] {
-            let text = filter(&env, &report(&env, &id, format));
-            check(&format!("{kind}.{ext}"), &text);
+            check(&env, &format!("{kind}.{ext}"), &report(&env, &id, format));
         }
     }
 }
