@@ -4,8 +4,9 @@
 //! a model folder, a single weights file, or a Model Openness Tool YAML entry.
 
 use super::{Ctx, Format, Outcome};
+use crate::ingest::Source;
 use crate::openness::{self, KbFacts, mot};
-use crate::record::{ComponentRecord, FileRecord, OpennessSection};
+use crate::record::{ComponentRecord, OpennessSection};
 use anyhow::Context;
 use clap::Args;
 use std::fmt::Write;
@@ -54,105 +55,48 @@ pub fn run(ctx: &Ctx, args: ClassifyArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// Components and weights license of a path: a MOT YAML entry, a folder or a weights file.
+/// Components and weights license of a source not (yet) in the catalogue: a MOT YAML entry, a
+/// folder or a weights file, described by ingest as `add` reads it, without reading the weights.
 fn from_path(path: &Path) -> anyhow::Result<(Vec<ComponentRecord>, String)> {
     let shown = path.display();
-    if path.is_file() {
-        let name = path.to_string_lossy().to_ascii_lowercase();
-        if name.ends_with(".yml") || name.ends_with(".yaml") {
+    let spec = path.to_string_lossy();
+    match crate::ingest::Source::parse(&spec)? {
+        Source::Mof(_) => {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("cannot read `{shown}`"))?;
             let model = mot::parse(&text).map_err(|e| anyhow::anyhow!("`{shown}` {e}"))?;
             let components = model.components();
             let weights = weights_license_of(&components);
-            return Ok((components, weights));
+            Ok((components, weights))
         }
-    }
-    let root = if path.is_dir() {
-        path
-    } else {
-        path.parent().unwrap_or(Path::new("."))
-    };
-    let files = if path.is_dir() {
-        let (walked, _) =
-            crate::ingest::walk(path).with_context(|| format!("cannot read `{shown}`"))?;
-        walked
-            .iter()
-            .map(|w| {
-                let format = crate::format::detect(&w.real, &w.rel, w.size)
-                    .with_context(|| format!("cannot read `{}`", w.real.display()))?;
-                Ok(FileRecord {
-                    path: w.rel.clone(),
-                    size: w.size,
-                    sha256: None,
-                    git_oid: None,
-                    format,
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?
-    } else {
-        let size = std::fs::metadata(path)
-            .with_context(|| format!("cannot read `{shown}`"))?
-            .len();
-        let rel = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let format = crate::format::detect(path, &rel, size)
-            .with_context(|| format!("cannot read `{shown}`"))?;
-        if !format.is_weights() {
-            anyhow::bail!(
-                "`{shown}` is not a model folder, a weights file or a MOF model YAML (.yml/.yaml)"
+        Source::Folder(_) | Source::WeightsFile(_) => {
+            let opts = crate::ingest::LocalOptions {
+                name: None,
+                progress: &crate::hashing::NoProgress,
+                read_weights: false,
+            };
+            let described = crate::ingest::ingest_local(path, &opts)
+                .with_context(|| format!("cannot read `{shown}`"))?;
+            let sidecar = if path.is_dir() {
+                openness::read_sidecar(path)?
+            } else {
+                None
+            };
+            let effective = crate::license::resolve(&described.license_claims).effective;
+            let release = (effective != crate::license::NOASSERTION).then_some(effective);
+            let components = openness::components_from_evidence(
+                &described.files,
+                described.card.as_ref(),
+                sidecar.as_ref(),
+                release.as_deref(),
             );
+            let weights = release.unwrap_or_else(|| weights_license_of(&components));
+            Ok((components, weights))
         }
-        vec![FileRecord {
-            path: rel,
-            size,
-            sha256: None,
-            git_oid: None,
-            format,
-        }]
-    };
-    let card = if path.is_dir() {
-        read_card(root)?
-    } else {
-        None
-    };
-    let sidecar = if path.is_dir() {
-        openness::read_sidecar(root)?
-    } else {
-        None
-    };
-    let release = folder_license(root, &files, card.as_ref());
-    let components = openness::components_from_evidence(
-        &files,
-        card.as_ref(),
-        sidecar.as_ref(),
-        release.as_deref(),
-    );
-    let weights = release.unwrap_or_else(|| weights_license_of(&components));
-    Ok((components, weights))
-}
-
-/// The effective license of a folder not (yet) in the catalogue, resolved as `add` does: the
-/// card's claims and the identified LICENSE texts.
-fn folder_license(
-    root: &Path,
-    files: &[FileRecord],
-    card: Option<&serde_json::Value>,
-) -> Option<String> {
-    let mut claims = crate::ingest::card_claims(card);
-    // Problems with the texts are `add`'s findings; here they only leave a text out.
-    let mut ignored = Vec::new();
-    for f in files.iter().filter(|f| f.format == "license") {
-        claims.extend(crate::ingest::license_file_claim(
-            &root.join(&f.path),
-            &f.path,
-            &mut ignored,
-        ));
+        Source::Hub { .. } => anyhow::bail!(
+            "classify takes a catalogue model or a path; add `{spec}` first (`modelvet add {spec}`)"
+        ),
     }
-    let effective = crate::license::resolve(&claims).effective;
-    (effective != "NOASSERTION").then_some(effective)
 }
 
 /// Classifies a catalogue model (and records the run).
@@ -174,20 +118,6 @@ fn weights_license_of(components: &[ComponentRecord]) -> String {
         .find(|c| c.id == openness::components::ids::PARAMETERS_FINAL)
         .and_then(|c| c.license.clone())
         .unwrap_or_default()
-}
-
-/// The README's YAML front matter, parsed as `add` parses it. An invalid card is a finding of
-/// `add`, not an error here: classify without it.
-fn read_card(root: &Path) -> anyhow::Result<Option<serde_json::Value>> {
-    let path = root.join("README.md");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let mut ignored = Vec::new();
-    Ok(crate::ingest::card::read(&path, "README.md", &mut ignored)
-        .ok()
-        .flatten()
-        .map(|(_, card)| card))
 }
 
 fn pct(p: f64) -> String {

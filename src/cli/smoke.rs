@@ -26,7 +26,16 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
     };
     let path = Path::new(&args.target);
     let (id, outcome) = if path.exists() {
-        (None, crate::runtime::smoke(path, &opts)?)
+        // A path is smoked where it is, not recorded; ingest decides what it is.
+        match crate::ingest::Source::parse(&args.target)? {
+            crate::ingest::Source::Folder(p) | crate::ingest::Source::WeightsFile(p) => {
+                (None, crate::runtime::smoke(&p, &opts)?)
+            }
+            _ => anyhow::bail!(
+                "`{}` is a MOF model entry, which describes a model but carries no weights to smoke-test",
+                args.target
+            ),
+        }
     } else {
         // Not a path: a catalogue model, whose result is recorded with it.
         let catalogue = ctx.catalogue()?;

@@ -82,6 +82,8 @@ pub enum IngestError {
     NotAModel(PathBuf),
     #[error(transparent)]
     Hash(#[from] HashError),
+    #[error(transparent)]
+    Hub(#[from] crate::hub::HubError),
     #[error("cannot walk `{path}`")]
     Walk {
         path: PathBuf,
@@ -134,6 +136,43 @@ pub struct LocalOptions<'a> {
     pub name: Option<String>,
     /// Told the total up front, then the number of bytes hashed.
     pub progress: &'a dyn hashing::Progress,
+    /// Hash and scan every file (`add`), or only describe the model — files, card, config,
+    /// license texts — without reading the weights (`classify PATH`). A description has no
+    /// digests and an empty revision.
+    pub read_weights: bool,
+}
+
+/// A source as the command line names it: what `add`, `classify` and `smoke` take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A model folder.
+    Folder(PathBuf),
+    /// A single `.safetensors` or `.gguf` weights file: a model of one file.
+    WeightsFile(PathBuf),
+    /// A Model Openness Tool model entry (YAML): a model described, not its bytes.
+    Mof(PathBuf),
+    /// `hf:OWNER/NAME[@REV]`.
+    Hub {
+        repo: String,
+        revision: Option<String>,
+    },
+}
+
+impl Source {
+    /// What `spec` names: `hf:…`, else an existing path (a folder, a weights file or a MOF
+    /// YAML). A path that does not exist or is none of these is an error.
+    pub fn parse(spec: &str) -> Result<Source, IngestError> {
+        if let Some(hub) = spec.strip_prefix("hf:") {
+            let (repo, revision) = crate::hub::parse_repo_spec(hub)?;
+            return Ok(Source::Hub { repo, revision });
+        }
+        let path = PathBuf::from(spec);
+        Ok(match classify_local(&path)? {
+            LocalKind::Folder => Source::Folder(path),
+            LocalKind::WeightsFile => Source::WeightsFile(path),
+            LocalKind::MofYaml => Source::Mof(path),
+        })
+    }
 }
 
 /// One file found in a folder walk: where to read it, and its recorded relative path.
@@ -335,28 +374,11 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
     if walked.is_empty() {
         return Err(IngestError::Empty(path.to_path_buf()));
     }
-    let total: u64 = walked.iter().map(|f| f.size).sum();
-    opts.progress.set_total(total, walked.len());
-    let reals: Vec<PathBuf> = walked.iter().map(|f| f.real.clone()).collect();
-    let digests = hashing::hash_files(&reals, hashing::default_threads(), opts.progress);
-    let mut files = Vec::with_capacity(walked.len());
-    for (w, d) in walked.iter().zip(digests) {
-        let d = d?;
-        let fmt = format::detect(&w.real, &w.rel, d.size).map_err(|source| IngestError::Io {
-            path: w.real.clone(),
-            source,
-        })?;
-        // Structural damage and code-execution risk, from the file's own bytes (headers only
-        // for safetensors/GGUF; pickles are disassembled, never loaded).
-        findings.extend(crate::scan::scan_file(&w.real, &w.rel));
-        files.push(FileRecord {
-            path: w.rel.clone(),
-            size: d.size,
-            sha256: Some(d.sha256),
-            git_oid: None,
-            format: fmt,
-        });
-    }
+    let files = if opts.read_weights {
+        hash_and_scan(&walked, opts.progress, &mut findings)?
+    } else {
+        describe(&walked)?
+    };
 
     let readme = walked
         .iter()
@@ -402,8 +424,11 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
         .clone()
         .or_else(|| card_str(card.as_ref(), "model_name"))
         .unwrap_or_else(|| default_name(path, &kind));
-    let manifest = Manifest::from_files(&files);
-    let revision = manifest.revision_id();
+    let revision = if opts.read_weights {
+        Manifest::from_files(&files).revision_id()
+    } else {
+        String::new()
+    };
     let location = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     Ok(Ingested {
         name,
@@ -427,6 +452,58 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
 
 /// Identifies a LICENSE-like file: one detected claim for the whole text (a license plus an
 /// appended use policy is one claim, `A AND B`), and findings where it is unidentified or partial.
+/// Hashes every walked file (in parallel) and scans it: the files of a revision to record.
+fn hash_and_scan(
+    walked: &[WalkedFile],
+    progress: &dyn hashing::Progress,
+    findings: &mut Vec<Finding>,
+) -> Result<Vec<FileRecord>, IngestError> {
+    let total: u64 = walked.iter().map(|f| f.size).sum();
+    progress.set_total(total, walked.len());
+    let reals: Vec<PathBuf> = walked.iter().map(|f| f.real.clone()).collect();
+    let digests = hashing::hash_files(&reals, hashing::default_threads(), progress);
+    let mut files = Vec::with_capacity(walked.len());
+    for (w, d) in walked.iter().zip(digests) {
+        let d = d?;
+        let fmt = format::detect(&w.real, &w.rel, d.size).map_err(|source| IngestError::Io {
+            path: w.real.clone(),
+            source,
+        })?;
+        // Structural damage and code-execution risk, from the file's own bytes (headers only
+        // for safetensors/GGUF; pickles are disassembled, never loaded).
+        findings.extend(crate::scan::scan_file(&w.real, &w.rel));
+        files.push(FileRecord {
+            path: w.rel.clone(),
+            size: d.size,
+            sha256: Some(d.sha256),
+            git_oid: None,
+            format: fmt,
+        });
+    }
+    Ok(files)
+}
+
+/// The walked files with their formats (sniffed from the first bytes), not hashed.
+fn describe(walked: &[WalkedFile]) -> Result<Vec<FileRecord>, IngestError> {
+    walked
+        .iter()
+        .map(|w| {
+            let format =
+                format::detect(&w.real, &w.rel, w.size).map_err(|source| IngestError::Io {
+                    path: w.real.clone(),
+                    source,
+                })?;
+            Ok(FileRecord {
+                path: w.rel.clone(),
+                size: w.size,
+                sha256: None,
+                git_oid: None,
+                format,
+            })
+        })
+        .collect()
+}
+
 /// A LICENSE-like text becomes one detected claim: the one place that turns a text (or the
 /// reason it could not be read as one) into a claim and its findings, for every source.
 pub fn license_text_claim(

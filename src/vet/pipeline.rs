@@ -5,7 +5,7 @@ use super::record::assemble;
 use super::{Location, Vet, VetError, blocking, locate};
 use crate::catalogue::{Inserted, RevisionRef};
 use crate::hub::{FetchReport, HubClient};
-use crate::ingest::{self, Ingested, LocalOptions};
+use crate::ingest::{self, Ingested, LocalOptions, Source};
 use crate::policy::{CheckResults, Policy, Verdict};
 use crate::record::{ModelRecord, OpennessSection};
 use crate::runtime::{SmokeOptions, SmokeOutcome};
@@ -21,36 +21,38 @@ pub struct AddOutcome {
 /// Ingests a source — a folder, a weights file, a MOF model YAML or `hf:OWNER/NAME[@REV]` — and
 /// records it in one transaction. Re-adding unchanged content changes nothing.
 pub async fn add(vet: &Vet<'_>, spec: &str, name: Option<String>) -> Result<AddOutcome, VetError> {
-    let add_error = |source: Box<dyn std::error::Error + Send + Sync>| VetError::Add {
-        spec: spec.to_string(),
+    let add_error = |shown: &str, source: Box<dyn std::error::Error + Send + Sync>| VetError::Add {
+        spec: shown.to_string(),
         source,
     };
-    let ingested = if let Some(hub_spec) = spec.strip_prefix("hf:") {
-        let (repo, rev) = crate::hub::parse_repo_spec(hub_spec)?;
-        // The Hub client is blocking: it is built, used and dropped off the async runtime.
-        blocking(|| {
-            let client = HubClient::from_env(vet.offline)?;
-            crate::ingest::ingest_hub(&client, &repo, rev.as_deref(), name)
-        })
-        .map_err(|e| add_error(Box::new(e)))?
-    } else {
-        let path = PathBuf::from(spec);
-        let shown = path.display().to_string();
-        if ingest::classify_local(&path).ok() == Some(ingest::LocalKind::MofYaml) {
-            // A Model Openness Tool entry: a model described, not a folder of bytes.
+    let source = Source::parse(spec).map_err(|e| match e {
+        ingest::IngestError::Hub(hub) => VetError::Hub(hub),
+        other => add_error(spec, Box::new(other)),
+    })?;
+    let ingested = match source {
+        Source::Hub { repo, revision } => {
+            // The Hub client is blocking: it is built, used and dropped off the async runtime.
+            blocking(|| {
+                let client = HubClient::from_env(vet.offline)?;
+                ingest::ingest_hub(&client, &repo, revision.as_deref(), name)
+            })
+            .map_err(|e| add_error(spec, Box::new(e)))?
+        }
+        Source::Mof(path) => {
+            let shown = path.display().to_string();
             let text = std::fs::read_to_string(&path)
-                .map_err(|e| add_error(format!("cannot read `{shown}`: {e}").into()))?;
-            crate::ingest::ingest_mof(&path, &text, name)
-                .map_err(|e| add_error(format!("`{shown}` {e}").into()))?
-        } else {
+                .map_err(|e| add_error(&shown, format!("cannot read `{shown}`: {e}").into()))?;
+            ingest::ingest_mof(&path, &text, name)
+                .map_err(|e| add_error(&shown, format!("`{shown}` {e}").into()))?
+        }
+        Source::Folder(path) | Source::WeightsFile(path) => {
             let opts = LocalOptions {
                 name,
                 progress: vet.progress,
+                read_weights: true,
             };
-            blocking(|| ingest::ingest_local(&path, &opts)).map_err(|e| VetError::Add {
-                spec: shown.clone(),
-                source: Box::new(e),
-            })?
+            blocking(|| ingest::ingest_local(&path, &opts))
+                .map_err(|e| add_error(&path.display().to_string(), Box::new(e)))?
         }
     };
     let inserted = vet.catalogue.insert(&ingested).await?;

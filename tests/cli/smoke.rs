@@ -348,7 +348,10 @@ fn missing_path_and_wrong_format_are_errors() {
     assert_eq!(code, 2, "{err}");
     let (code, _, err) = env.run(&["smoke", dir.join("config.json").to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains("is not a safetensors or GGUF file"), "{err}");
+    assert!(
+        err.contains("is not a model folder, a .safetensors or .gguf weights file"),
+        "{err}"
+    );
 }
 
 #[test]
