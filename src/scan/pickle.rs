@@ -130,13 +130,52 @@ fn err(pos: usize, msg: impl Into<String>) -> Err {
 /// Scans `data` (a whole stream, possibly several concatenated pickles).
 /// `rel` names the file and `member` the archive member, for findings.
 pub(crate) fn scan(data: &[u8], kind: Kind, rel: &str, member: Option<&str>) -> Report {
-    let mut s = Scanner {
-        rel,
-        member,
-        report: Report::default(),
-        seen: HashSet::new(),
-        joblib: false,
-    };
+    scan_as(data, kind, rel, member, false)
+}
+
+/// Like [`scan`], for a TorchScript archive's pickles, whose `__torch__` classes are compiled
+/// from the archive's own code (judged separately) rather than imported.
+pub(crate) fn scan_torchscript(data: &[u8], rel: &str, member: Option<&str>) -> Report {
+    scan_as(data, Kind::Raw, rel, member, true)
+}
+
+/// Opcodes a stream must parse before it breaks to count as a pickle with no import in it.
+const SNIFF_OPS: usize = 16;
+
+/// Whether `data` is a pickle, judged by its bytes alone: the unpickler accepts any opcode first
+/// (no PROTO needed), so a stream that parses to STOP, imports something before it breaks, runs
+/// on to the end of `data`, or parses many opcodes is one, whatever the file is called.
+pub(crate) fn sniff(data: &[u8]) -> bool {
+    if data.len() < 2 {
+        return false;
+    }
+    let mut s = Scanner::new("", None, false);
+    match s.run(data, 0) {
+        Ok(end) => end >= 2,
+        Err(e) => {
+            // An import the unpickler could perform: both names Python identifiers (text such
+            // as "import torch" or "id,name" reads as INST of names no module has).
+            let imported = s.report.globals.iter().any(|g| dotted_ident(g));
+            let ran_out = e.pos >= data.len()
+                || e.msg.contains("past the end")
+                || e.msg.contains("no end of line");
+            imported || s.ops >= SNIFF_OPS || (ran_out && s.ops >= 3)
+        }
+    }
+}
+
+/// Whether `s` is a dotted Python identifier (`os.system`, `torch._utils._rebuild_tensor`).
+fn dotted_ident(s: &str) -> bool {
+    s.split('.').all(|part| {
+        let mut c = part.chars();
+        c.next()
+            .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+            && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+    })
+}
+
+fn scan_as(data: &[u8], kind: Kind, rel: &str, member: Option<&str>, torchscript: bool) -> Report {
+    let mut s = Scanner::new(rel, member, torchscript);
     let mut pos = 0usize;
     let mut n = 0usize;
     while pos < data.len() {
@@ -191,6 +230,10 @@ struct Scanner<'a> {
     seen: HashSet<String>,
     /// The stream uses joblib's array wrapper: raw array bytes interrupt the opcodes by design.
     joblib: bool,
+    /// TorchScript archives name their compiled classes `__torch__.…`; those are not imports.
+    torchscript: bool,
+    /// Opcodes read so far (the byte sniffer's measure of "parses as a pickle").
+    ops: usize,
 }
 
 fn line(data: &[u8], p: usize) -> Result<(&[u8], usize), Err> {
@@ -223,17 +266,49 @@ fn text(b: &[u8]) -> V {
     }
 }
 
-/// The content of a protocol-0 `STRING` argument: a quoted Python literal.
-fn quoted(b: &[u8]) -> V {
+/// The content of a protocol-0 `STRING` argument: a quoted Python literal (the unpickler refuses
+/// anything else).
+fn quoted(b: &[u8]) -> Option<V> {
     let b = b.strip_suffix(b"\r").unwrap_or(b);
     if b.len() >= 2 && (b[0] == b'\'' || b[0] == b'"') && b[b.len() - 1] == b[0] {
-        text(&b[1..b.len() - 1])
+        Some(text(&b[1..b.len() - 1]))
     } else {
-        V::Other
+        None
     }
 }
 
-impl Scanner<'_> {
+/// Whether a protocol-0 INT, LONG or FLOAT argument is something `int()`/`float()` accept.
+fn numeric(b: &[u8]) -> bool {
+    let t = b.trim_ascii();
+    if t.is_empty() {
+        return false;
+    }
+    let lower = t.to_ascii_lowercase();
+    let start = lower
+        .iter()
+        .take_while(|c| **c == b'+' || **c == b'-')
+        .count();
+    if matches!(&lower[start..], b"inf" | b"infinity" | b"nan") {
+        return true;
+    }
+    t.iter().any(u8::is_ascii_digit)
+        && t.iter()
+            .all(|c| c.is_ascii_digit() || b"+-._eEL".contains(c))
+}
+
+impl<'a> Scanner<'a> {
+    fn new(rel: &'a str, member: Option<&'a str>, torchscript: bool) -> Scanner<'a> {
+        Scanner {
+            rel,
+            member,
+            report: Report::default(),
+            seen: HashSet::new(),
+            joblib: false,
+            torchscript,
+            ops: 0,
+        }
+    }
+
     /// Runs one pickle from `start` to its STOP; returns the offset after it.
     fn run(&mut self, data: &[u8], start: usize) -> Result<usize, Err> {
         let mut stack: Vec<V> = Vec::new();
@@ -308,6 +383,7 @@ impl Scanner<'_> {
                 .get(p)
                 .ok_or_else(|| err(p, "the stream ends before STOP"))?;
             p += 1;
+            self.ops += 1;
             match op {
                 b'(' => marks.push(stack.len()),
                 b'.' => return Ok(p),
@@ -327,7 +403,11 @@ impl Scanner<'_> {
                     stack.push(v);
                 }
                 b'F' | b'I' | b'L' => {
-                    p = line(data, p)?.1;
+                    let (l, np) = line(data, p)?;
+                    if !numeric(l) {
+                        return Err(err(at, "a text number is not a number"));
+                    }
+                    p = np;
                     stack.push(V::Other);
                 }
                 b'J' => {
@@ -363,7 +443,8 @@ impl Scanner<'_> {
                 b'S' => {
                     let (l, np) = line(data, p)?;
                     p = np;
-                    stack.push(quoted(l));
+                    stack
+                        .push(quoted(l).ok_or_else(|| err(at, "a STRING argument is not quoted"))?);
                 }
                 b'T' => {
                     let (n, np) = take(data, p, 4)?;
@@ -637,7 +718,12 @@ impl Scanner<'_> {
         } else {
             ""
         };
-        match classify(module, name) {
+        let verdict = if self.torchscript && torchscript_class(module, name) {
+            Verdict::Allowed
+        } else {
+            classify(module, name)
+        };
+        match verdict {
             Verdict::Allowed => {}
             Verdict::Dangerous => self.push(
                 Finding::new(
@@ -734,6 +820,23 @@ impl Scanner<'_> {
             self.named(&m, &n, at, true);
         }
     }
+}
+
+/// Names a TorchScript archive's pickles use for its own compiled classes and TorchScript's
+/// rebuild helpers; their code is in the archive's `code/` and is judged there.
+fn torchscript_class(module: &str, name: &str) -> bool {
+    let compiled = module == "__torch__" || module.starts_with("__torch__.");
+    let helper = module == "torch.jit._pickle"
+        && matches!(
+            name,
+            "build_intlist"
+                | "build_tensorlist"
+                | "build_doublelist"
+                | "build_boollist"
+                | "build_tensor_from_id"
+                | "restore_type_tag"
+        );
+    (compiled && !name.contains("__")) || helper
 }
 
 /// Python 2 spellings that the unpickler maps to their Python 3 modules.
@@ -882,6 +985,9 @@ const ALLOWED: &[(&str, &str)] = &[
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"),
     ("numpy._core.multiarray", "scalar"),
+    // numpy 2's protocol-5 array pickles (the default from Python 3.14)
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
     ("joblib.numpy_pickle", "NumpyArrayWrapper"),
 ];
 
