@@ -220,6 +220,25 @@ pub(crate) fn read_member(
                 return Err(io(err));
             }
         }
+        12 | 14 | 93 => {
+            // bzip2, LZMA and zstd members: Python's zipfile (so numpy's `.npz` loader) reads
+            // the first two, Python 3.14's the third.
+            let res = match e.method {
+                12 => bzip2::read::BzDecoder::new(raw)
+                    .take(limit)
+                    .read_to_end(&mut out),
+                14 => lzma_member(raw, limit, &mut out),
+                _ => zstd::stream::read::Decoder::new(raw)
+                    .and_then(|d| d.take(limit).read_to_end(&mut out)),
+            };
+            // An LZMA member may end without an end marker: complete output is what counts.
+            if let Err(err) = res
+                && !prefix_only
+                && out.len() as u64 != e.size
+            {
+                return Err(io(err));
+            }
+        }
         m => return Err(MemberError::Unsupported(m)),
     }
     if out.len() as u64 > cap {
@@ -230,6 +249,20 @@ pub(crate) fn read_member(
         }
     }
     Ok(out)
+}
+
+/// Inflates a zip LZMA member: a 4-byte version/size header and 5 property bytes, then raw LZMA,
+/// read here as a `.lzma` stream of unknown length.
+fn lzma_member(mut raw: impl Read, limit: u64, out: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut head = [0u8; 9];
+    raw.read_exact(&mut head)?;
+    let mut alone = head[4..9].to_vec();
+    alone.extend(u64::MAX.to_le_bytes());
+    let stream =
+        liblzma::stream::Stream::new_lzma_decoder(u64::MAX).map_err(std::io::Error::other)?;
+    liblzma::read::XzDecoder::new_stream(std::io::Cursor::new(alone).chain(raw), stream)
+        .take(limit)
+        .read_to_end(out)
 }
 
 /// CRC-32 of `data`, to compare with the directory's.

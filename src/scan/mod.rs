@@ -495,10 +495,8 @@ fn npy(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
     };
     let header = String::from_utf8_lossy(header);
     let body = &data[start + hlen..];
-    let object = header.contains("'descr': '|O'")
-        || header.contains("\"descr\": \"|O\"")
-        || header.contains("'descr': 'O'");
-    let is_pickle = body.len() >= 2 && body[0] == 0x80 && (2..=5).contains(&body[1]);
+    let object = object_dtype(&header);
+    let is_pickle = pickle::sniff(body);
     let mut out = Vec::new();
     if is_pickle && !object {
         out.push(
@@ -518,6 +516,28 @@ fn npy(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
         out.extend(r.findings);
     }
     out
+}
+
+/// Whether a `.npy` header's dtype holds Python objects anywhere: a string literal such as `'O'`,
+/// `'|O'` or `'O8'` in the header (a plain, structured or sub-array dtype, any spacing or quotes).
+fn object_dtype(header: &str) -> bool {
+    let mut rest = header;
+    while let Some(i) = rest.find(['\'', '"']) {
+        let q = rest.as_bytes()[i] as char;
+        let Some(j) = rest[i + 1..].find(q) else {
+            break;
+        };
+        let lit = &rest[i + 1..i + 1 + j];
+        let t = lit.trim_start_matches(['|', '<', '>', '=']);
+        if t == "object"
+            || t.strip_prefix('O')
+                .is_some_and(|d| d.chars().all(|c| c.is_ascii_digit()))
+        {
+            return true;
+        }
+        rest = &rest[i + 2 + j..];
+    }
+    false
 }
 
 /// The `general.license` value of a GGUF file's metadata, read with the scanner's bounded parser.

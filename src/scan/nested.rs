@@ -511,7 +511,7 @@ fn read_entry(
         l.ends_with(".pkl") || l.ends_with(".pickle") || l.ends_with(".npy")
     };
     let named_pickle = named(&e.name) || named(&e.local_name);
-    if e.method != 0 && e.method != 8 {
+    if ![0, 8, 12, 14, 93].contains(&e.method) {
         out.push(n.f(
             "not-scanned",
             format!(

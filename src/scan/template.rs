@@ -55,6 +55,17 @@ fn dangerous_name(name: &str) -> bool {
     name.starts_with('_') || INTERNALS.contains(&name)
 }
 
+/// Whether a `str.format` template has a field such as `{0.__class__}` or `{x[_y]}`.
+fn format_fields_reach_internals(f: &str) -> bool {
+    f.split('{').skip(1).any(|field| {
+        let field = field.split('}').next().unwrap_or("");
+        field
+            .split(['.', '['])
+            .skip(1)
+            .any(|part| dangerous_name(part.trim_end_matches(']')))
+    })
+}
+
 /// `%`-formatting as Python does it for `%s`, `%d`, `%c`, `%%` (enough to fold a name).
 fn percent_format(fmt: &str, args: &[Folded]) -> Option<String> {
     let mut out = String::new();
@@ -356,6 +367,19 @@ impl<'a> Walk<'a> {
                     self.expr(x);
                 }
                 self.args(&f.args);
+                // Filters that read an attribute named by an argument.
+                for a in &f.args {
+                    if let CallArg::Kwarg("attribute", e) = a {
+                        let name = self.fold(e);
+                        self.access(name, "attribute (through a filter)");
+                    }
+                }
+                if matches!(f.name, "selectattr" | "rejectattr" | "groupby")
+                    && let Some(e) = pos_args(&f.args).next()
+                {
+                    let name = self.fold(e);
+                    self.access(name, "attribute (through a filter)");
+                }
                 // Chat templates have no use for `|attr`: it exists to reach attributes by a
                 // computed name, so it counts whatever name it is given.
                 if f.name == "attr" {
@@ -382,6 +406,16 @@ impl<'a> Walk<'a> {
             Expr::Call(c) => {
                 self.expr(&c.expr);
                 self.args(&c.args);
+                // `"{0.__class__}".format(x)` reaches attributes through the format string.
+                if let Expr::GetAttr(g) = &c.expr
+                    && matches!(g.name, "format" | "format_map")
+                    && let Some(Folded::Str(f)) = self.fold(&g.expr)
+                    && format_fields_reach_internals(&f)
+                {
+                    self.hit(format!(
+                        "a format string `{f}` that reads underscore attributes"
+                    ));
+                }
             }
             Expr::List(l) => l.items.iter().for_each(|x| self.expr(x)),
             Expr::Tuple(l) => l.items.iter().for_each(|x| self.expr(x)),
@@ -394,6 +428,12 @@ impl<'a> Walk<'a> {
 
     fn args(&mut self, args: &[CallArg<'a>]) {
         for a in args {
+            // `dict(__class__=1)|first` builds a dunder name from a keyword.
+            if let CallArg::Kwarg(name, _) = a
+                && dangerous_name(name)
+            {
+                self.hit(format!("a keyword argument named `{name}`"));
+            }
             match a {
                 CallArg::Pos(e)
                 | CallArg::Kwarg(_, e)
@@ -607,6 +647,10 @@ mod tests {
             "{% set a %}__globals__{% endset %}{{ x|attr(a) }}",
             "{{ x['{}{}init{}{}'.format('_','_','_','_')] }}",
             "{{ x['__tini__'|reverse] }}",
+            "{{ messages|map(attribute='__class__')|list }}",
+            "{{ messages|selectattr('__class__') }}",
+            "{{ dict(__globals__=1)|list }}",
+            "{{ '{0.__class__}'.format(messages) }}",
         ] {
             assert_eq!(check(t, "t", "x").len(), 1, "{t}");
             assert_eq!(check(t, "t", "x")[0].code, "template-injection", "{t}");

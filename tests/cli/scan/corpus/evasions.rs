@@ -307,6 +307,16 @@ const TEMPLATE_ESCAPES: &[(&str, &str)] = &[
         "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
     ),
     ("include", "{% include '/etc/passwd' %}"),
+    (
+        "map-attribute",
+        "{{ (messages|map(attribute='\\x5f\\x5fclass\\x5f\\x5f')|list)[0] }}",
+    ),
+    ("selectattr", "{{ messages|selectattr('__class__')|list }}"),
+    ("dict-keyword", "{{ dict(__globals__=1)|list|first }}"),
+    (
+        "format-field",
+        "{{ '{0.__class__.__mro__}'.format(messages) }}",
+    ),
 ];
 
 /// Every evasion case and its benign controls.
@@ -449,6 +459,14 @@ fn numpy(c: &mut Vec<Case>) {
         &[DANGEROUS],
     ));
     c.push(pk("evasion/numpy/no-magic-p0.npy", p0_call(), &[DANGEROUS]));
+    c.push(pk(
+        "evasion/numpy/object-p0-body.npy",
+        npy_header(
+            "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }",
+            &p0_call(),
+        ),
+        &[DANGEROUS],
+    ));
     c.push(pk(
         "evasion/numpy/no-magic-p2.npy",
         evil.clone(),
