@@ -556,6 +556,16 @@ fn nesting(c: &mut Vec<Case>) {
         zip(&[m("payload.txt", evil.clone())]),
         &[DANGEROUS],
     ));
+    // Nesting beyond the depth limit is reported, not silently dropped.
+    let mut onion = evil.clone();
+    for _ in 0..10 {
+        onion = gz(&onion);
+    }
+    c.push(pk(
+        "evasion/unopenable/too-deep.gz",
+        onion,
+        &[Code("not-scanned")],
+    ));
     // Containers that cannot be opened are not clean.
     let mut broken = gz(&vec![7u8; 4096]);
     let n = broken.len();
