@@ -5,8 +5,11 @@
 //! that a strict reader refuses would otherwise pass as "unreadable" while still loading in torch.
 //! We also need the local header's name to compare it with the central directory's.
 
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+
+/// What the zip reader reads from: a file, or an archive member held in memory.
+pub(crate) trait Source: Read + Seek {}
+impl<T: Read + Seek> Source for T {}
 
 /// Most entries and central-directory bytes we accept before calling an archive unreadable.
 const MAX_ENTRIES: u64 = 200_000;
@@ -42,7 +45,7 @@ fn u64le(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
-fn read_at(file: &mut File, at: u64, len: usize) -> std::io::Result<Vec<u8>> {
+fn read_at(file: &mut dyn Source, at: u64, len: usize) -> std::io::Result<Vec<u8>> {
     file.seek(SeekFrom::Start(at))?;
     let mut buf = vec![0; len];
     file.read_exact(&mut buf)?;
@@ -50,7 +53,16 @@ fn read_at(file: &mut File, at: u64, len: usize) -> std::io::Result<Vec<u8>> {
 }
 
 /// Lists the members of the zip in `file` (`len` bytes). `Err` says why it cannot be read.
-pub(crate) fn entries(file: &mut File, len: u64) -> Result<Vec<Entry>, String> {
+pub(crate) fn entries(file: &mut dyn Source, len: u64) -> Result<Vec<Entry>, String> {
+    entries_with_offset(file, len).map(|(e, _)| e)
+}
+
+/// Like [`entries`], also returning how many bytes precede the archive (Python's `zipfile` and
+/// so Keras accept a zip with bytes prepended; offsets then count from the archive's start).
+pub(crate) fn entries_with_offset(
+    file: &mut dyn Source,
+    len: u64,
+) -> Result<(Vec<Entry>, u64), String> {
     let tail_len = len.min(65_557) as usize;
     let tail = read_at(file, len - tail_len as u64, tail_len).map_err(|e| e.to_string())?;
     let eocd = (0..tail_len.saturating_sub(21))
@@ -61,7 +73,8 @@ pub(crate) fn entries(file: &mut File, len: u64) -> Result<Vec<Entry>, String> {
     let mut count = u16le(&tail, eocd + 10) as u64;
     let mut cd_size = u32le(&tail, eocd + 12) as u64;
     let mut cd_off = u32le(&tail, eocd + 16) as u64;
-    if count == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_off == 0xFFFF_FFFF {
+    let zip64 = count == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_off == 0xFFFF_FFFF;
+    if zip64 {
         // zip64: the locator sits right before the classic record.
         let loc = eocd_abs.checked_sub(20).ok_or("truncated zip64 locator")?;
         let l = read_at(file, loc, 20).map_err(|e| e.to_string())?;
@@ -85,6 +98,17 @@ pub(crate) fn entries(file: &mut File, len: u64) -> Result<Vec<Entry>, String> {
             "{count} entries / {cd_size} directory bytes exceed the scanner's limits"
         ));
     }
+    // Bytes prepended to the archive shift every offset by the same amount.
+    // (Not tried for zip64, whose record may carry extensible data of any length.)
+    let prepended = if zip64 {
+        0
+    } else {
+        eocd_abs
+            .checked_sub(cd_size)
+            .and_then(|start| start.checked_sub(cd_off))
+            .unwrap_or(0)
+    };
+    let cd_off = cd_off + prepended;
     if cd_off.checked_add(cd_size).is_none_or(|e| e > len) {
         return Err("central directory out of bounds".into());
     }
@@ -131,6 +155,7 @@ pub(crate) fn entries(file: &mut File, len: u64) -> Result<Vec<Entry>, String> {
             x = body + sz;
         }
         p = end;
+        let local = local.saturating_add(prepended);
         if local.checked_add(30).is_none_or(|e| e > len) {
             return Err(format!("member `{name}` has a local header out of bounds"));
         }
@@ -158,7 +183,7 @@ pub(crate) fn entries(file: &mut File, len: u64) -> Result<Vec<Entry>, String> {
             data_offset,
         });
     }
-    Ok(out)
+    Ok((out, prepended))
 }
 
 /// Why a member's bytes could not be read.
@@ -173,7 +198,7 @@ pub(crate) enum MemberError {
 /// Reads up to `cap` bytes of a member's content, inflating it if needed; `prefix_only` stops at
 /// `cap` without calling that an error.
 pub(crate) fn read_member(
-    file: &mut File,
+    file: &mut dyn Source,
     e: &Entry,
     cap: u64,
     prefix_only: bool,
@@ -195,6 +220,25 @@ pub(crate) fn read_member(
                 return Err(io(err));
             }
         }
+        12 | 14 | 93 => {
+            // bzip2, LZMA and zstd members: Python's zipfile (so numpy's `.npz` loader) reads
+            // the first two, Python 3.14's the third.
+            let res = match e.method {
+                12 => bzip2::read::BzDecoder::new(raw)
+                    .take(limit)
+                    .read_to_end(&mut out),
+                14 => lzma_member(raw, limit, &mut out),
+                _ => zstd::stream::read::Decoder::new(raw)
+                    .and_then(|d| d.take(limit).read_to_end(&mut out)),
+            };
+            // An LZMA member may end without an end marker: complete output is what counts.
+            if let Err(err) = res
+                && !prefix_only
+                && out.len() as u64 != e.size
+            {
+                return Err(io(err));
+            }
+        }
         m => return Err(MemberError::Unsupported(m)),
     }
     if out.len() as u64 > cap {
@@ -205,6 +249,20 @@ pub(crate) fn read_member(
         }
     }
     Ok(out)
+}
+
+/// Inflates a zip LZMA member: a 4-byte version/size header and 5 property bytes, then raw LZMA,
+/// read here as a `.lzma` stream of unknown length.
+fn lzma_member(mut raw: impl Read, limit: u64, out: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut head = [0u8; 9];
+    raw.read_exact(&mut head)?;
+    let mut alone = head[4..9].to_vec();
+    alone.extend(u64::MAX.to_le_bytes());
+    let stream =
+        liblzma::stream::Stream::new_lzma_decoder(u64::MAX).map_err(std::io::Error::other)?;
+    liblzma::read::XzDecoder::new_stream(std::io::Cursor::new(alone).chain(raw), stream)
+        .take(limit)
+        .read_to_end(out)
 }
 
 /// CRC-32 of `data`, to compare with the directory's.

@@ -58,6 +58,8 @@ struct R {
     inner: BufReader<File>,
     pos: u64,
     size: u64,
+    /// Set when a string read since it was cleared was not UTF-8.
+    not_utf8: bool,
 }
 
 /// Why reading stopped.
@@ -120,7 +122,10 @@ impl R {
             .read_exact(&mut b)
             .map_err(|e| Stop::Io(e.to_string()))?;
         self.pos += n;
-        Ok(Some(String::from_utf8_lossy(&b).into_owned()))
+        Ok(Some(String::from_utf8(b).unwrap_or_else(|e| {
+            self.not_utf8 = true;
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        })))
     }
 }
 
@@ -263,6 +268,7 @@ pub fn check_with_license(path: &Path, size: u64, rel: &str) -> (Vec<Finding>, O
                 inner: BufReader::with_capacity(1 << 16, file),
                 pos: 0,
                 size,
+                not_utf8: false,
             };
             match walk(&mut c, &mut r) {
                 Ok(()) | Err(Stop::Broken) => {}
@@ -315,9 +321,16 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
     let mut keys = HashSet::new();
     let mut alignment = 32u64;
     for _ in 0..n_kv {
+        r.not_utf8 = false;
         let key = r
             .string("a metadata key", 65_536)?
             .ok_or_else(|| Stop::Truncated("a metadata key longer than 64 KiB".into()))?;
+        if r.not_utf8 {
+            c.f(
+                "gguf-key-not-utf8",
+                format!("metadata key `{key}` is not UTF-8 (llama.cpp and candle refuse it)"),
+            );
+        }
         if key.is_empty() {
             c.f("gguf-key-empty", "a metadata key is empty".into());
         }

@@ -1,5 +1,7 @@
-//! Keras models: `Lambda` layers (marshalled Python code) and configs that name non-Keras
-//! modules or switch safe mode off.
+//! Keras models: `Lambda` layers and other marshalled Python code, configs that name non-Keras
+//! modules or switch safe mode off, lookup vocabularies read from local files and layers that load
+//! an external SavedModel. HDF5 files are not parsed as HDF5: the model config is a JSON string
+//! attribute, so every JSON object in the bytes that looks like a config is parsed and walked.
 
 use super::code;
 use crate::finding::Finding;
@@ -18,9 +20,87 @@ pub(crate) fn check_config(text: &str, rel: &str, source: &str) -> Vec<Finding> 
     out
 }
 
+/// Checks the `config.json` of a `.keras` archive, which Keras refuses unless it is JSON.
+pub(crate) fn check_archive_config(data: &[u8], rel: &str, source: &str) -> Vec<Finding> {
+    match std::str::from_utf8(data)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str::<Value>(t).map_err(|e| e.to_string()))
+    {
+        Ok(doc) => {
+            let mut out = Vec::new();
+            walk(&doc, rel, source, &mut out);
+            out.dedup_by(|a, b| a.code == b.code && a.message == b.message);
+            out
+        }
+        Err(e) => vec![
+            Finding::new(
+                code("keras-config-invalid"),
+                format!("{source} is not JSON ({e}); Keras refuses to load it"),
+            )
+            .at(rel),
+        ],
+    }
+}
+
+/// Layers whose `vocabulary` may be a path that Keras reads when the model loads
+/// (CVE-2025-12058).
+const LOOKUP_LAYERS: &[&str] = &[
+    "StringLookup",
+    "IntegerLookup",
+    "IndexLookup",
+    "TextVectorization",
+];
+
+fn layer_name(m: &serde_json::Map<String, Value>) -> &str {
+    m.get("config")
+        .and_then(|c| c.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+}
+
+/// Findings about one config object (not its children).
+fn object(m: &serde_json::Map<String, Value>, rel: &str, source: &str, out: &mut Vec<Finding>) {
+    let class = m.get("class_name").and_then(Value::as_str).unwrap_or("");
+    let cfg = m.get("config");
+    let f = |c: &str, msg: String| Finding::new(code(c), msg).at(rel);
+    if class == "__lambda__" || m.get("function_type").and_then(Value::as_str) == Some("lambda") {
+        out.push(f(
+            "keras-marshalled-function",
+            format!(
+                "{source} holds a marshalled Python function (`__lambda__`), which runs when loaded"
+            ),
+        ));
+    }
+    if LOOKUP_LAYERS.contains(&class)
+        && let Some(Value::String(path)) = cfg.and_then(|c| c.get("vocabulary"))
+    {
+        out.push(f(
+            "keras-vocabulary-file",
+            format!(
+                "{source}: layer `{}` ({class}) reads its vocabulary from `{path}` when loaded (CVE-2025-12058)",
+                layer_name(m)
+            ),
+        ));
+    }
+    if class == "TFSMLayer" {
+        let path = cfg
+            .and_then(|c| c.get("filepath"))
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        out.push(f(
+            "keras-external-savedmodel",
+            format!(
+                "{source}: layer `{}` (TFSMLayer) loads the external SavedModel `{path}`, whose graph runs unchecked (CVE-2026-1462)",
+                layer_name(m)
+            ),
+        ));
+    }
+}
+
 fn walk(v: &Value, rel: &str, source: &str, out: &mut Vec<Finding>) {
     match v {
         Value::Object(m) => {
+            object(m, rel, source, out);
             if m.get("class_name").and_then(Value::as_str) == Some("Lambda") {
                 let name = m
                     .get("config")
@@ -77,54 +157,57 @@ fn walk(v: &Value, rel: &str, source: &str, out: &mut Vec<Finding>) {
     }
 }
 
-/// Looks through an HDF5 file's bytes for a Lambda layer in its embedded model config (no HDF5
-/// reader: the config is stored as a JSON string attribute, so its bytes are visible).
+/// Checks a legacy HDF5 Keras file at `path`: reads it (bounded) and checks its model config.
 pub(crate) fn check_h5(path: &Path, rel: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let Ok(mut file) = File::open(path) else {
-        return vec![Finding::new(code("not-scanned"), "cannot open the file").at(rel)];
-    };
-    let finder = memchr::memmem::Finder::new(b"\"Lambda\"");
-    let unsafe_finder = memchr::memmem::Finder::new(b"enable_unsafe_deserialization");
-    let mut buf = vec![0u8; 1 << 20];
-    let mut carry: Vec<u8> = Vec::new();
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                out.push(
-                    Finding::new(code("not-scanned"), format!("cannot read the file: {e}")).at(rel),
-                );
-                break;
-            }
-        };
-        carry.extend_from_slice(&buf[..n]);
-        for i in finder.find_iter(&carry) {
-            let before = &carry[i.saturating_sub(24)..i];
-            if memchr::memmem::find(before, b"class_name").is_some() {
-                out.push(
-                    Finding::new(
-                        code("keras-lambda-layer"),
-                        "the HDF5 model config has a Lambda layer, which runs stored Python code when loaded",
-                    )
-                    .at(rel),
-                );
-                return out;
-            }
-        }
-        if unsafe_finder.find(&carry).is_some() {
-            out.push(
-                Finding::new(
-                    code("keras-unsafe-deserialization"),
-                    "the HDF5 model config calls `enable_unsafe_deserialization`",
-                )
-                .at(rel),
-            );
-            return out;
-        }
-        let keep = carry.len().min(64);
-        carry.drain(..carry.len() - keep);
+    let mut data = Vec::new();
+    let res = File::open(path).and_then(|f| f.take(MAX_H5).read_to_end(&mut data));
+    if let Err(e) = res {
+        return vec![
+            Finding::new(code("not-scanned"), format!("cannot read the file: {e}")).at(rel),
+        ];
     }
+    let mut out = check_h5_bytes(&data, rel, None);
+    if data.len() as u64 == MAX_H5 {
+        out.push(
+            Finding::new(
+                code("not-scanned"),
+                format!("only the first {MAX_H5} bytes of the HDF5 file were searched for a model config"),
+            )
+            .at(rel),
+        );
+    }
+    out
+}
+
+/// Most bytes of an HDF5 file searched for its model config.
+const MAX_H5: u64 = 1 << 30;
+
+/// Finds the JSON model configs stored as string attributes in HDF5 bytes and checks each. A
+/// config is any JSON object with a `class_name` or `config` key, whatever its whitespace and
+/// escapes; bytes are never searched for layer names.
+pub(crate) fn check_h5_bytes(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
+    let source = match member {
+        Some(m) => format!("the HDF5 model config in member `{m}`"),
+        None => "the HDF5 model config".to_string(),
+    };
+    let mut out = Vec::new();
+    let mut i = 0usize;
+    while let Some(at) = memchr::memchr(b'{', &data[i..]) {
+        let start = i + at;
+        i = start + 1;
+        let rest = &data[start + 1..];
+        let next = rest.iter().position(|b| !b.is_ascii_whitespace());
+        if next.and_then(|n| rest.get(n)) != Some(&b'"') {
+            continue;
+        }
+        let mut stream = serde_json::Deserializer::from_slice(&data[start..]).into_iter::<Value>();
+        if let Some(Ok(Value::Object(m))) = stream.next()
+            && (m.contains_key("class_name") || m.contains_key("config"))
+        {
+            walk(&Value::Object(m), rel, &source, &mut out);
+            i = start + stream.byte_offset().max(1);
+        }
+    }
+    out.dedup_by(|a, b| a.code == b.code && a.message == b.message);
     out
 }

@@ -9,11 +9,14 @@
 mod archive;
 mod gguf;
 mod keras;
+mod nested;
 mod onnx;
 mod pickle;
 mod safetensors;
 mod sarif;
+mod savedmodel;
 mod template;
+mod torchscript;
 
 pub use sarif::to_sarif;
 
@@ -55,9 +58,10 @@ codes! {
     "safetensors-header-not-object" High "a safetensors header is JSON but not an object",
     "safetensors-header-leading-whitespace" Low "a safetensors header does not begin with `{` (parsers disagree on it)",
     "safetensors-duplicate-key" High "a safetensors header lists a key twice (parsers disagree on which wins)",
-    "safetensors-metadata-not-string" Medium "a safetensors `__metadata__` value is not a string",
+    "safetensors-metadata-not-string" High "a safetensors `__metadata__` is not an object of strings (loaders refuse it)",
+    "safetensors-metadata-duplicate-key" High "a safetensors `__metadata__` lists a key twice",
     "safetensors-tensor-invalid" High "a safetensors tensor entry lacks dtype, shape or two data offsets",
-    "safetensors-dtype-unknown" Medium "a safetensors tensor has a dtype this version of the format does not define",
+    "safetensors-dtype-unknown" High "a safetensors tensor has a dtype the format does not define, such as a lower-case one (loaders refuse it)",
     "safetensors-shape-overflow" High "a safetensors tensor shape's size overflows",
     "safetensors-misaligned" High "a safetensors tensor does not fill whole bytes",
     "safetensors-size-mismatch" High "a safetensors tensor's byte span differs from shape × dtype",
@@ -76,6 +80,7 @@ codes! {
     "gguf-version-unsupported" High "a GGUF version other than 2 or 3",
     "gguf-count-too-large" High "GGUF tensor or metadata counts exceed what the file can hold",
     "gguf-truncated" High "a GGUF header value (string, array) runs past the end of the file",
+    "gguf-key-not-utf8" High "a GGUF metadata key is not UTF-8 (loaders refuse it)",
     "gguf-key-empty" Medium "a GGUF metadata key is empty",
     "gguf-key-duplicate" High "a GGUF metadata key appears twice",
     "gguf-value-type-invalid" High "a GGUF metadata value has an undefined type",
@@ -91,11 +96,21 @@ codes! {
     "gguf-tensor-offset-misaligned" High "a GGUF tensor offset is not a multiple of the alignment",
     "gguf-tensor-offset-gap" High "GGUF tensor offsets are out of order or leave gaps",
     "gguf-tensor-out-of-bounds" High "GGUF tensor data reaches past the end of the file",
-    "template-injection" High "a chat template contains template-injection patterns (sandbox escapes, includes)",
+    "template-injection" High "a chat template reaches Python internals (underscore attributes, also when built at render time) or pulls in other files",
+    "template-unparsed" Medium "a chat template does not parse as Jinja, so it was not checked",
     "keras-lambda-layer" High "a Keras model has a Lambda layer, which runs stored Python code",
     "keras-module-not-keras" High "a Keras config names a module outside Keras or a bare function",
     "keras-unsafe-deserialization" Critical "a Keras config switches safe mode off",
     "onnx-external-data-outside" High "an ONNX external-data path leaves the model folder",
+    "onnx-custom-operator" High "an ONNX node (in the graph, a subgraph or a model-local function) uses an operator from a custom domain, which needs a native custom-op library, or calls into Python",
+    "keras-marshalled-function" High "a Keras config holds a marshalled Python function (`__lambda__`) outside a Lambda layer, e.g. as an activation or initializer",
+    "keras-vocabulary-file" High "a Keras lookup layer reads its vocabulary from a file path when loaded (CVE-2025-12058)",
+    "keras-external-savedmodel" High "a Keras `TFSMLayer` loads an external SavedModel when loaded (CVE-2026-1462)",
+    "keras-config-invalid" High "a `.keras` archive's `config.json` is not JSON (Keras refuses it)",
+    "savedmodel-python-op" Critical "a TensorFlow SavedModel graph uses an op that runs Python code (PyFunc, EagerPyFunc, …)",
+    "savedmodel-file-op" High "a TensorFlow SavedModel graph uses an op that reads, lists or writes files (ReadFile, WriteFile, MatchingFiles, …)",
+    "torchscript-dangerous-call" High "a TorchScript archive's code calls file I/O, process or library-loading functions",
+    "archive-prepended-data" Medium "bytes precede a zip archive's first member (Python's zipfile still opens it)",
     "scan-symlink-skipped" Low "a symlink inside a scanned folder points outside it and was not followed",
 }
 
@@ -275,13 +290,38 @@ fn scan_file_kind(path: &Path, rel: &str) -> (&'static str, Vec<Finding>) {
         };
         return ("npy", npy(&data, rel, None));
     }
-    if head.starts_with(b"\x1f\x8b")
-        || (head.len() > 1 && head[0] == 0x78 && [0x01, 0x5e, 0x9c, 0xda].contains(&head[1]))
-    {
-        return ("compressed", compressed(path, &head, rel));
+    if let Some(p) = nested::packing(&head) {
+        return match File::open(path) {
+            Ok(f) => (
+                "compressed",
+                nested::compressed(p, f, &name, None, &mut nested::Nest::new(rel)),
+            ),
+            Err(e) => (
+                "compressed",
+                not_scanned(rel, format!("cannot open the file: {e}")),
+            ),
+        };
+    }
+    if nested::is_tar(&head) {
+        return match File::open(path) {
+            Ok(f) => ("tar", nested::tar(f, None, &mut nested::Nest::new(rel))),
+            Err(e) => (
+                "tar",
+                not_scanned(rel, format!("cannot open the file: {e}")),
+            ),
+        };
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return ("zip", zip(path, size, rel));
+        return match File::open(path) {
+            Ok(mut f) => (
+                "zip",
+                nested::zip(&mut f, size, None, &mut nested::Nest::new(rel)),
+            ),
+            Err(e) => (
+                "zip",
+                not_scanned(rel, format!("cannot open the file: {e}")),
+            ),
+        };
     }
     match format::sniff(
         &name,
@@ -300,7 +340,7 @@ fn scan_file_kind(path: &Path, rel: &str) -> (&'static str, Vec<Finding>) {
         FileFormat::Onnx => ("onnx", onnx::check(path, size, rel)),
         f => {
             let kind = f.as_str();
-            (kind, by_name(path, size, rel, &name, &head))
+            (kind, by_name(path, size, rel, &name))
         }
     }
 }
@@ -311,14 +351,6 @@ fn container(head: &[u8]) -> Option<&'static str> {
         Some("7z")
     } else if head.starts_with(b"Rar!\x1a\x07") {
         Some("RAR")
-    } else if head.starts_with(b"\xfd7zXZ\x00") {
-        Some("xz")
-    } else if head.starts_with(b"BZh") && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b)) {
-        Some("bzip2")
-    } else if head.starts_with(b"\x28\xb5\x2f\xfd") {
-        Some("zstd")
-    } else if head.get(257..262) == Some(b"ustar") {
-        Some("tar")
     } else {
         None
     }
@@ -326,7 +358,7 @@ fn container(head: &[u8]) -> Option<&'static str> {
 
 /// Files whose bytes matched no binary format: text formats by name, and for names that promise a
 /// weights format, the most specific structural message.
-fn by_name(path: &Path, size: u64, rel: &str, name: &str, head: &[u8]) -> Vec<Finding> {
+fn by_name(path: &Path, size: u64, rel: &str, name: &str) -> Vec<Finding> {
     if name.ends_with(".safetensors") {
         let f = safetensors::check(path, size, rel).findings;
         if !f.is_empty() {
@@ -344,6 +376,17 @@ fn by_name(path: &Path, size: u64, rel: &str, name: &str, head: &[u8]) -> Vec<Fi
         ".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".dill", ".p",
     ];
     let pickle_name = PICKLE_NAMES.iter().any(|e| name.ends_with(e));
+    if name == "saved_model.pb" {
+        return match read_capped(path, MAX_PICKLE_BYTES) {
+            Ok(d) => savedmodel::check_bytes(&d, rel, "the SavedModel"),
+            Err(e) => not_scanned(rel, e),
+        };
+    }
+    // Anything that parses as a pickle is one, whatever it is called (protocol 0/1 streams have
+    // no header, and the unpickler accepts any opcode first).
+    if size > 1 && sniff_prefix(path).is_some_and(|p| pickle::sniff(&p)) {
+        return pickle_file(path, size, rel, pickle::Kind::Raw);
+    }
     if name.ends_with(".jinja") || name.ends_with(".json") {
         let text = match read_text(path, 64 << 20) {
             Ok(t) => t,
@@ -361,36 +404,13 @@ fn by_name(path: &Path, size: u64, rel: &str, name: &str, head: &[u8]) -> Vec<Fi
         }
         return out;
     }
-    // Protocol 0/1 pickles have no header: try any file that starts like one.
-    let pickle_start = matches!(
-        head.first(),
-        Some(
-            b'(' | b'c'
-                | b'}'
-                | b']'
-                | b')'
-                | b'N'
-                | b'I'
-                | b'S'
-                | b'V'
-                | b'X'
-                | b'U'
-                | b'K'
-                | b'J'
-        )
-    );
-    if pickle_start
-        && size > 0
-        && (pickle_name
-            || name.ends_with(".bin")
-            || name.ends_with(".data")
-            || name.ends_with(".dat"))
-    {
-        let f = pickle_file(path, size, rel, pickle::Kind::Raw);
-        if !f.iter().any(|x| x.code == "pickle-malformed")
-            || f.iter().any(|x| x.code.starts_with("pickle-global"))
+    // Bytes prepended to a zip (a `.keras` file, say) do not stop Python's zipfile from opening it.
+    if size > 22 {
+        let mut nest = nested::Nest::new(rel);
+        if let Ok(mut f) = File::open(path)
+            && archive::entries(&mut f, size).is_ok_and(|e| !e.is_empty())
         {
-            return f;
+            return nested::zip(&mut f, size, None, &mut nest);
         }
     }
     if pickle_name && size > 0 {
@@ -400,6 +420,15 @@ fn by_name(path: &Path, size: u64, rel: &str, name: &str, head: &[u8]) -> Vec<Fi
         );
     }
     Vec::new()
+}
+
+/// The first bytes of a file, enough for the pickle sniffer to decide.
+fn sniff_prefix(path: &Path) -> Option<Vec<u8>> {
+    let mut b = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(64 << 10).read_to_end(&mut b))
+        .ok()?;
+    Some(b)
 }
 
 fn read_text(path: &Path, cap: u64) -> Result<String, String> {
@@ -466,10 +495,8 @@ fn npy(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
     };
     let header = String::from_utf8_lossy(header);
     let body = &data[start + hlen..];
-    let object = header.contains("'descr': '|O'")
-        || header.contains("\"descr\": \"|O\"")
-        || header.contains("'descr': 'O'");
-    let is_pickle = body.len() >= 2 && body[0] == 0x80 && (2..=5).contains(&body[1]);
+    let object = object_dtype(&header);
+    let is_pickle = pickle::sniff(body);
     let mut out = Vec::new();
     if is_pickle && !object {
         out.push(
@@ -491,225 +518,26 @@ fn npy(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
     out
 }
 
-/// gzip or zlib data (compressed joblib dumps): inflated within bounds, then scanned as a pickle
-/// or `.npy` if it is one.
-fn compressed(path: &Path, head: &[u8], rel: &str) -> Vec<Finding> {
-    let Ok(file) = File::open(path) else {
-        return not_scanned(rel, "cannot open the file");
-    };
-    let mut data = Vec::new();
-    let res = if head.starts_with(b"\x1f\x8b") {
-        flate2::read::MultiGzDecoder::new(file)
-            .take(MAX_PICKLE_BYTES + 1)
-            .read_to_end(&mut data)
-    } else {
-        flate2::read::ZlibDecoder::new(file)
-            .take(MAX_PICKLE_BYTES + 1)
-            .read_to_end(&mut data)
-    };
-    if data.len() as u64 > MAX_PICKLE_BYTES {
-        return vec![
-            Finding::new(
-                code("archive-expansion-limit"),
-                "the compressed file inflates beyond the scanner's limit; not scanned",
-            )
-            .at(rel),
-        ];
+/// Whether a `.npy` header's dtype holds Python objects anywhere: a string literal such as `'O'`,
+/// `'|O'` or `'O8'` in the header (a plain, structured or sub-array dtype, any spacing or quotes).
+fn object_dtype(header: &str) -> bool {
+    let mut rest = header;
+    while let Some(i) = rest.find(['\'', '"']) {
+        let q = rest.as_bytes()[i] as char;
+        let Some(j) = rest[i + 1..].find(q) else {
+            break;
+        };
+        let lit = &rest[i + 1..i + 1 + j];
+        let t = lit.trim_start_matches(['|', '<', '>', '=']);
+        if t == "object"
+            || t.strip_prefix('O')
+                .is_some_and(|d| d.chars().all(|c| c.is_ascii_digit()))
+        {
+            return true;
+        }
+        rest = &rest[i + 2 + j..];
     }
-    if let Err(e) = res {
-        if data.is_empty() {
-            return Vec::new();
-        }
-        let mut out = not_scanned(rel, format!("the compressed stream breaks: {e}"));
-        out.extend(pickle_bytes(&data, rel, None));
-        return out;
-    }
-    pickle_bytes(&data, rel, None)
-}
-
-/// Scans bytes that may be a pickle or `.npy`; anything else is left alone.
-fn pickle_bytes(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
-    if data.starts_with(b"\x93NUMPY") {
-        npy(data, rel, member)
-    } else if data.len() >= 2 && data[0] == 0x80 && (2..=5).contains(&data[1]) {
-        pickle::scan(data, pickle::Kind::Raw, rel, member).findings
-    } else {
-        Vec::new()
-    }
-}
-
-/// Whether an archive member is tensor storage (`archive/data/0`), whose bytes are not a pickle.
-fn is_storage(name: &str) -> bool {
-    let mut parts = name.rsplit('/');
-    let base = parts.next().unwrap_or("");
-    parts.next() == Some("data") && !base.is_empty() && base.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn zip(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
-    let mut file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) => return not_scanned(rel, format!("cannot open the file: {e}")),
-    };
-    let entries = match archive::entries(&mut file, size) {
-        Ok(e) => e,
-        Err(why) => return not_scanned(rel, format!("the zip archive cannot be read: {why}")),
-    };
-    let mut out = Vec::new();
-    let f = |c: &str, msg: String, member: &str| {
-        Finding::new(code(c), msg)
-            .at(rel)
-            .with_evidence(format!("member `{member}`"))
-    };
-    let mut names = std::collections::HashSet::new();
-    for e in &entries {
-        if !names.insert(e.name.as_str()) {
-            out.push(f(
-                "archive-duplicate-member",
-                format!("the archive holds `{}` more than once", e.name),
-                &e.name,
-            ));
-        }
-        if e.local_name != e.name {
-            out.push(f(
-                "archive-name-mismatch",
-                format!(
-                    "the central directory names `{}` but the local header names `{}`",
-                    e.name, e.local_name
-                ),
-                &e.name,
-            ));
-        }
-        let lower = e.name.to_ascii_lowercase();
-        let lower_local = e.local_name.to_ascii_lowercase();
-        let named_pickle = [&lower, &lower_local]
-            .iter()
-            .any(|n| n.ends_with(".pkl") || n.ends_with(".pickle"));
-        let npy_member = lower.ends_with(".npy");
-        let keras_config = lower.rsplit('/').next() == Some("config.json");
-        let template_member = lower.ends_with(".jinja") || lower.ends_with("tokenizer_config.json");
-        // Everything else: sniff its first bytes, unless it is tensor storage.
-        let wanted =
-            named_pickle || npy_member || keras_config || template_member || !is_storage(&e.name);
-        if !wanted || e.name.ends_with('/') {
-            continue;
-        }
-        let full = named_pickle || npy_member || keras_config || template_member;
-        if !full {
-            match archive::read_member(&mut file, e, 8, true) {
-                Ok(p)
-                    if p.starts_with(b"\x93NUMPY")
-                        || (p.len() >= 2 && p[0] == 0x80 && (2..=5).contains(&p[1])) => {}
-                Ok(_) => continue,
-                Err(_) => continue,
-            }
-        }
-        if e.method != 0 && e.method != 8 {
-            out.push(f(
-                "not-scanned",
-                format!(
-                    "member `{}` uses compression method {}, which modelvet cannot read",
-                    e.name, e.method
-                ),
-                &e.name,
-            ));
-            continue;
-        }
-        if e.size > MAX_PICKLE_BYTES {
-            out.push(f(
-                "archive-expansion-limit",
-                format!(
-                    "member `{}` declares {} bytes, beyond the scanner's limit; not scanned",
-                    e.name, e.size
-                ),
-                &e.name,
-            ));
-            continue;
-        }
-        let data =
-            match archive::read_member(&mut file, e, e.size.clamp(1, MAX_PICKLE_BYTES), false) {
-                Ok(d) => d,
-                Err(archive::MemberError::TooLarge) => {
-                    out.push(f(
-                        "archive-expansion-limit",
-                        format!(
-                            "member `{}` inflates beyond its declared {} bytes; not scanned",
-                            e.name, e.size
-                        ),
-                        &e.name,
-                    ));
-                    continue;
-                }
-                Err(archive::MemberError::Unsupported(m)) => {
-                    out.push(f(
-                        "not-scanned",
-                        format!("member `{}` uses compression method {m}", e.name),
-                        &e.name,
-                    ));
-                    continue;
-                }
-                Err(archive::MemberError::Io(why)) => {
-                    out.push(f(
-                        "not-scanned",
-                        format!("member `{}` cannot be read: {why}", e.name),
-                        &e.name,
-                    ));
-                    continue;
-                }
-            };
-        let looks_pickle = data.len() >= 2 && data[0] == 0x80 && (2..=5).contains(&data[1]);
-        if e.encrypted() {
-            if looks_pickle || data.starts_with(b"\x93NUMPY") || keras_config {
-                out.push(f(
-                    "archive-header-tampered",
-                    format!(
-                        "member `{}` is flagged encrypted but is plain (torch ignores the flag)",
-                        e.name
-                    ),
-                    &e.name,
-                ));
-            } else {
-                out.push(f(
-                    "not-scanned",
-                    format!("member `{}` is encrypted", e.name),
-                    &e.name,
-                ));
-                continue;
-            }
-        } else if archive::crc32(&data) != e.crc {
-            out.push(f(
-                "archive-header-tampered",
-                format!(
-                    "member `{}` does not match its CRC-32 (torch ignores CRCs)",
-                    e.name
-                ),
-                &e.name,
-            ));
-        }
-        if keras_config {
-            let text = String::from_utf8_lossy(&data);
-            out.extend(keras::check_config(
-                &text,
-                rel,
-                &format!("member `{}`", e.name),
-            ));
-            out.extend(template::check_json(&text, rel));
-        } else if template_member {
-            let text = String::from_utf8_lossy(&data);
-            if lower.ends_with(".jinja") {
-                out.extend(template::check(&text, rel, &format!("member `{}`", e.name)));
-            } else {
-                out.extend(template::check_json(&text, rel));
-            }
-        } else if npy_member || data.starts_with(b"\x93NUMPY") {
-            out.extend(npy(&data, rel, Some(&e.name)));
-        } else if looks_pickle || named_pickle {
-            if data.is_empty() {
-                continue;
-            }
-            out.extend(pickle::scan(&data, pickle::Kind::Raw, rel, Some(&e.name)).findings);
-        }
-    }
-    out
+    false
 }
 
 /// The `general.license` value of a GGUF file's metadata, read with the scanner's bounded parser.

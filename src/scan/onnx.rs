@@ -1,22 +1,24 @@
-//! ONNX models: external-data paths that leave the model folder. Walks the protobuf wire format
-//! by hand (graph → initializers, node attributes, subgraphs) and skips tensor payloads unread,
-//! so a 2 GB model costs a few seeks; no ONNX crate is needed for three fields.
+//! ONNX models: external-data paths that leave the model folder, and operators from custom
+//! domains (which need a native library registered by the loader). Walks the protobuf wire format
+//! by hand (graph → initializers, nodes, attributes, subgraphs, model-local functions) and skips
+//! tensor payloads unread, so a 2 GB model costs a few seeks; no ONNX crate is needed for the
+//! handful of fields read.
 
 use super::code;
 use crate::finding::Finding;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::{Component, Path};
 
 /// Subgraphs (If/Loop bodies) deeper than this are not followed.
 const MAX_DEPTH: u32 = 32;
 
-struct R {
-    inner: BufReader<File>,
+struct R<T> {
+    inner: BufReader<T>,
     pos: u64,
 }
 
-impl R {
+impl<T: Read + Seek> R<T> {
     fn byte(&mut self) -> Option<u8> {
         let mut b = [0u8];
         self.inner.read_exact(&mut b).ok()?;
@@ -60,13 +62,44 @@ enum Msg {
     Tensor,
     Sparse,
     Entry,
+    Function,
 }
+
+/// What the walk collects.
+#[derive(Default)]
+struct Seen {
+    /// External-data `location` values.
+    locations: Vec<String>,
+    /// Every node's (domain, op_type).
+    nodes: Vec<(String, String)>,
+    /// Every model-local function's (domain, name).
+    functions: Vec<(String, String)>,
+}
+
+/// Operator domains that ONNX runtimes implement themselves.
+const STANDARD_DOMAINS: &[&str] = &[
+    "",
+    "ai.onnx",
+    "ai.onnx.ml",
+    "ai.onnx.training",
+    "ai.onnx.preview.training",
+    "com.microsoft",
+    "com.microsoft.nchwc",
+    "com.microsoft.experimental",
+    "com.ms.internal.nhwc",
+];
+
+/// Operators that call back into Python whatever their domain (onnxruntime-training's PythonOp).
+const PYTHON_OPS: &[&str] = &["PythonOp", "PythonOpGrad"];
 
 /// Child messages worth descending into: (parent, field number) → child kind.
 fn child(parent: Msg, field: u64) -> Option<Msg> {
     use Msg::*;
     Some(match (parent, field) {
         (Model, 7) => Graph,
+        (Model, 25) => Function,
+        (Function, 7) => Node,
+        (Function, 11) => Attribute,
         (Graph, 1) => Node,
         (Graph, 5) => Tensor,
         (Graph, 15) => Sparse,
@@ -80,8 +113,24 @@ fn child(parent: Msg, field: u64) -> Option<Msg> {
     })
 }
 
-/// Collects every external-data `location` in the message `kind` that ends at `end`.
-fn walk(r: &mut R, kind: Msg, end: u64, depth: u32, out: &mut Vec<String>) -> Option<()> {
+/// Whether field `field` of a `kind` message is a string the walk keeps: entry key/value, node
+/// op_type/domain, function name/domain.
+fn kept(kind: Msg, field: u64) -> bool {
+    matches!(
+        (kind, field),
+        (Msg::Entry, 1 | 2) | (Msg::Node, 4 | 7) | (Msg::Function, 1 | 10)
+    )
+}
+
+/// Collects external-data locations, node operators and local functions in the message `kind`
+/// that ends at `end`.
+fn walk<T: Read + Seek>(
+    r: &mut R<T>,
+    kind: Msg,
+    end: u64,
+    depth: u32,
+    out: &mut Seen,
+) -> Option<()> {
     let (mut key, mut value) = (None, None);
     while r.pos < end {
         let tag = r.varint()?;
@@ -95,9 +144,9 @@ fn walk(r: &mut R, kind: Msg, end: u64, depth: u32, out: &mut Vec<String>) -> Op
             2 => {
                 let len = r.varint()?;
                 let sub_end = r.pos.checked_add(len).filter(|&e| e <= end)?;
-                if kind == Msg::Entry && (field == 1 || field == 2) {
+                if kept(kind, field) {
                     let s = String::from_utf8_lossy(&r.bytes(len)?).into_owned();
-                    if field == 1 {
+                    if matches!(field, 1 | 4 | 10) && !(kind == Msg::Function && field == 10) {
                         key = Some(s)
                     } else {
                         value = Some(s)
@@ -114,10 +163,68 @@ fn walk(r: &mut R, kind: Msg, end: u64, depth: u32, out: &mut Vec<String>) -> Op
             _ => return None,
         }
     }
-    if kind == Msg::Entry && key.as_deref() == Some("location") {
-        out.extend(value);
+    match kind {
+        Msg::Entry if key.as_deref() == Some("location") => out.locations.extend(value),
+        Msg::Node => out
+            .nodes
+            .push((value.unwrap_or_default(), key.unwrap_or_default())),
+        Msg::Function => out
+            .functions
+            .push((value.unwrap_or_default(), key.unwrap_or_default())),
+        _ => {}
     }
     Some(())
+}
+
+/// Nodes whose operator is neither standard nor a model-local function: the runtime must load a
+/// custom-op library (native code) to run them, or they call back into Python.
+fn custom_ops(seen: &Seen, rel: &str) -> Vec<Finding> {
+    let mut custom: Vec<&(String, String)> = seen
+        .nodes
+        .iter()
+        .filter(|(domain, op)| {
+            PYTHON_OPS.contains(&op.as_str())
+                || (!STANDARD_DOMAINS.contains(&domain.as_str())
+                    && !seen.functions.iter().any(|(d, n)| d == domain && n == op))
+        })
+        .collect();
+    custom.sort();
+    custom.dedup();
+    custom
+        .into_iter()
+        .map(|(domain, op)| {
+            Finding::new(
+                code("onnx-custom-operator"),
+                format!("the graph uses operator `{op}` from domain `{domain}`, which no ONNX runtime implements itself: it needs a custom-op library or calls into Python"),
+            )
+            .at(rel)
+        })
+        .collect()
+}
+
+/// Checks an ONNX model held in memory (an archive member); external data is judged by its text.
+pub(crate) fn check_bytes(data: &[u8], rel: &str) -> Vec<Finding> {
+    let mut r = R {
+        inner: BufReader::new(Cursor::new(data)),
+        pos: 0,
+    };
+    let mut seen = Seen::default();
+    if walk(&mut r, Msg::Model, data.len() as u64, 0, &mut seen).is_none() {
+        return vec![
+            Finding::new(code("not-scanned"), "the ONNX protobuf could not be parsed").at(rel),
+        ];
+    }
+    let mut out = custom_ops(&seen, rel);
+    for loc in seen.locations.iter().filter(|l| escapes(l)) {
+        out.push(
+            Finding::new(
+                code("onnx-external-data-outside"),
+                format!("external tensor data at `{loc}` lies outside the model folder"),
+            )
+            .at(rel),
+        );
+    }
+    out
 }
 
 /// Whether `location` (relative to the model's folder) stays inside it, judging by its text.
@@ -156,15 +263,16 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
         inner: BufReader::with_capacity(1 << 16, file),
         pos: 0,
     };
-    let mut locations = Vec::new();
-    if walk(&mut r, Msg::Model, size, 0, &mut locations).is_none() {
+    let mut seen = Seen::default();
+    if walk(&mut r, Msg::Model, size, 0, &mut seen).is_none() {
         return vec![
             Finding::new(code("not-scanned"), "the ONNX protobuf could not be parsed").at(rel),
         ];
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     let root = dir.canonicalize().ok();
-    let mut out = Vec::new();
+    let mut out = custom_ops(&seen, rel);
+    let mut locations = std::mem::take(&mut seen.locations);
     locations.sort();
     locations.dedup();
     for loc in locations {

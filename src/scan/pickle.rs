@@ -130,13 +130,52 @@ fn err(pos: usize, msg: impl Into<String>) -> Err {
 /// Scans `data` (a whole stream, possibly several concatenated pickles).
 /// `rel` names the file and `member` the archive member, for findings.
 pub(crate) fn scan(data: &[u8], kind: Kind, rel: &str, member: Option<&str>) -> Report {
-    let mut s = Scanner {
-        rel,
-        member,
-        report: Report::default(),
-        seen: HashSet::new(),
-        joblib: false,
-    };
+    scan_as(data, kind, rel, member, false)
+}
+
+/// Like [`scan`], for a TorchScript archive's pickles, whose `__torch__` classes are compiled
+/// from the archive's own code (judged separately) rather than imported.
+pub(crate) fn scan_torchscript(data: &[u8], rel: &str, member: Option<&str>) -> Report {
+    scan_as(data, Kind::Raw, rel, member, true)
+}
+
+/// Opcodes a stream must parse before it breaks to count as a pickle with no import in it.
+const SNIFF_OPS: usize = 16;
+
+/// Whether `data` is a pickle, judged by its bytes alone: the unpickler accepts any opcode first
+/// (no PROTO needed), so a stream that parses to STOP, imports something before it breaks, runs
+/// on to the end of `data`, or parses many opcodes is one, whatever the file is called.
+pub(crate) fn sniff(data: &[u8]) -> bool {
+    if data.len() < 2 {
+        return false;
+    }
+    let mut s = Scanner::new("", None, false);
+    match s.run(data, 0) {
+        Ok(end) => end >= 2,
+        Err(e) => {
+            // An import the unpickler could perform: both names Python identifiers (text such
+            // as "import torch" or "id,name" reads as INST of names no module has).
+            let imported = s.report.globals.iter().any(|g| dotted_ident(g));
+            let ran_out = e.pos >= data.len()
+                || e.msg.contains("past the end")
+                || e.msg.contains("no end of line");
+            imported || s.ops >= SNIFF_OPS || (ran_out && s.ops >= 3)
+        }
+    }
+}
+
+/// Whether `s` is a dotted Python identifier (`os.system`, `torch._utils._rebuild_tensor`).
+fn dotted_ident(s: &str) -> bool {
+    s.split('.').all(|part| {
+        let mut c = part.chars();
+        c.next()
+            .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+            && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+    })
+}
+
+fn scan_as(data: &[u8], kind: Kind, rel: &str, member: Option<&str>, torchscript: bool) -> Report {
+    let mut s = Scanner::new(rel, member, torchscript);
     let mut pos = 0usize;
     let mut n = 0usize;
     while pos < data.len() {
@@ -191,6 +230,10 @@ struct Scanner<'a> {
     seen: HashSet<String>,
     /// The stream uses joblib's array wrapper: raw array bytes interrupt the opcodes by design.
     joblib: bool,
+    /// TorchScript archives name their compiled classes `__torch__.…`; those are not imports.
+    torchscript: bool,
+    /// Opcodes read so far (the byte sniffer's measure of "parses as a pickle").
+    ops: usize,
 }
 
 fn line(data: &[u8], p: usize) -> Result<(&[u8], usize), Err> {
@@ -223,59 +266,102 @@ fn text(b: &[u8]) -> V {
     }
 }
 
-/// The content of a protocol-0 `STRING` argument: a quoted Python literal.
-fn quoted(b: &[u8]) -> V {
+/// The content of a protocol-0 `STRING` argument: a quoted Python literal (the unpickler refuses
+/// anything else).
+fn quoted(b: &[u8]) -> Option<V> {
     let b = b.strip_suffix(b"\r").unwrap_or(b);
     if b.len() >= 2 && (b[0] == b'\'' || b[0] == b'"') && b[b.len() - 1] == b[0] {
-        text(&b[1..b.len() - 1])
+        Some(text(&b[1..b.len() - 1]))
     } else {
-        V::Other
+        None
     }
 }
 
-impl Scanner<'_> {
+/// Whether a protocol-0 INT, LONG or FLOAT argument is something `int()`/`float()` accept.
+fn numeric(b: &[u8]) -> bool {
+    let t = b.trim_ascii();
+    if t.is_empty() {
+        return false;
+    }
+    let lower = t.to_ascii_lowercase();
+    let start = lower
+        .iter()
+        .take_while(|c| **c == b'+' || **c == b'-')
+        .count();
+    if matches!(&lower[start..], b"inf" | b"infinity" | b"nan") {
+        return true;
+    }
+    t.iter().any(u8::is_ascii_digit)
+        && t.iter()
+            .all(|c| c.is_ascii_digit() || b"+-._eEL".contains(c))
+}
+
+/// The unpickler's state while one pickle runs: stack, marks, memo, and the memo counters.
+#[derive(Default)]
+struct Vm {
+    stack: Vec<V>,
+    marks: Vec<usize>,
+    memo: Memo,
+    gets: u64,
+    puts: u64,
+    dups: u64,
+}
+
+impl Vm {
+    /// The stack length below which the current mark forbids popping.
+    fn floor(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+    fn need(&self, at: usize) -> Result<(), Err> {
+        if self.stack.len() <= self.floor() {
+            return Err(err(at, "stack underflow"));
+        }
+        Ok(())
+    }
+    fn pop(&mut self, at: usize) -> Result<V, Err> {
+        self.need(at)?;
+        self.stack.pop().ok_or_else(|| err(at, "stack underflow"))
+    }
+    fn top(&self, at: usize) -> Result<V, Err> {
+        self.need(at)?;
+        self.stack
+            .last()
+            .cloned()
+            .ok_or_else(|| err(at, "stack underflow"))
+    }
+    fn pop_mark(&mut self, at: usize) -> Result<Vec<V>, Err> {
+        let m = self
+            .marks
+            .pop()
+            .ok_or_else(|| err(at, "no MARK on the stack"))?;
+        Ok(self.stack.split_off(m.min(self.stack.len())))
+    }
+    fn is_bomb(&self) -> bool {
+        self.dups > BOMB_DUPS
+            || (self.gets >= BOMB_MIN_GETS && self.gets > BOMB_GET_RATIO * self.puts.max(1))
+    }
+}
+
+impl<'a> Scanner<'a> {
+    fn new(rel: &'a str, member: Option<&'a str>, torchscript: bool) -> Scanner<'a> {
+        Scanner {
+            rel,
+            member,
+            report: Report::default(),
+            seen: HashSet::new(),
+            joblib: false,
+            torchscript,
+            ops: 0,
+        }
+    }
+
     /// Runs one pickle from `start` to its STOP; returns the offset after it.
     fn run(&mut self, data: &[u8], start: usize) -> Result<usize, Err> {
-        let mut stack: Vec<V> = Vec::new();
-        let mut marks: Vec<usize> = Vec::new();
-        let mut memo = Memo::default();
-        let (mut gets, mut puts, mut dups) = (0u64, 0u64, 0u64);
+        let mut vm = Vm::default();
         let mut bomb_reported = false;
         let mut p = start;
-        macro_rules! pop {
-            ($at:expr) => {{
-                if stack.len() <= marks.last().copied().unwrap_or(0) {
-                    return Err(err($at, "stack underflow"));
-                }
-                stack.pop().expect("checked")
-            }};
-        }
-        macro_rules! pop_mark {
-            ($at:expr) => {{
-                let m = marks
-                    .pop()
-                    .ok_or_else(|| err($at, "no MARK on the stack"))?;
-                let items = stack.split_off(m);
-                items
-            }};
-        }
-        macro_rules! need {
-            ($at:expr) => {{
-                if stack.len() <= marks.last().copied().unwrap_or(0) {
-                    return Err(err($at, "stack underflow"));
-                }
-            }};
-        }
-        macro_rules! top {
-            ($at:expr) => {{
-                if stack.len() <= marks.last().copied().unwrap_or(0) {
-                    return Err(err($at, "stack underflow"));
-                }
-                stack.last().expect("checked").clone()
-            }};
-        }
         loop {
-            if stack.len() > MAX_STACK || memo.len > MAX_MEMO {
+            if vm.stack.len() > MAX_STACK || vm.memo.len > MAX_MEMO {
                 self.report.incomplete = true;
                 self.push(
                     Finding::new(
@@ -288,11 +374,9 @@ impl Scanner<'_> {
                 );
                 return Ok(data.len());
             }
-            if !bomb_reported
-                && (dups > BOMB_DUPS
-                    || (gets >= BOMB_MIN_GETS && gets > BOMB_GET_RATIO * puts.max(1)))
-            {
+            if !bomb_reported && vm.is_bomb() {
                 bomb_reported = true;
+                let (gets, puts, dups) = (vm.gets, vm.puts, vm.dups);
                 self.push(
                     Finding::new(
                         code("pickle-expansion-bomb"),
@@ -308,289 +392,387 @@ impl Scanner<'_> {
                 .get(p)
                 .ok_or_else(|| err(p, "the stream ends before STOP"))?;
             p += 1;
-            match op {
-                b'(' => marks.push(stack.len()),
+            self.ops += 1;
+            p = match op {
                 b'.' => return Ok(p),
-                b'0' => {
-                    if stack.len() > marks.last().copied().unwrap_or(0) {
-                        stack.pop();
-                    } else if marks.pop().is_none() {
-                        return Err(err(at, "stack underflow"));
+                b'(' | b'0' | b'1' | b'2' | 0x80 | 0x95 | 0x97 | 0x98 => {
+                    self.op_control(&mut vm, data, op, at, p)?
+                }
+                b'F' | b'I' | b'L' | b'J' | b'K' | b'M' | b'G' | b'N' | 0x88 | 0x89 | b'}'
+                | b']' | b')' | 0x8f | b'P' => self.op_number(&mut vm, data, op, at, p)?,
+                b'S' | b'T' | b'U' | 0x8c | b'V' | b'X' | 0x8d | b'B' | 0x8e | 0x96 | b'C'
+                | 0x8a | 0x8b => self.op_string(&mut vm, data, op, at, p)?,
+                b'g' | b'h' | b'j' | b'p' | b'q' | b'r' | 0x94 => {
+                    self.op_memo(&mut vm, data, op, at, p)?
+                }
+                b'c' | b'i' | 0x82..=0x84 | 0x93 => self.op_import(&mut vm, data, op, at, p)?,
+                _ => {
+                    self.op_build(&mut vm, op, at)?;
+                    p
+                }
+            };
+        }
+    }
+
+    /// Marks, POP, DUP, PROTO, FRAME and the out-of-band buffer opcodes.
+    fn op_control(
+        &mut self,
+        vm: &mut Vm,
+        data: &[u8],
+        op: u8,
+        at: usize,
+        mut p: usize,
+    ) -> Result<usize, Err> {
+        match op {
+            b'(' => vm.marks.push(vm.stack.len()),
+            b'0' => {
+                if vm.stack.len() > vm.marks.last().copied().unwrap_or(0) {
+                    vm.stack.pop();
+                } else if vm.marks.pop().is_none() {
+                    return Err(err(at, "stack underflow"));
+                }
+            }
+            b'1' => {
+                vm.pop_mark(at)?;
+            }
+            b'2' => {
+                vm.dups += 1;
+                let v = vm.top(at)?;
+                vm.stack.push(v);
+            }
+            0x80 => {
+                let (v, np) = take(data, p, 1)?;
+                p = np;
+                if v[0] > 5 {
+                    return Err(err(at, format!("unsupported protocol {}", v[0])));
+                }
+            }
+            0x95 => p = take(data, p, 8)?.1,
+            0x97 => vm.stack.push(V::Other),
+            0x98 => {
+                vm.need(at)?;
+            }
+            other => return Err(err(at, format!("unknown opcode 0x{other:02x}"))),
+        }
+        Ok(p)
+    }
+    /// Numbers, booleans, None, empty containers and persistent ids: values the scan does not track.
+    fn op_number(
+        &mut self,
+        vm: &mut Vm,
+        data: &[u8],
+        op: u8,
+        at: usize,
+        mut p: usize,
+    ) -> Result<usize, Err> {
+        match op {
+            b'F' | b'I' | b'L' => {
+                let (l, np) = line(data, p)?;
+                if !numeric(l) {
+                    return Err(err(at, "a text number is not a number"));
+                }
+                p = np;
+                vm.stack.push(V::Other);
+            }
+            b'J' => {
+                p = take(data, p, 4)?.1;
+                vm.stack.push(V::Other);
+            }
+            b'K' => {
+                p = take(data, p, 1)?.1;
+                vm.stack.push(V::Other);
+            }
+            b'M' => {
+                p = take(data, p, 2)?.1;
+                vm.stack.push(V::Other);
+            }
+            b'G' => {
+                p = take(data, p, 8)?.1;
+                vm.stack.push(V::Other);
+            }
+            b'N' | 0x88 | 0x89 | b'}' | b']' | b')' | 0x8f => vm.stack.push(V::Other),
+            b'P' => {
+                p = line(data, p)?.1;
+                vm.stack.push(V::Other);
+            }
+            other => return Err(err(at, format!("unknown opcode 0x{other:02x}"))),
+        }
+        Ok(p)
+    }
+    /// Strings (kept, for imports) and bytes (skipped).
+    fn op_string(
+        &mut self,
+        vm: &mut Vm,
+        data: &[u8],
+        op: u8,
+        at: usize,
+        mut p: usize,
+    ) -> Result<usize, Err> {
+        match op {
+            b'S' => {
+                let (l, np) = line(data, p)?;
+                p = np;
+                vm.stack
+                    .push(quoted(l).ok_or_else(|| err(at, "a STRING argument is not quoted"))?);
+            }
+            b'T' => {
+                let (n, np) = take(data, p, 4)?;
+                let n = i32::from_le_bytes(n.try_into().expect("4 bytes"));
+                if n < 0 {
+                    return Err(err(at, "negative string length"));
+                }
+                let (s, np) = take(data, np, n as usize)?;
+                p = np;
+                vm.stack.push(text(s));
+            }
+            b'U' | 0x8c => {
+                let (n, np) = take(data, p, 1)?;
+                let (s, np) = take(data, np, n[0] as usize)?;
+                p = np;
+                vm.stack.push(text(s));
+            }
+            b'V' => {
+                let (l, np) = line(data, p)?;
+                p = np;
+                vm.stack.push(text(l));
+            }
+            b'X' => {
+                let (n, np) = take(data, p, 4)?;
+                let (s, np) = take(data, np, le(n) as usize)?;
+                p = np;
+                vm.stack.push(text(s));
+            }
+            0x8d => {
+                let (n, np) = take(data, p, 8)?;
+                let (s, np) = take(data, np, usize::try_from(le(n)).unwrap_or(usize::MAX))?;
+                p = np;
+                vm.stack.push(text(s));
+            }
+            b'B' | 0x8e | 0x96 | b'C' | 0x8a | 0x8b => {
+                let w = match op {
+                    b'C' | 0x8a => 1,
+                    b'B' | 0x8b => 4,
+                    _ => 8,
+                };
+                let (n, np) = take(data, p, w)?;
+                let n = if op == 0x8b {
+                    let v = i32::from_le_bytes(n.try_into().expect("4 bytes"));
+                    if v < 0 {
+                        return Err(err(at, "negative length"));
                     }
+                    v as u64
+                } else {
+                    le(n)
+                };
+                p = take(data, np, usize::try_from(n).unwrap_or(usize::MAX))?.1;
+                vm.stack.push(V::Other);
+            }
+            other => return Err(err(at, format!("unknown opcode 0x{other:02x}"))),
+        }
+        Ok(p)
+    }
+    /// Opcodes that build containers and objects or call what is on the stack.
+    fn op_build(&mut self, vm: &mut Vm, op: u8, at: usize) -> Result<(), Err> {
+        match op {
+            b'Q' => {
+                vm.pop(at)?;
+                vm.stack.push(V::Other);
+            }
+            b'R' => {
+                vm.pop(at)?;
+                vm.pop(at)?;
+                vm.stack.push(V::Other);
+            }
+            b'a' => {
+                vm.pop(at)?;
+                vm.need(at)?;
+            }
+            b'e' | 0x90 => {
+                vm.pop_mark(at)?;
+                vm.need(at)?;
+            }
+            b'b' => {
+                vm.pop(at)?;
+                if let V::Global = vm.top(at)? {
+                    self.push(
+                        Finding::new(
+                            code("pickle-global-mutated"),
+                            "the pickle applies BUILD to an imported class or function, rewriting its attributes",
+                        )
+                        .with_evidence(loc(self.member, at)),
+                    );
                 }
-                b'1' => {
-                    pop_mark!(at);
+            }
+            b'o' => {
+                let items = vm.pop_mark(at)?;
+                if items.is_empty() {
+                    return Err(err(at, "OBJ without a class"));
                 }
-                b'2' => {
-                    dups += 1;
-                    let v = top!(at);
-                    stack.push(v);
-                }
-                b'F' | b'I' | b'L' => {
-                    p = line(data, p)?.1;
-                    stack.push(V::Other);
-                }
-                b'J' => {
-                    p = take(data, p, 4)?.1;
-                    stack.push(V::Other);
-                }
-                b'K' => {
-                    p = take(data, p, 1)?.1;
-                    stack.push(V::Other);
-                }
-                b'M' => {
-                    p = take(data, p, 2)?.1;
-                    stack.push(V::Other);
-                }
-                b'G' => {
-                    p = take(data, p, 8)?.1;
-                    stack.push(V::Other);
-                }
-                b'N' | 0x88 | 0x89 | b'}' | b']' | b')' | 0x8f => stack.push(V::Other),
-                b'P' => {
-                    p = line(data, p)?.1;
-                    stack.push(V::Other);
-                }
-                b'Q' => {
-                    pop!(at);
-                    stack.push(V::Other);
-                }
-                b'R' => {
-                    pop!(at);
-                    pop!(at);
-                    stack.push(V::Other);
-                }
-                b'S' => {
-                    let (l, np) = line(data, p)?;
-                    p = np;
-                    stack.push(quoted(l));
-                }
-                b'T' => {
-                    let (n, np) = take(data, p, 4)?;
-                    let n = i32::from_le_bytes(n.try_into().expect("4 bytes"));
-                    if n < 0 {
-                        return Err(err(at, "negative string length"));
+                vm.stack.push(V::Other);
+            }
+            b'd' | b'l' | b't' | 0x91 => {
+                vm.pop_mark(at)?;
+                vm.stack.push(V::Other);
+            }
+            0x85 => {
+                vm.pop(at)?;
+                vm.stack.push(V::Other);
+            }
+            0x86 => {
+                vm.pop(at)?;
+                vm.pop(at)?;
+                vm.stack.push(V::Other);
+            }
+            0x87 => {
+                vm.pop(at)?;
+                vm.pop(at)?;
+                vm.pop(at)?;
+                vm.stack.push(V::Other);
+            }
+            b's' => {
+                vm.pop(at)?;
+                vm.pop(at)?;
+                vm.need(at)?;
+            }
+            b'u' => {
+                vm.pop_mark(at)?;
+                vm.need(at)?;
+            }
+            0x81 => {
+                vm.pop(at)?;
+                vm.pop(at)?;
+                vm.stack.push(V::Other);
+            }
+            0x92 => {
+                vm.pop(at)?;
+                vm.pop(at)?;
+                vm.pop(at)?;
+                vm.stack.push(V::Other);
+            }
+            other => return Err(err(at, format!("unknown opcode 0x{other:02x}"))),
+        }
+        Ok(())
+    }
+    /// Memo reads and writes; counted for the expansion-bomb check.
+    fn op_memo(
+        &mut self,
+        vm: &mut Vm,
+        data: &[u8],
+        op: u8,
+        at: usize,
+        mut p: usize,
+    ) -> Result<usize, Err> {
+        match op {
+            b'g' | b'h' | b'j' => {
+                let key = match op {
+                    b'g' => {
+                        let (l, np) = line(data, p)?;
+                        p = np;
+                        std::str::from_utf8(l)
+                            .ok()
+                            .and_then(|s| s.trim().parse::<u64>().ok())
+                            .ok_or_else(|| err(at, "GET with a bad memo key"))?
                     }
-                    let (s, np) = take(data, np, n as usize)?;
-                    p = np;
-                    stack.push(text(s));
-                }
-                b'U' | 0x8c => {
-                    let (n, np) = take(data, p, 1)?;
-                    let (s, np) = take(data, np, n[0] as usize)?;
-                    p = np;
-                    stack.push(text(s));
-                }
-                b'V' => {
-                    let (l, np) = line(data, p)?;
-                    p = np;
-                    stack.push(text(l));
-                }
-                b'X' => {
-                    let (n, np) = take(data, p, 4)?;
-                    let (s, np) = take(data, np, le(n) as usize)?;
-                    p = np;
-                    stack.push(text(s));
-                }
-                0x8d => {
-                    let (n, np) = take(data, p, 8)?;
-                    let (s, np) = take(data, np, usize::try_from(le(n)).unwrap_or(usize::MAX))?;
-                    p = np;
-                    stack.push(text(s));
-                }
-                b'B' | 0x8e | 0x96 | b'C' | 0x8a | 0x8b => {
-                    let w = match op {
-                        b'C' | 0x8a => 1,
-                        b'B' | 0x8b => 4,
-                        _ => 8,
-                    };
-                    let (n, np) = take(data, p, w)?;
-                    let n = if op == 0x8b {
-                        let v = i32::from_le_bytes(n.try_into().expect("4 bytes"));
-                        if v < 0 {
-                            return Err(err(at, "negative length"));
-                        }
-                        v as u64
-                    } else {
-                        le(n)
-                    };
-                    p = take(data, np, usize::try_from(n).unwrap_or(usize::MAX))?.1;
-                    stack.push(V::Other);
-                }
-                b'a' => {
-                    pop!(at);
-                    need!(at);
-                }
-                b'e' | 0x90 => {
-                    pop_mark!(at);
-                    need!(at);
-                }
-                b'b' => {
-                    pop!(at);
-                    if let V::Global = top!(at) {
+                    b'h' => {
+                        let (b, np) = take(data, p, 1)?;
+                        p = np;
+                        b[0] as u64
+                    }
+                    _ => {
+                        let (b, np) = take(data, p, 4)?;
+                        p = np;
+                        le(b)
+                    }
+                };
+                vm.gets += 1;
+                match vm.memo.get(key) {
+                    Some(v) => vm.stack.push(v.clone()),
+                    None => {
                         self.push(
                             Finding::new(
-                                code("pickle-global-mutated"),
-                                "the pickle applies BUILD to an imported class or function, rewriting its attributes",
+                                code("pickle-memo-undefined"),
+                                format!(
+                                    "the pickle reads memo entry {key}, which was never stored"
+                                ),
                             )
                             .with_evidence(loc(self.member, at)),
                         );
+                        vm.stack.push(V::Other);
                     }
                 }
-                b'c' => {
-                    let (m, np) = line(data, p)?;
-                    let (n, np) = line(data, np)?;
-                    p = np;
-                    self.global(text(m), text(n), at);
-                    stack.push(V::Global);
-                }
-                b'i' => {
-                    let (m, np) = line(data, p)?;
-                    let (n, np) = line(data, np)?;
-                    p = np;
-                    self.global(text(m), text(n), at);
-                    pop_mark!(at);
-                    stack.push(V::Other);
-                }
-                b'o' => {
-                    let items = pop_mark!(at);
-                    if items.is_empty() {
-                        return Err(err(at, "OBJ without a class"));
-                    }
-                    stack.push(V::Other);
-                }
-                b'd' | b'l' | b't' | 0x91 => {
-                    pop_mark!(at);
-                    stack.push(V::Other);
-                }
-                0x85 => {
-                    pop!(at);
-                    stack.push(V::Other);
-                }
-                0x86 => {
-                    pop!(at);
-                    pop!(at);
-                    stack.push(V::Other);
-                }
-                0x87 => {
-                    pop!(at);
-                    pop!(at);
-                    pop!(at);
-                    stack.push(V::Other);
-                }
-                b's' => {
-                    pop!(at);
-                    pop!(at);
-                    need!(at);
-                }
-                b'u' => {
-                    pop_mark!(at);
-                    need!(at);
-                }
-                b'g' | b'h' | b'j' => {
-                    let key = match op {
-                        b'g' => {
-                            let (l, np) = line(data, p)?;
-                            p = np;
-                            std::str::from_utf8(l)
-                                .ok()
-                                .and_then(|s| s.trim().parse::<u64>().ok())
-                                .ok_or_else(|| err(at, "GET with a bad memo key"))?
-                        }
-                        b'h' => {
-                            let (b, np) = take(data, p, 1)?;
-                            p = np;
-                            b[0] as u64
-                        }
-                        _ => {
-                            let (b, np) = take(data, p, 4)?;
-                            p = np;
-                            le(b)
-                        }
-                    };
-                    gets += 1;
-                    match memo.get(key) {
-                        Some(v) => stack.push(v.clone()),
-                        None => {
-                            self.push(
-                                Finding::new(
-                                    code("pickle-memo-undefined"),
-                                    format!(
-                                        "the pickle reads memo entry {key}, which was never stored"
-                                    ),
-                                )
-                                .with_evidence(loc(self.member, at)),
-                            );
-                            stack.push(V::Other);
-                        }
-                    }
-                }
-                b'p' | b'q' | b'r' | 0x94 => {
-                    let key = match op {
-                        b'p' => {
-                            let (l, np) = line(data, p)?;
-                            p = np;
-                            std::str::from_utf8(l)
-                                .ok()
-                                .and_then(|s| s.trim().parse::<u64>().ok())
-                                .ok_or_else(|| err(at, "PUT with a bad memo key"))?
-                        }
-                        b'q' => {
-                            let (b, np) = take(data, p, 1)?;
-                            p = np;
-                            b[0] as u64
-                        }
-                        b'r' => {
-                            let (b, np) = take(data, p, 4)?;
-                            p = np;
-                            le(b)
-                        }
-                        _ => memo.len as u64,
-                    };
-                    puts += 1;
-                    let v = top!(at);
-                    memo.insert(key, v);
-                }
-                0x81 => {
-                    pop!(at);
-                    pop!(at);
-                    stack.push(V::Other);
-                }
-                0x92 => {
-                    pop!(at);
-                    pop!(at);
-                    pop!(at);
-                    stack.push(V::Other);
-                }
-                0x82..=0x84 => {
-                    let w = [1, 2, 4][(op - 0x82) as usize];
-                    let (b, np) = take(data, p, w)?;
-                    p = np;
-                    let msg = format!("extension code {}", le(b));
-                    self.unresolved(&msg, at);
-                    stack.push(V::Global);
-                }
-                0x93 => {
-                    let name = pop!(at);
-                    let module = pop!(at);
-                    self.global(module, name, at);
-                    stack.push(V::Global);
-                }
-                0x80 => {
-                    let (v, np) = take(data, p, 1)?;
-                    p = np;
-                    if v[0] > 5 {
-                        return Err(err(at, format!("unsupported protocol {}", v[0])));
-                    }
-                }
-                0x95 => p = take(data, p, 8)?.1,
-                0x97 => stack.push(V::Other),
-                0x98 => {
-                    need!(at);
-                }
-                other => return Err(err(at, format!("unknown opcode 0x{other:02x}"))),
             }
+            b'p' | b'q' | b'r' | 0x94 => {
+                let key = match op {
+                    b'p' => {
+                        let (l, np) = line(data, p)?;
+                        p = np;
+                        std::str::from_utf8(l)
+                            .ok()
+                            .and_then(|s| s.trim().parse::<u64>().ok())
+                            .ok_or_else(|| err(at, "PUT with a bad memo key"))?
+                    }
+                    b'q' => {
+                        let (b, np) = take(data, p, 1)?;
+                        p = np;
+                        b[0] as u64
+                    }
+                    b'r' => {
+                        let (b, np) = take(data, p, 4)?;
+                        p = np;
+                        le(b)
+                    }
+                    _ => vm.memo.len as u64,
+                };
+                vm.puts += 1;
+                let v = vm.top(at)?;
+                vm.memo.insert(key, v);
+            }
+            other => return Err(err(at, format!("unknown opcode 0x{other:02x}"))),
         }
+        Ok(p)
+    }
+    /// GLOBAL, INST, STACK_GLOBAL and the extension registry: every import is judged.
+    fn op_import(
+        &mut self,
+        vm: &mut Vm,
+        data: &[u8],
+        op: u8,
+        at: usize,
+        mut p: usize,
+    ) -> Result<usize, Err> {
+        match op {
+            b'c' => {
+                let (m, np) = line(data, p)?;
+                let (n, np) = line(data, np)?;
+                p = np;
+                self.global(text(m), text(n), at);
+                vm.stack.push(V::Global);
+            }
+            b'i' => {
+                let (m, np) = line(data, p)?;
+                let (n, np) = line(data, np)?;
+                p = np;
+                self.global(text(m), text(n), at);
+                vm.pop_mark(at)?;
+                vm.stack.push(V::Other);
+            }
+            0x82..=0x84 => {
+                let w = [1, 2, 4][(op - 0x82) as usize];
+                let (b, np) = take(data, p, w)?;
+                p = np;
+                let msg = format!("extension code {}", le(b));
+                self.unresolved(&msg, at);
+                vm.stack.push(V::Global);
+            }
+            0x93 => {
+                let name = vm.pop(at)?;
+                let module = vm.pop(at)?;
+                self.global(module, name, at);
+                vm.stack.push(V::Global);
+            }
+            other => return Err(err(at, format!("unknown opcode 0x{other:02x}"))),
+        }
+        Ok(p)
     }
 
     fn push(&mut self, f: Finding) {
@@ -637,7 +819,12 @@ impl Scanner<'_> {
         } else {
             ""
         };
-        match classify(module, name) {
+        let verdict = if self.torchscript && torchscript_class(module, name) {
+            Verdict::Allowed
+        } else {
+            classify(module, name)
+        };
+        match verdict {
             Verdict::Allowed => {}
             Verdict::Dangerous => self.push(
                 Finding::new(
@@ -734,6 +921,23 @@ impl Scanner<'_> {
             self.named(&m, &n, at, true);
         }
     }
+}
+
+/// Names a TorchScript archive's pickles use for its own compiled classes and TorchScript's
+/// rebuild helpers; their code is in the archive's `code/` and is judged there.
+fn torchscript_class(module: &str, name: &str) -> bool {
+    let compiled = module == "__torch__" || module.starts_with("__torch__.");
+    let helper = module == "torch.jit._pickle"
+        && matches!(
+            name,
+            "build_intlist"
+                | "build_tensorlist"
+                | "build_doublelist"
+                | "build_boollist"
+                | "build_tensor_from_id"
+                | "restore_type_tag"
+        );
+    (compiled && !name.contains("__")) || helper
 }
 
 /// Python 2 spellings that the unpickler maps to their Python 3 modules.
@@ -882,6 +1086,9 @@ const ALLOWED: &[(&str, &str)] = &[
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"),
     ("numpy._core.multiarray", "scalar"),
+    // numpy 2's protocol-5 array pickles (the default from Python 3.14)
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
     ("joblib.numpy_pickle", "NumpyArrayWrapper"),
 ];
 

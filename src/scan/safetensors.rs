@@ -26,8 +26,64 @@ fn dtype_bits(d: &str) -> Option<u64> {
     })
 }
 
-/// The header's top-level entries in file order, duplicates kept (serde_json's map would drop them).
-struct Entries(Vec<(String, Value)>);
+/// A header value as read: the `__metadata__` object keeps its entries in order with duplicates
+/// (serde_json's map would drop them); every other value is an ordinary JSON value.
+enum Item {
+    Value(Value),
+    Metadata(Meta),
+}
+
+/// What `__metadata__` holds.
+enum Meta {
+    Object(Vec<(String, Value)>),
+    /// Not an object (a string, a list, a number…), which loaders refuse.
+    Other(&'static str),
+}
+
+impl<'de> serde::Deserialize<'de> for Meta {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Meta;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Meta, A::Error> {
+                let mut v = Vec::new();
+                while let Some(e) = m.next_entry::<String, Value>()? {
+                    v.push(e);
+                }
+                Ok(Meta::Object(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Meta, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Meta::Other("a list"))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Meta, E> {
+                Ok(Meta::Other("a string"))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Meta, E> {
+                Ok(Meta::Other("a boolean"))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Meta, E> {
+                Ok(Meta::Other("a number"))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Meta, E> {
+                Ok(Meta::Other("a number"))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Meta, E> {
+                Ok(Meta::Other("a number"))
+            }
+            fn visit_unit<E>(self) -> Result<Meta, E> {
+                Ok(Meta::Other("null"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The header's top-level entries in file order, duplicates kept.
+struct Entries(Vec<(String, Item)>);
 
 impl<'de> serde::Deserialize<'de> for Entries {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -39,8 +95,13 @@ impl<'de> serde::Deserialize<'de> for Entries {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Entries, A::Error> {
                 let mut v = Vec::new();
-                while let Some(e) = m.next_entry::<String, Value>()? {
-                    v.push(e);
+                while let Some(k) = m.next_key::<String>()? {
+                    let item = if k == "__metadata__" {
+                        Item::Metadata(m.next_value()?)
+                    } else {
+                        Item::Value(m.next_value()?)
+                    };
+                    v.push((k, item));
                 }
                 Ok(Entries(v))
             }
@@ -62,203 +123,262 @@ pub(crate) struct Header {
     pub tensors: Option<BTreeMap<String, u64>>,
 }
 
+/// Findings of one file, all about `rel`.
+struct Out<'a> {
+    rel: &'a str,
+    findings: Vec<Finding>,
+}
+
+impl Out<'_> {
+    fn f(&mut self, c: &str, msg: String) {
+        self.findings.push(Finding::new(code(c), msg).at(self.rel));
+    }
+}
+
 /// Validates the safetensors file at `path` (`size` bytes).
 pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Header {
-    let mut out = Header {
+    let mut out = Out {
+        rel,
         findings: Vec::new(),
-        tensors: None,
     };
-    let mut f = |c: &str, msg: String| out.findings.push(Finding::new(code(c), msg).at(rel));
+    let tensors = read_header(path, size, &mut out).and_then(|(text, n)| {
+        let entries = parse(&text, &mut out)?;
+        let (spans, tensors) = tensor_entries(&entries, &mut out);
+        layout(&spans, size - 8 - n, &mut out);
+        Some(tensors)
+    });
+    Header {
+        findings: out.findings,
+        tensors,
+    }
+}
+
+/// Reads the length and the header text; `None` (with a finding) if they are unusable.
+fn read_header(path: &Path, size: u64, out: &mut Out) -> Option<(String, u64)> {
     if size < 8 {
-        f(
+        out.f(
             "safetensors-header-too-small",
             format!("the file has {size} bytes, fewer than the 8-byte header length"),
         );
-        return out;
+        return None;
     }
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) => {
-            f("not-scanned", format!("cannot open the file: {e}"));
-            return out;
+            out.f("not-scanned", format!("cannot open the file: {e}"));
+            return None;
         }
     };
     let mut len = [0u8; 8];
     if let Err(e) = file.read_exact(&mut len) {
-        f("not-scanned", format!("cannot read the header length: {e}"));
-        return out;
+        out.f("not-scanned", format!("cannot read the header length: {e}"));
+        return None;
     }
     let n = u64::from_le_bytes(len);
     if n > MAX_HEADER {
-        f(
+        out.f(
             "safetensors-header-too-large",
             format!("the header claims {n} bytes, more than the {MAX_HEADER}-byte limit"),
         );
-        return out;
+        return None;
     }
     if n.saturating_add(8) > size {
-        f(
+        out.f(
             "safetensors-header-length-invalid",
             format!("the header claims {n} bytes but the file has only {size}"),
         );
-        return out;
+        return None;
     }
     // Bounded by MAX_HEADER and the file size checked above.
     let mut buf = vec![0u8; n as usize];
     if let Err(e) = file.read_exact(&mut buf) {
-        f("not-scanned", format!("cannot read the header: {e}"));
-        return out;
+        out.f("not-scanned", format!("cannot read the header: {e}"));
+        return None;
     }
-    let Ok(text) = std::str::from_utf8(&buf) else {
-        f(
-            "safetensors-header-not-utf8",
-            "the header is not UTF-8".to_string(),
-        );
-        return out;
-    };
+    match String::from_utf8(buf) {
+        Ok(text) => Some((text, n)),
+        Err(_) => {
+            out.f(
+                "safetensors-header-not-utf8",
+                "the header is not UTF-8".to_string(),
+            );
+            None
+        }
+    }
+}
+
+/// Parses the header into its entries, reporting what loaders refuse or disagree on.
+fn parse(text: &str, out: &mut Out) -> Option<Vec<(String, Item)>> {
     if serde_json::from_str::<IgnoredAny>(text).is_err() {
-        f(
+        out.f(
             "safetensors-header-not-json",
             "the header is not JSON".to_string(),
         );
-        return out;
+        return None;
     }
-    let entries = match serde_json::from_str::<Entries>(text) {
-        Ok(e) => e.0,
-        Err(_) => {
-            f(
-                "safetensors-header-not-object",
-                "the header is JSON but not an object".to_string(),
-            );
-            return out;
-        }
+    let Ok(Entries(entries)) = serde_json::from_str::<Entries>(text) else {
+        out.f(
+            "safetensors-header-not-object",
+            "the header is JSON but not an object".to_string(),
+        );
+        return None;
     };
     if !text.starts_with('{') {
-        f(
+        out.f(
             "safetensors-header-leading-whitespace",
             "the header does not begin with `{` (readers disagree on such files)".to_string(),
         );
     }
-    let mut last: HashMap<&str, &Value> = HashMap::new();
-    let mut order: Vec<&str> = Vec::new();
-    for (k, v) in &entries {
-        match last.insert(k.as_str(), v) {
-            Some(prev) => {
-                let how = if prev == v { "identical" } else { "differing" };
-                f(
-                    "safetensors-duplicate-key",
-                    format!(
-                        "the header lists `{k}` twice ({how} entries); readers disagree on which wins"
-                    ),
-                );
-            }
-            None => order.push(k),
+    // Later duplicates win in serde_json's map, as in most readers.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, (k, _)) in entries.iter().enumerate() {
+        if seen.insert(k.clone(), i).is_some() {
+            out.f(
+                "safetensors-duplicate-key",
+                format!("the header lists `{k}` twice; readers disagree on which wins"),
+            );
         }
     }
-    let buffer = size - 8 - n;
+    let last: Vec<(String, Item)> = entries
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (k, _))| seen.get(k.as_str()) == Some(i))
+        .map(|(_, e)| e)
+        .collect();
+    Some(last)
+}
+
+/// Checks `__metadata__`: an object of strings, each key once (the loaders' own types).
+fn metadata(meta: &Meta, out: &mut Out) {
+    match meta {
+        Meta::Object(m) => {
+            let mut keys = std::collections::HashSet::new();
+            for (mk, mv) in m {
+                if !keys.insert(mk.as_str()) {
+                    out.f(
+                        "safetensors-metadata-duplicate-key",
+                        format!("`__metadata__` lists `{mk}` twice"),
+                    );
+                }
+                if !mv.is_string() {
+                    out.f(
+                        "safetensors-metadata-not-string",
+                        format!("`__metadata__.{mk}` is not a string"),
+                    );
+                }
+            }
+        }
+        Meta::Other(what) => out.f(
+            "safetensors-metadata-not-string",
+            format!("`__metadata__` is {what}, not an object of strings"),
+        ),
+    }
+}
+
+/// Validates each tensor entry; returns the spans for the layout walk and the byte lengths.
+fn tensor_entries(entries: &[(String, Item)], out: &mut Out) -> (Vec<Span>, BTreeMap<String, u64>) {
     let mut spans = Vec::new();
     let mut tensors = BTreeMap::new();
-    for k in order {
-        let v = last[k];
-        if k == "__metadata__" {
-            match v.as_object() {
-                Some(m) => {
-                    for (mk, mv) in m {
-                        if !mv.is_string() {
-                            f(
-                                "safetensors-metadata-not-string",
-                                format!("`__metadata__.{mk}` is not a string"),
-                            );
-                        }
-                    }
-                }
-                None => f(
-                    "safetensors-metadata-not-string",
-                    "`__metadata__` is not an object of strings".to_string(),
-                ),
+    for (k, item) in entries {
+        let v = match item {
+            Item::Metadata(m) => {
+                metadata(m, out);
+                continue;
             }
-            continue;
-        }
-        let dtype = v.get("dtype").and_then(Value::as_str);
-        let shape: Option<Vec<u64>> = v
-            .get("shape")
-            .and_then(Value::as_array)
-            .and_then(|a| a.iter().map(Value::as_u64).collect());
-        let offsets: Option<Vec<u64>> = v
-            .get("data_offsets")
-            .and_then(Value::as_array)
-            .and_then(|a| a.iter().map(Value::as_u64).collect());
-        let (Some(dtype), Some(shape), Some(offsets)) = (dtype, shape, offsets) else {
-            f(
-                "safetensors-tensor-invalid",
-                format!(
-                    "tensor `{k}` lacks a string `dtype`, an integer `shape` or two integer `data_offsets`"
-                ),
-            );
-            continue;
+            Item::Value(v) => v,
         };
-        let [begin, end] = offsets[..] else {
-            f(
-                "safetensors-tensor-invalid",
-                format!("tensor `{k}` has {} `data_offsets`, not 2", offsets.len()),
-            );
-            continue;
-        };
-        if end < begin {
-            f(
-                "safetensors-offset-reversed",
-                format!("tensor `{k}` ends at {end}, before it begins at {begin}"),
-            );
-            continue;
-        }
-        tensors.insert(k.to_string(), end - begin);
-        spans.push(Span {
-            name: k.to_string(),
-            begin,
-            end,
-        });
-        let Some(bits) = dtype_bits(dtype) else {
-            f(
-                "safetensors-dtype-unknown",
-                format!(
-                    "tensor `{k}` has dtype `{dtype}`, which this version of the format does not define"
-                ),
-            );
-            continue;
-        };
-        let nbits = shape
-            .iter()
-            .try_fold(1u64, |a, &d| a.checked_mul(d))
-            .and_then(|e| e.checked_mul(bits));
-        let Some(nbits) = nbits else {
-            f(
-                "safetensors-shape-overflow",
-                format!("tensor `{k}` has shape {shape:?}, whose size overflows"),
-            );
-            continue;
-        };
-        if nbits % 8 != 0 {
-            f(
-                "safetensors-misaligned",
-                format!("tensor `{k}` ({dtype}, shape {shape:?}) does not fill whole bytes"),
-            );
-            continue;
-        }
-        if end - begin != nbits / 8 {
-            f(
-                "safetensors-size-mismatch",
-                format!(
-                    "tensor `{k}` spans {} bytes but {dtype} × {shape:?} needs {}",
-                    end - begin,
-                    nbits / 8
-                ),
-            );
+        if let Some(span) = tensor(k, v, out) {
+            tensors.insert(k.to_string(), span.end - span.begin);
+            spans.push(span);
         }
     }
+    (spans, tensors)
+}
+
+/// One tensor entry: its span if its offsets are usable, findings for anything wrong.
+fn tensor(k: &str, v: &Value, out: &mut Out) -> Option<Span> {
+    let dtype = v.get("dtype").and_then(Value::as_str);
+    let shape: Option<Vec<u64>> = v
+        .get("shape")
+        .and_then(Value::as_array)
+        .and_then(|a| a.iter().map(Value::as_u64).collect());
+    let offsets: Option<Vec<u64>> = v
+        .get("data_offsets")
+        .and_then(Value::as_array)
+        .and_then(|a| a.iter().map(Value::as_u64).collect());
+    let (Some(dtype), Some(shape), Some(offsets)) = (dtype, shape, offsets) else {
+        out.f(
+            "safetensors-tensor-invalid",
+            format!(
+                "tensor `{k}` lacks a string `dtype`, an integer `shape` or two integer `data_offsets`"
+            ),
+        );
+        return None;
+    };
+    let [begin, end] = offsets[..] else {
+        out.f(
+            "safetensors-tensor-invalid",
+            format!("tensor `{k}` has {} `data_offsets`, not 2", offsets.len()),
+        );
+        return None;
+    };
+    if end < begin {
+        out.f(
+            "safetensors-offset-reversed",
+            format!("tensor `{k}` ends at {end}, before it begins at {begin}"),
+        );
+        return None;
+    }
+    let span = Span {
+        name: k.to_string(),
+        begin,
+        end,
+    };
+    let Some(bits) = dtype_bits(dtype) else {
+        out.f(
+            "safetensors-dtype-unknown",
+            format!(
+                "tensor `{k}` has dtype `{dtype}`, which the format does not define (dtypes are upper case); loaders refuse it"
+            ),
+        );
+        return Some(span);
+    };
+    let nbits = shape
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d))
+        .and_then(|e| e.checked_mul(bits));
+    let Some(nbits) = nbits else {
+        out.f(
+            "safetensors-shape-overflow",
+            format!("tensor `{k}` has shape {shape:?}, whose size overflows"),
+        );
+        return Some(span);
+    };
+    if nbits % 8 != 0 {
+        out.f(
+            "safetensors-misaligned",
+            format!("tensor `{k}` ({dtype}, shape {shape:?}) does not fill whole bytes"),
+        );
+    } else if end - begin != nbits / 8 {
+        out.f(
+            "safetensors-size-mismatch",
+            format!(
+                "tensor `{k}` spans {} bytes but {dtype} × {shape:?} needs {}",
+                end - begin,
+                nbits / 8
+            ),
+        );
+    }
+    Some(span)
+}
+
+/// Tensors must tile the data buffer exactly: no gaps, no overlaps, nothing past or after it.
+fn layout(spans: &[Span], buffer: u64, out: &mut Out) {
+    let mut spans: Vec<&Span> = spans.iter().collect();
     spans.sort_by_key(|s| (s.begin, s.end));
     let mut expected = 0u64;
     let mut prev: Option<&str> = None;
-    for s in &spans {
+    for s in spans {
         if s.begin > expected {
             let msg = match prev {
                 Some(p) => format!(
@@ -268,9 +388,9 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Header {
                 ),
                 None => format!("the first tensor `{}` starts at {}, not 0", s.name, s.begin),
             };
-            f("safetensors-offset-gap", msg);
+            out.f("safetensors-offset-gap", msg);
         } else if s.begin < expected {
-            f(
+            out.f(
                 "safetensors-offset-overlap",
                 format!(
                     "tensor `{}` starts at {} inside `{}`, which ends at {expected}",
@@ -284,12 +404,12 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Header {
         prev = Some(&s.name);
     }
     if expected > buffer {
-        f(
+        out.f(
             "safetensors-offset-out-of-bounds",
             format!("tensors reach byte {expected} of a {buffer}-byte data buffer"),
         );
     } else if expected < buffer {
-        f(
+        out.f(
             "safetensors-trailing-bytes",
             format!(
                 "{} bytes follow the last tensor (hidden content or a polyglot file)",
@@ -297,8 +417,6 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Header {
             ),
         );
     }
-    out.tensors = Some(tensors);
-    out
 }
 
 /// Checks a `model.safetensors.index.json` against the shards beside it.

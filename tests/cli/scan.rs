@@ -227,6 +227,36 @@ fn write_corpus_for_bench() {
             })
             .collect();
         std::fs::write(dir.join("PICKLE_CASES.tsv"), list.join("\n") + "\n").unwrap();
+        // Every case with its category, for the side-by-side detection table.
+        let all: Vec<String> = corpus::corpus()
+            .iter()
+            .map(|c| {
+                // Malicious: the scanner must say something at high or above; cases that only
+                // expect lower-severity findings are "suspicious" and left out of the counts.
+                let severe = c.expect.iter().any(|e| match e {
+                    Expect::Code(id) => modelvet::scan::CODES
+                        .iter()
+                        .any(|k| k.id == *id && k.severity >= modelvet::finding::Severity::High),
+                    Expect::Clean => false,
+                });
+                let kind = if c.expect.contains(&Expect::Clean) {
+                    "benign"
+                } else if severe {
+                    "malicious"
+                } else {
+                    "suspicious"
+                };
+                let parts: Vec<&str> = c.path.split('/').collect();
+                let category = match parts[..] {
+                    [top, cat, _, ..] if top.starts_with("evasion") => cat,
+                    [one] if one.contains('.') => "pickle-misc",
+                    [top, ..] => top,
+                    [] => "",
+                };
+                format!("{}\t{kind}\t{category}", c.path)
+            })
+            .collect();
+        std::fs::write(dir.join("CASES.tsv"), all.join("\n") + "\n").unwrap();
         // Realistic-size checkpoints for the throughput run (not part of the detection counts).
         let names: Vec<String> = (0..20_000)
             .map(|i| format!("model.layers.{i}.mlp.weight"))

@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+mod evasions;
+
 /// What the scanner must report for a case.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Expect {
@@ -492,7 +494,7 @@ pub fn onnx_external(location: &str) -> Vec<u8> {
 
 pub const LLAMA3_TEMPLATE: &str = "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
 
-fn tokenizer_config(template: &str) -> Vec<u8> {
+pub(crate) fn tokenizer_config(template: &str) -> Vec<u8> {
     serde_json::to_vec_pretty(&serde_json::json!({
         "bos_token": "<|begin_of_text|>",
         "chat_template": template,
@@ -1013,6 +1015,7 @@ pub fn corpus() -> Vec<Case> {
 
     safetensors_cases(&mut c);
     gguf_cases(&mut c);
+    evasions::cases(&mut c);
     c
 }
 
