@@ -132,6 +132,11 @@ macro_rules! finding_codes {
                 match self { $($name::$variant => $summary,)* }
             }
 
+            /// The code with this id, if it is one of these.
+            pub fn from_id(id: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|c| c.id() == id)
+            }
+
             /// The code as data.
             pub const fn code(self) -> $crate::finding::Code {
                 $crate::finding::Code { id: self.id(), severity: self.severity(), summary: self.summary() }

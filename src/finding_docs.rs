@@ -11,11 +11,8 @@ fn all_codes() -> Vec<Code> {
     all.extend(crate::verify::VerifyCode::ALL.iter().map(|c| c.code()));
     all.extend(crate::policy::PolicyCode::ALL.iter().map(|c| c.code()));
     all.extend(crate::hub::HubCode::ALL.iter().map(|c| c.code()));
-    let tables: &[&[Code]] = &[
-        crate::license::CODES,
-        crate::runtime::CODES,
-        crate::scan::CODES,
-    ];
+    all.extend(crate::scan::ScanCode::ALL.iter().map(|c| c.code()));
+    let tables: &[&[Code]] = &[crate::license::CODES, crate::runtime::CODES];
     all.extend(tables.iter().flat_map(|t| t.iter()).copied());
     all
 }

@@ -1,7 +1,7 @@
 //! GGUF header validation: magic, version, metadata, tensor infos and where the data lies.
 //! Reads the header only; every length is checked against the bytes left before anything is allocated.
 
-use super::{code, template};
+use super::{ScanCode, template};
 use crate::finding::Finding;
 use std::collections::HashSet;
 use std::fs::File;
@@ -148,8 +148,8 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn f(&mut self, c: &str, msg: String) {
-        self.findings.push(Finding::new(code(c), msg).at(self.rel));
+    fn f(&mut self, c: ScanCode, msg: String) {
+        self.findings.push(Finding::new(&c, msg).at(self.rel));
     }
 
     /// Reads (and mostly skips) one value of type `t`; returns a u32 value when it is one (for
@@ -166,7 +166,7 @@ impl Checker<'_> {
                 let b = r.bytes::<1>("a bool")?[0];
                 if b > 1 {
                     self.f(
-                        "gguf-bool-invalid",
+                        ScanCode::GgufBoolInvalid,
                         format!("`{key}` holds a bool byte {b}, neither 0 nor 1"),
                     );
                 }
@@ -189,14 +189,14 @@ impl Checker<'_> {
                 let n = r.u64("an array length")?;
                 if depth >= MAX_NESTING {
                     self.f(
-                        "gguf-value-type-invalid",
+                        ScanCode::GgufValueTypeInvalid,
                         format!("`{key}` nests arrays more than {MAX_NESTING} deep"),
                     );
                     return Err(Stop::Broken);
                 }
                 if et == 9 && depth == 0 {
                     self.f(
-                        "gguf-array-nested",
+                        ScanCode::GgufArrayNested,
                         format!(
                             "`{key}` is an array of arrays (the spec allows it, ggml refuses it)"
                         ),
@@ -225,7 +225,7 @@ impl Checker<'_> {
                     }
                 } else {
                     self.f(
-                        "gguf-value-type-invalid",
+                        ScanCode::GgufValueTypeInvalid,
                         format!("array `{key}` has element type {et}, which GGUF does not define"),
                     );
                     return Err(Stop::Broken);
@@ -239,7 +239,7 @@ impl Checker<'_> {
                 }
                 None => {
                     self.f(
-                        "gguf-value-type-invalid",
+                        ScanCode::GgufValueTypeInvalid,
                         format!("`{key}` has value type {t}, which GGUF does not define"),
                     );
                     Err(Stop::Broken)
@@ -272,11 +272,13 @@ pub fn check_with_license(path: &Path, size: u64, rel: &str) -> (Vec<Finding>, O
             };
             match walk(&mut c, &mut r) {
                 Ok(()) | Err(Stop::Broken) => {}
-                Err(Stop::Truncated(msg)) => c.f("gguf-truncated", msg),
-                Err(Stop::Io(msg)) => c.f("not-scanned", format!("cannot read the file: {msg}")),
+                Err(Stop::Truncated(msg)) => c.f(ScanCode::GgufTruncated, msg),
+                Err(Stop::Io(msg)) => {
+                    c.f(ScanCode::NotScanned, format!("cannot read the file: {msg}"))
+                }
             }
         }
-        Err(e) => c.f("not-scanned", format!("cannot open the file: {e}")),
+        Err(e) => c.f(ScanCode::NotScanned, format!("cannot open the file: {e}")),
     }
     (c.findings, c.license)
 }
@@ -285,7 +287,7 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
     let magic = r.bytes::<4>("the magic")?;
     if &magic != b"GGUF" {
         c.f(
-            "gguf-bad-magic",
+            ScanCode::GgufBadMagic,
             format!("the file starts with {magic:02x?}, not `GGUF`"),
         );
         return Err(Stop::Broken);
@@ -295,14 +297,14 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
         let swapped = version.swap_bytes();
         if swapped == 2 || swapped == 3 {
             c.f(
-                "gguf-big-endian",
+                ScanCode::GgufBigEndian,
                 format!(
                     "the file is big-endian GGUF v{swapped}; its header was not checked further"
                 ),
             );
         } else {
             c.f(
-                "gguf-version-unsupported",
+                ScanCode::GgufVersionUnsupported,
                 format!("GGUF version {version} (readers accept 2 and 3)"),
             );
         }
@@ -313,7 +315,7 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
     // A key-value pair takes at least 8+4+1 bytes, a tensor info at least 8+4+4+8.
     if n_kv > r.left() / 13 || n_tensors > r.left() / 24 {
         c.f(
-            "gguf-count-too-large",
+            ScanCode::GgufCountTooLarge,
             format!("the header claims {n_tensors} tensors and {n_kv} metadata entries, more than the file can hold"),
         );
         return Err(Stop::Broken);
@@ -327,16 +329,16 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
             .ok_or_else(|| Stop::Truncated("a metadata key longer than 64 KiB".into()))?;
         if r.not_utf8 {
             c.f(
-                "gguf-key-not-utf8",
+                ScanCode::GgufKeyNotUtf8,
                 format!("metadata key `{key}` is not UTF-8 (llama.cpp and candle refuse it)"),
             );
         }
         if key.is_empty() {
-            c.f("gguf-key-empty", "a metadata key is empty".into());
+            c.f(ScanCode::GgufKeyEmpty, "a metadata key is empty".into());
         }
         if !keys.insert(key.clone()) {
             c.f(
-                "gguf-key-duplicate",
+                ScanCode::GgufKeyDuplicate,
                 format!("metadata key `{key}` appears twice"),
             );
         }
@@ -346,11 +348,11 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
             match (t, num) {
                 (4, Some(a)) if a != 0 && a.is_power_of_two() => alignment = a,
                 (4, Some(a)) => c.f(
-                    "gguf-alignment-invalid",
+                    ScanCode::GgufAlignmentInvalid,
                     format!("`general.alignment` is {a}, not a non-zero power of two"),
                 ),
                 _ => c.f(
-                    "gguf-alignment-invalid",
+                    ScanCode::GgufAlignmentInvalid,
                     format!("`general.alignment` has value type {t}, not UINT32"),
                 ),
             }
@@ -373,7 +375,7 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
             .ok_or_else(|| Stop::Truncated("a tensor name longer than 64 KiB".into()))?;
         if name.len() as u64 > MAX_NAME {
             c.f(
-                "gguf-tensor-name-too-long",
+                ScanCode::GgufTensorNameTooLong,
                 format!(
                     "tensor name `{name}` has {} bytes; ggml accepts at most {MAX_NAME}",
                     name.len()
@@ -382,14 +384,14 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
         }
         if !names.insert(name.clone()) {
             c.f(
-                "gguf-tensor-name-duplicate",
+                ScanCode::GgufTensorNameDuplicate,
                 format!("tensor `{name}` appears twice"),
             );
         }
         let n_dims = r.u32("a dimension count")?;
         if n_dims > MAX_DIMS {
             c.f(
-                "gguf-tensor-dims-invalid",
+                ScanCode::GgufTensorDimsInvalid,
                 format!("tensor `{name}` (#{i}) has {n_dims} dimensions; ggml supports at most {MAX_DIMS}"),
             );
             if n_dims > 64 {
@@ -405,7 +407,7 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
         let mut bytes = None;
         if let Some(d) = dims.iter().find(|&&d| d > i64::MAX as u64) {
             c.f(
-                "gguf-tensor-dims-invalid",
+                ScanCode::GgufTensorDimsInvalid,
                 format!("tensor `{name}` has a negative dimension ({})", *d as i64),
             );
         } else if let Some(n) = dims
@@ -415,7 +417,7 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
         {
             match type_info(ty) {
                 None => c.f(
-                    "gguf-tensor-type-invalid",
+                    ScanCode::GgufTensorTypeInvalid,
                     format!(
                         "tensor `{name}` has type {ty}, which ggml does not define (or removed)"
                     ),
@@ -424,7 +426,7 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
                     let ne0 = dims.first().copied().unwrap_or(1);
                     if ne0 % block != 0 {
                         c.f(
-                            "gguf-tensor-shape-block",
+                            ScanCode::GgufTensorShapeBlock,
                             format!("tensor `{name}` has {ne0} columns, not a multiple of {tname}'s block of {block}"),
                         );
                     } else {
@@ -434,13 +436,13 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
             }
         } else {
             c.f(
-                "gguf-tensor-size-overflow",
+                ScanCode::GgufTensorSizeOverflow,
                 format!("tensor `{name}` has dimensions {dims:?}, whose element count overflows"),
             );
         }
         if offset % alignment != 0 {
             c.f(
-                "gguf-tensor-offset-misaligned",
+                ScanCode::GgufTensorOffsetMisaligned,
                 format!("tensor `{name}` starts at offset {offset}, not a multiple of the alignment {alignment}"),
             );
         }
@@ -451,7 +453,7 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
     for (name, offset, bytes) in &infos {
         if *offset != expected {
             c.f(
-                "gguf-tensor-offset-gap",
+                ScanCode::GgufTensorOffsetGap,
                 format!("tensor `{name}` starts at offset {offset}; laid out in order it would start at {expected}"),
             );
         }
@@ -459,7 +461,7 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
         let end = data_start.saturating_add(*offset).saturating_add(*bytes);
         if end > r.size {
             c.f(
-                "gguf-tensor-out-of-bounds",
+                ScanCode::GgufTensorOutOfBounds,
                 format!(
                     "tensor `{name}` ends at byte {end}, past the end of the {}-byte file",
                     r.size

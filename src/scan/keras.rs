@@ -3,7 +3,7 @@
 //! an external SavedModel. HDF5 files are not parsed as HDF5: the model config is a JSON string
 //! attribute, so every JSON object in the bytes that looks like a config is parsed and walked.
 
-use super::code;
+use super::ScanCode;
 use crate::finding::Finding;
 use serde_json::Value;
 use std::fs::File;
@@ -34,7 +34,7 @@ pub(crate) fn check_archive_config(data: &[u8], rel: &str, source: &str) -> Vec<
         }
         Err(e) => vec![
             Finding::new(
-                code("keras-config-invalid"),
+                &ScanCode::KerasConfigInvalid,
                 format!("{source} is not JSON ({e}); Keras refuses to load it"),
             )
             .at(rel),
@@ -62,10 +62,10 @@ fn layer_name(m: &serde_json::Map<String, Value>) -> &str {
 fn object(m: &serde_json::Map<String, Value>, rel: &str, source: &str, out: &mut Vec<Finding>) {
     let class = m.get("class_name").and_then(Value::as_str).unwrap_or("");
     let cfg = m.get("config");
-    let f = |c: &str, msg: String| Finding::new(code(c), msg).at(rel);
+    let f = |c: ScanCode, msg: String| Finding::new(&c, msg).at(rel);
     if class == "__lambda__" || m.get("function_type").and_then(Value::as_str) == Some("lambda") {
         out.push(f(
-            "keras-marshalled-function",
+            ScanCode::KerasMarshalledFunction,
             format!(
                 "{source} holds a marshalled Python function (`__lambda__`), which runs when loaded"
             ),
@@ -75,7 +75,7 @@ fn object(m: &serde_json::Map<String, Value>, rel: &str, source: &str, out: &mut
         && let Some(Value::String(path)) = cfg.and_then(|c| c.get("vocabulary"))
     {
         out.push(f(
-            "keras-vocabulary-file",
+            ScanCode::KerasVocabularyFile,
             format!(
                 "{source}: layer `{}` ({class}) reads its vocabulary from `{path}` when loaded (CVE-2025-12058)",
                 layer_name(m)
@@ -88,7 +88,7 @@ fn object(m: &serde_json::Map<String, Value>, rel: &str, source: &str, out: &mut
             .and_then(Value::as_str)
             .unwrap_or("?");
         out.push(f(
-            "keras-external-savedmodel",
+            ScanCode::KerasExternalSavedmodel,
             format!(
                 "{source}: layer `{}` (TFSMLayer) loads the external SavedModel `{path}`, whose graph runs unchecked (CVE-2026-1462)",
                 layer_name(m)
@@ -109,7 +109,7 @@ fn walk(v: &Value, rel: &str, source: &str, out: &mut Vec<Finding>) {
                     .unwrap_or("?");
                 out.push(
                     Finding::new(
-                        code("keras-lambda-layer"),
+                        &ScanCode::KerasLambdaLayer,
                         format!("{source} has a Lambda layer `{name}`, which runs stored Python code when loaded"),
                     )
                     .at(rel),
@@ -122,7 +122,7 @@ fn walk(v: &Value, rel: &str, source: &str, out: &mut Vec<Finding>) {
             {
                 out.push(
                     Finding::new(
-                        code("keras-module-not-keras"),
+                        &ScanCode::KerasModuleNotKeras,
                         format!("{source} names module `{module}`, outside Keras"),
                     )
                     .at(rel),
@@ -131,7 +131,7 @@ fn walk(v: &Value, rel: &str, source: &str, out: &mut Vec<Finding>) {
             if m.get("registered_name").and_then(Value::as_str) == Some("function") {
                 out.push(
                     Finding::new(
-                        code("keras-module-not-keras"),
+                        &ScanCode::KerasModuleNotKeras,
                         format!(
                             "{source} deserialises a bare function (`registered_name: function`)"
                         ),
@@ -146,7 +146,7 @@ fn walk(v: &Value, rel: &str, source: &str, out: &mut Vec<Finding>) {
         Value::Array(a) => a.iter().for_each(|x| walk(x, rel, source, out)),
         Value::String(s) if s.contains("enable_unsafe_deserialization") => out.push(
             Finding::new(
-                code("keras-unsafe-deserialization"),
+                &ScanCode::KerasUnsafeDeserialization,
                 format!(
                     "{source} calls `enable_unsafe_deserialization`, switching Keras safe mode off"
                 ),
@@ -163,14 +163,14 @@ pub(crate) fn check_h5(path: &Path, rel: &str) -> Vec<Finding> {
     let res = File::open(path).and_then(|f| f.take(MAX_H5).read_to_end(&mut data));
     if let Err(e) = res {
         return vec![
-            Finding::new(code("not-scanned"), format!("cannot read the file: {e}")).at(rel),
+            Finding::new(&ScanCode::NotScanned, format!("cannot read the file: {e}")).at(rel),
         ];
     }
     let mut out = check_h5_bytes(&data, rel, None);
     if data.len() as u64 == MAX_H5 {
         out.push(
             Finding::new(
-                code("not-scanned"),
+                &ScanCode::NotScanned,
                 format!("only the first {MAX_H5} bytes of the HDF5 file were searched for a model config"),
             )
             .at(rel),

@@ -20,106 +20,94 @@ mod torchscript;
 
 pub use sarif::to_sarif;
 
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::format::{self, FileFormat};
 use serde::Serialize;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-macro_rules! codes {
-    ($($id:literal $sev:ident $summary:literal,)*) => {
-        /// Every finding code the scanner emits.
-        pub const CODES: &[Code] = &[$(Code { id: $id, severity: Severity::$sev, summary: $summary },)*];
-    };
-}
-
-codes! {
-    "not-scanned" High "a file (or archive member) could not be read or parsed, so it was not scanned; it is not known to be safe",
-    "pickle-global-dangerous" Critical "a pickle imports a known-dangerous callable or module (os, subprocess, eval, exec, runpy, importlib, marshal, …)",
-    "pickle-global-not-allowed" High "a pickle imports a global outside the weights-only allow-list",
-    "pickle-global-unresolved" Critical "a pickle imports a global whose module or name cannot be resolved statically",
-    "pickle-global-mutated" Critical "a pickle rewrites attributes of an imported class or function (BUILD on a global)",
-    "pickle-memo-undefined" Medium "a pickle reads a memo entry that was never stored (the unpickler would fail there)",
-    "pickle-malformed" Medium "a pickle stream breaks before its end; findings before the break are kept",
-    "pickle-trailing-data" Low "bytes after the last pickle in a stream are not a pickle",
-    "pickle-expansion-bomb" High "a pickle re-uses memo entries or DUPs far beyond what data needs (expansion bomb)",
-    "pickle-resource-limit" High "a pickle exceeded the scanner's stack or memo limits; the rest was not scanned",
-    "npy-pickle-data" High "a .npy file holds a pickle although its header declares a plain dtype",
-    "archive-name-mismatch" High "a zip member's local header names a different file than the central directory",
-    "archive-duplicate-member" High "a zip holds two members of the same name; readers disagree on which one wins",
-    "archive-header-tampered" Medium "a zip member has a wrong CRC or a flag bit set that torch ignores and strict readers refuse",
-    "archive-expansion-limit" High "a zip member inflates beyond its declared size or the scanner's limit",
-    "safetensors-header-too-small" High "a safetensors file is shorter than its 8-byte header length",
-    "safetensors-header-too-large" High "a safetensors header length exceeds the 100 MB limit",
-    "safetensors-header-length-invalid" High "a safetensors header length runs past the end of the file",
-    "safetensors-header-not-utf8" High "a safetensors header is not UTF-8",
-    "safetensors-header-not-json" High "a safetensors header is not JSON",
-    "safetensors-header-not-object" High "a safetensors header is JSON but not an object",
-    "safetensors-header-leading-whitespace" Low "a safetensors header does not begin with `{` (parsers disagree on it)",
-    "safetensors-duplicate-key" High "a safetensors header lists a key twice (parsers disagree on which wins)",
-    "safetensors-metadata-not-string" High "a safetensors `__metadata__` is not an object of strings (loaders refuse it)",
-    "safetensors-metadata-duplicate-key" High "a safetensors `__metadata__` lists a key twice",
-    "safetensors-tensor-invalid" High "a safetensors tensor entry lacks dtype, shape or two data offsets",
-    "safetensors-dtype-unknown" High "a safetensors tensor has a dtype the format does not define, such as a lower-case one (loaders refuse it)",
-    "safetensors-shape-overflow" High "a safetensors tensor shape's size overflows",
-    "safetensors-misaligned" High "a safetensors tensor does not fill whole bytes",
-    "safetensors-size-mismatch" High "a safetensors tensor's byte span differs from shape × dtype",
-    "safetensors-offset-reversed" High "a safetensors tensor ends before it begins",
-    "safetensors-offset-gap" High "safetensors tensors leave unused bytes between them (or the first does not start at 0)",
-    "safetensors-offset-overlap" High "safetensors tensors overlap",
-    "safetensors-offset-out-of-bounds" High "safetensors tensors reach past the end of the file",
-    "safetensors-trailing-bytes" Medium "bytes follow the last safetensors tensor (hidden content, polyglot)",
-    "safetensors-index-invalid" Medium "a safetensors index is not JSON or has no `weight_map`",
-    "safetensors-index-missing-shard" High "a safetensors index names a shard that does not exist",
-    "safetensors-index-duplicate-tensor" High "a tensor is stored in two safetensors shards",
-    "safetensors-index-tensor-missing" High "a safetensors index maps a tensor to a shard that does not hold it",
-    "safetensors-index-total-size" Low "a safetensors index's `total_size` differs from the shards' tensor bytes",
-    "gguf-bad-magic" High "a file meant as GGUF does not start with `GGUF`",
-    "gguf-big-endian" Medium "a GGUF file is big-endian; its header was not checked further",
-    "gguf-version-unsupported" High "a GGUF version other than 2 or 3",
-    "gguf-count-too-large" High "GGUF tensor or metadata counts exceed what the file can hold",
-    "gguf-truncated" High "a GGUF header value (string, array) runs past the end of the file",
-    "gguf-key-not-utf8" High "a GGUF metadata key is not UTF-8 (loaders refuse it)",
-    "gguf-key-empty" Medium "a GGUF metadata key is empty",
-    "gguf-key-duplicate" High "a GGUF metadata key appears twice",
-    "gguf-value-type-invalid" High "a GGUF metadata value has an undefined type",
-    "gguf-array-nested" Low "a GGUF metadata array holds arrays (the spec allows it, ggml refuses it)",
-    "gguf-bool-invalid" Medium "a GGUF bool holds a byte other than 0 or 1",
-    "gguf-alignment-invalid" High "`general.alignment` is not a UINT32 non-zero power of two",
-    "gguf-tensor-name-too-long" Low "a GGUF tensor name is longer than ggml's 63 bytes",
-    "gguf-tensor-name-duplicate" High "a GGUF tensor name appears twice",
-    "gguf-tensor-dims-invalid" High "a GGUF tensor has more than 4 dimensions or a negative one",
-    "gguf-tensor-size-overflow" High "a GGUF tensor's element count overflows",
-    "gguf-tensor-type-invalid" High "a GGUF tensor has an undefined or removed ggml type",
-    "gguf-tensor-shape-block" High "a GGUF tensor's first dimension is not a multiple of its type's block size",
-    "gguf-tensor-offset-misaligned" High "a GGUF tensor offset is not a multiple of the alignment",
-    "gguf-tensor-offset-gap" High "GGUF tensor offsets are out of order or leave gaps",
-    "gguf-tensor-out-of-bounds" High "GGUF tensor data reaches past the end of the file",
-    "template-injection" High "a chat template reaches Python internals (underscore attributes, also when built at render time) or pulls in other files",
-    "template-unparsed" Medium "a chat template does not parse as Jinja, so it was not checked",
-    "keras-lambda-layer" High "a Keras model has a Lambda layer, which runs stored Python code",
-    "keras-module-not-keras" High "a Keras config names a module outside Keras or a bare function",
-    "keras-unsafe-deserialization" Critical "a Keras config switches safe mode off",
-    "onnx-external-data-outside" High "an ONNX external-data path leaves the model folder",
-    "onnx-custom-operator" High "an ONNX node (in the graph, a subgraph or a model-local function) uses an operator from a custom domain, which needs a native custom-op library, or calls into Python",
-    "keras-marshalled-function" High "a Keras config holds a marshalled Python function (`__lambda__`) outside a Lambda layer, e.g. as an activation or initializer",
-    "keras-vocabulary-file" High "a Keras lookup layer reads its vocabulary from a file path when loaded (CVE-2025-12058)",
-    "keras-external-savedmodel" High "a Keras `TFSMLayer` loads an external SavedModel when loaded (CVE-2026-1462)",
-    "keras-config-invalid" High "a `.keras` archive's `config.json` is not JSON (Keras refuses it)",
-    "savedmodel-python-op" Critical "a TensorFlow SavedModel graph uses an op that runs Python code (PyFunc, EagerPyFunc, …)",
-    "savedmodel-file-op" High "a TensorFlow SavedModel graph uses an op that reads, lists or writes files (ReadFile, WriteFile, MatchingFiles, …)",
-    "torchscript-dangerous-call" High "a TorchScript archive's code calls file I/O, process or library-loading functions",
-    "archive-prepended-data" Medium "bytes precede a zip archive's first member (Python's zipfile still opens it)",
-    "scan-symlink-skipped" Low "a symlink inside a scanned folder points outside it and was not followed",
-}
-
-/// The code named `id`; the scanner only uses ids from its own table.
-pub(crate) fn code(id: &str) -> &'static Code {
-    CODES
-        .iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("finding code `{id}` is not in scan::CODES"))
+crate::finding_codes! {
+    /// Every finding code the scanner emits.
+    pub enum ScanCode {
+        NotScanned = "not-scanned", High, "a file (or archive member) could not be read or parsed, so it was not scanned; it is not known to be safe";
+        PickleGlobalDangerous = "pickle-global-dangerous", Critical, "a pickle imports a known-dangerous callable or module (os, subprocess, eval, exec, runpy, importlib, marshal, …)";
+        PickleGlobalNotAllowed = "pickle-global-not-allowed", High, "a pickle imports a global outside the weights-only allow-list";
+        PickleGlobalUnresolved = "pickle-global-unresolved", Critical, "a pickle imports a global whose module or name cannot be resolved statically";
+        PickleGlobalMutated = "pickle-global-mutated", Critical, "a pickle rewrites attributes of an imported class or function (BUILD on a global)";
+        PickleMemoUndefined = "pickle-memo-undefined", Medium, "a pickle reads a memo entry that was never stored (the unpickler would fail there)";
+        PickleMalformed = "pickle-malformed", Medium, "a pickle stream breaks before its end; findings before the break are kept";
+        PickleTrailingData = "pickle-trailing-data", Low, "bytes after the last pickle in a stream are not a pickle";
+        PickleExpansionBomb = "pickle-expansion-bomb", High, "a pickle re-uses memo entries or DUPs far beyond what data needs (expansion bomb)";
+        PickleResourceLimit = "pickle-resource-limit", High, "a pickle exceeded the scanner's stack or memo limits; the rest was not scanned";
+        NpyPickleData = "npy-pickle-data", High, "a .npy file holds a pickle although its header declares a plain dtype";
+        ArchiveNameMismatch = "archive-name-mismatch", High, "a zip member's local header names a different file than the central directory";
+        ArchiveDuplicateMember = "archive-duplicate-member", High, "a zip holds two members of the same name; readers disagree on which one wins";
+        ArchiveHeaderTampered = "archive-header-tampered", Medium, "a zip member has a wrong CRC or a flag bit set that torch ignores and strict readers refuse";
+        ArchiveExpansionLimit = "archive-expansion-limit", High, "a zip member inflates beyond its declared size or the scanner's limit";
+        SafetensorsHeaderTooSmall = "safetensors-header-too-small", High, "a safetensors file is shorter than its 8-byte header length";
+        SafetensorsHeaderTooLarge = "safetensors-header-too-large", High, "a safetensors header length exceeds the 100 MB limit";
+        SafetensorsHeaderLengthInvalid = "safetensors-header-length-invalid", High, "a safetensors header length runs past the end of the file";
+        SafetensorsHeaderNotUtf8 = "safetensors-header-not-utf8", High, "a safetensors header is not UTF-8";
+        SafetensorsHeaderNotJson = "safetensors-header-not-json", High, "a safetensors header is not JSON";
+        SafetensorsHeaderNotObject = "safetensors-header-not-object", High, "a safetensors header is JSON but not an object";
+        SafetensorsHeaderLeadingWhitespace = "safetensors-header-leading-whitespace", Low, "a safetensors header does not begin with `{` (parsers disagree on it)";
+        SafetensorsDuplicateKey = "safetensors-duplicate-key", High, "a safetensors header lists a key twice (parsers disagree on which wins)";
+        SafetensorsMetadataNotString = "safetensors-metadata-not-string", High, "a safetensors `__metadata__` is not an object of strings (loaders refuse it)";
+        SafetensorsMetadataDuplicateKey = "safetensors-metadata-duplicate-key", High, "a safetensors `__metadata__` lists a key twice";
+        SafetensorsTensorInvalid = "safetensors-tensor-invalid", High, "a safetensors tensor entry lacks dtype, shape or two data offsets";
+        SafetensorsDtypeUnknown = "safetensors-dtype-unknown", High, "a safetensors tensor has a dtype the format does not define, such as a lower-case one (loaders refuse it)";
+        SafetensorsShapeOverflow = "safetensors-shape-overflow", High, "a safetensors tensor shape's size overflows";
+        SafetensorsMisaligned = "safetensors-misaligned", High, "a safetensors tensor does not fill whole bytes";
+        SafetensorsSizeMismatch = "safetensors-size-mismatch", High, "a safetensors tensor's byte span differs from shape × dtype";
+        SafetensorsOffsetReversed = "safetensors-offset-reversed", High, "a safetensors tensor ends before it begins";
+        SafetensorsOffsetGap = "safetensors-offset-gap", High, "safetensors tensors leave unused bytes between them (or the first does not start at 0)";
+        SafetensorsOffsetOverlap = "safetensors-offset-overlap", High, "safetensors tensors overlap";
+        SafetensorsOffsetOutOfBounds = "safetensors-offset-out-of-bounds", High, "safetensors tensors reach past the end of the file";
+        SafetensorsTrailingBytes = "safetensors-trailing-bytes", Medium, "bytes follow the last safetensors tensor (hidden content, polyglot)";
+        SafetensorsIndexInvalid = "safetensors-index-invalid", Medium, "a safetensors index is not JSON or has no `weight_map`";
+        SafetensorsIndexMissingShard = "safetensors-index-missing-shard", High, "a safetensors index names a shard that does not exist";
+        SafetensorsIndexDuplicateTensor = "safetensors-index-duplicate-tensor", High, "a tensor is stored in two safetensors shards";
+        SafetensorsIndexTensorMissing = "safetensors-index-tensor-missing", High, "a safetensors index maps a tensor to a shard that does not hold it";
+        SafetensorsIndexTotalSize = "safetensors-index-total-size", Low, "a safetensors index's `total_size` differs from the shards' tensor bytes";
+        GgufBadMagic = "gguf-bad-magic", High, "a file meant as GGUF does not start with `GGUF`";
+        GgufBigEndian = "gguf-big-endian", Medium, "a GGUF file is big-endian; its header was not checked further";
+        GgufVersionUnsupported = "gguf-version-unsupported", High, "a GGUF version other than 2 or 3";
+        GgufCountTooLarge = "gguf-count-too-large", High, "GGUF tensor or metadata counts exceed what the file can hold";
+        GgufTruncated = "gguf-truncated", High, "a GGUF header value (string, array) runs past the end of the file";
+        GgufKeyNotUtf8 = "gguf-key-not-utf8", High, "a GGUF metadata key is not UTF-8 (loaders refuse it)";
+        GgufKeyEmpty = "gguf-key-empty", Medium, "a GGUF metadata key is empty";
+        GgufKeyDuplicate = "gguf-key-duplicate", High, "a GGUF metadata key appears twice";
+        GgufValueTypeInvalid = "gguf-value-type-invalid", High, "a GGUF metadata value has an undefined type";
+        GgufArrayNested = "gguf-array-nested", Low, "a GGUF metadata array holds arrays (the spec allows it, ggml refuses it)";
+        GgufBoolInvalid = "gguf-bool-invalid", Medium, "a GGUF bool holds a byte other than 0 or 1";
+        GgufAlignmentInvalid = "gguf-alignment-invalid", High, "`general.alignment` is not a UINT32 non-zero power of two";
+        GgufTensorNameTooLong = "gguf-tensor-name-too-long", Low, "a GGUF tensor name is longer than ggml's 63 bytes";
+        GgufTensorNameDuplicate = "gguf-tensor-name-duplicate", High, "a GGUF tensor name appears twice";
+        GgufTensorDimsInvalid = "gguf-tensor-dims-invalid", High, "a GGUF tensor has more than 4 dimensions or a negative one";
+        GgufTensorSizeOverflow = "gguf-tensor-size-overflow", High, "a GGUF tensor's element count overflows";
+        GgufTensorTypeInvalid = "gguf-tensor-type-invalid", High, "a GGUF tensor has an undefined or removed ggml type";
+        GgufTensorShapeBlock = "gguf-tensor-shape-block", High, "a GGUF tensor's first dimension is not a multiple of its type's block size";
+        GgufTensorOffsetMisaligned = "gguf-tensor-offset-misaligned", High, "a GGUF tensor offset is not a multiple of the alignment";
+        GgufTensorOffsetGap = "gguf-tensor-offset-gap", High, "GGUF tensor offsets are out of order or leave gaps";
+        GgufTensorOutOfBounds = "gguf-tensor-out-of-bounds", High, "GGUF tensor data reaches past the end of the file";
+        TemplateInjection = "template-injection", High, "a chat template reaches Python internals (underscore attributes, also when built at render time) or pulls in other files";
+        TemplateUnparsed = "template-unparsed", Medium, "a chat template does not parse as Jinja, so it was not checked";
+        KerasLambdaLayer = "keras-lambda-layer", High, "a Keras model has a Lambda layer, which runs stored Python code";
+        KerasModuleNotKeras = "keras-module-not-keras", High, "a Keras config names a module outside Keras or a bare function";
+        KerasUnsafeDeserialization = "keras-unsafe-deserialization", Critical, "a Keras config switches safe mode off";
+        OnnxExternalDataOutside = "onnx-external-data-outside", High, "an ONNX external-data path leaves the model folder";
+        OnnxCustomOperator = "onnx-custom-operator", High, "an ONNX node (in the graph, a subgraph or a model-local function) uses an operator from a custom domain, which needs a native custom-op library, or calls into Python";
+        KerasMarshalledFunction = "keras-marshalled-function", High, "a Keras config holds a marshalled Python function (`__lambda__`) outside a Lambda layer, e.g. as an activation or initializer";
+        KerasVocabularyFile = "keras-vocabulary-file", High, "a Keras lookup layer reads its vocabulary from a file path when loaded (CVE-2025-12058)";
+        KerasExternalSavedmodel = "keras-external-savedmodel", High, "a Keras `TFSMLayer` loads an external SavedModel when loaded (CVE-2026-1462)";
+        KerasConfigInvalid = "keras-config-invalid", High, "a `.keras` archive's `config.json` is not JSON (Keras refuses it)";
+        SavedmodelPythonOp = "savedmodel-python-op", Critical, "a TensorFlow SavedModel graph uses an op that runs Python code (PyFunc, EagerPyFunc, …)";
+        SavedmodelFileOp = "savedmodel-file-op", High, "a TensorFlow SavedModel graph uses an op that reads, lists or writes files (ReadFile, WriteFile, MatchingFiles, …)";
+        TorchscriptDangerousCall = "torchscript-dangerous-call", High, "a TorchScript archive's code calls file I/O, process or library-loading functions";
+        ArchivePrependedData = "archive-prepended-data", Medium, "bytes precede a zip archive's first member (Python's zipfile still opens it)";
+        ScanSymlinkSkipped = "scan-symlink-skipped", Low, "a symlink inside a scanned folder points outside it and was not followed";
+    }
 }
 
 /// Evidence text for a position in a stream, inside an archive member or not.
@@ -207,7 +195,7 @@ pub fn scan_paths(paths: &[PathBuf]) -> Result<ScanReport, ScanError> {
                     if !inside {
                         report.findings.push(
                             Finding::new(
-                                code("scan-symlink-skipped"),
+                                &ScanCode::ScanSymlinkSkipped,
                                 "the symlink points outside the folder (or nowhere); not followed",
                             )
                             .at(&rel),
@@ -251,7 +239,7 @@ const PICKLE_PREFIX: u64 = 64 << 20;
 const HEAD: u64 = 512;
 
 fn not_scanned(rel: &str, why: impl Into<String>) -> Vec<Finding> {
-    vec![Finding::new(code("not-scanned"), why).at(rel)]
+    vec![Finding::new(&ScanCode::NotScanned, why).at(rel)]
 }
 
 fn scan_file_kind(path: &Path, rel: &str) -> (&'static str, Vec<Finding>) {
@@ -460,7 +448,7 @@ fn pickle_file(path: &Path, size: u64, rel: &str, kind: pickle::Kind) -> Vec<Fin
     }
     let mut r = pickle::scan(&data, kind, rel, None);
     let ran_out = r.findings.iter().any(|f| {
-        f.code == "pickle-malformed"
+        f.code == ScanCode::PickleMalformed
             && (f.message.contains("past the end") || f.message.contains("before STOP"))
     });
     if ran_out && size > first {
@@ -469,7 +457,7 @@ fn pickle_file(path: &Path, size: u64, rel: &str, kind: pickle::Kind) -> Vec<Fin
             Ok(all) => r = pickle::scan(&all, kind, rel, None),
             Err(e) => r
                 .findings
-                .push(Finding::new(code("not-scanned"), e).at(rel)),
+                .push(Finding::new(&ScanCode::NotScanned, e).at(rel)),
         }
     }
     r.findings
@@ -478,7 +466,7 @@ fn pickle_file(path: &Path, size: u64, rel: &str, kind: pickle::Kind) -> Vec<Fin
 /// A `.npy` array (`member` when inside an `.npz`): object arrays hold a pickle; a plain dtype
 /// whose data is a pickle anyway is a lie worth reporting.
 fn npy(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
-    let bad = || vec![Finding::new(code("not-scanned"), "the .npy header is malformed").at(rel)];
+    let bad = || vec![Finding::new(&ScanCode::NotScanned, "the .npy header is malformed").at(rel)];
     if data.len() < 10 {
         return bad();
     }
@@ -501,7 +489,7 @@ fn npy(data: &[u8], rel: &str, member: Option<&str>) -> Vec<Finding> {
     if is_pickle && !object {
         out.push(
             Finding::new(
-                code("npy-pickle-data"),
+                &ScanCode::NpyPickleData,
                 format!(
                     "the header declares a plain dtype ({}) but the data is a pickle",
                     header.trim()

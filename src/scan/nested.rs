@@ -3,7 +3,7 @@
 //! limits. A container that cannot be opened is `not-scanned`, never clean.
 
 use super::archive::{self, Entry, Source};
-use super::{code, keras, npy, onnx, pickle, savedmodel, template, torchscript};
+use super::{ScanCode, keras, npy, onnx, pickle, savedmodel, template, torchscript};
 use crate::finding::Finding;
 use std::io::{Cursor, Read};
 
@@ -33,8 +33,8 @@ impl<'a> Nest<'a> {
         }
     }
 
-    fn f(&self, c: &str, msg: impl Into<String>, member: Option<&str>) -> Finding {
-        let f = Finding::new(code(c), msg).at(self.rel);
+    fn f(&self, c: ScanCode, msg: impl Into<String>, member: Option<&str>) -> Finding {
+        let f = Finding::new(&c, msg).at(self.rel);
         match member {
             Some(m) => f.with_evidence(format!("member `{m}`")),
             None => f,
@@ -49,7 +49,7 @@ impl<'a> Nest<'a> {
     ) -> Vec<Finding> {
         if self.depth >= MAX_DEPTH {
             return vec![self.f(
-                "not-scanned",
+                ScanCode::NotScanned,
                 format!(
                     "containers nest deeper than {MAX_DEPTH} levels; the inner ones were not opened"
                 ),
@@ -190,7 +190,7 @@ pub(crate) fn compressed(
         Ok(d) => (d, Vec::new()),
         Err(Unpack::TooLarge) => {
             return vec![n.f(
-                "archive-expansion-limit",
+                ScanCode::ArchiveExpansionLimit,
                 format!(
                     "the {} stream expands beyond the scanner's {cap}-byte limit; not scanned",
                     p.name()
@@ -200,7 +200,7 @@ pub(crate) fn compressed(
         }
         Err(Unpack::Broken(why, partial)) => {
             let f = n.f(
-                "not-scanned",
+                ScanCode::NotScanned,
                 format!(
                     "the {} stream breaks ({why}); only the bytes before the break were scanned",
                     p.name()
@@ -268,7 +268,7 @@ pub(crate) fn tar(input: impl Read, member: Option<&str>, n: &mut Nest) -> Vec<F
         Ok(e) => e,
         Err(e) => {
             return vec![n.f(
-                "not-scanned",
+                ScanCode::NotScanned,
                 format!("the tar archive cannot be read: {e}"),
                 member,
             )];
@@ -279,7 +279,7 @@ pub(crate) fn tar(input: impl Read, member: Option<&str>, n: &mut Nest) -> Vec<F
             Ok(e) => e,
             Err(e) => {
                 out.push(n.f(
-                    "not-scanned",
+                    ScanCode::NotScanned,
                     format!("the tar archive breaks ({e}); later members were not scanned"),
                     member,
                 ));
@@ -298,7 +298,7 @@ pub(crate) fn tar(input: impl Read, member: Option<&str>, n: &mut Nest) -> Vec<F
         let mut head = Vec::new();
         if let Err(e) = (&mut entry).take(PROBE).read_to_end(&mut head) {
             out.push(n.f(
-                "not-scanned",
+                ScanCode::NotScanned,
                 format!("member `{name}` cannot be read: {e}"),
                 Some(&full),
             ));
@@ -309,7 +309,7 @@ pub(crate) fn tar(input: impl Read, member: Option<&str>, n: &mut Nest) -> Vec<F
         }
         if size > n.budget.min(MAX_MEMBER) {
             out.push(n.f(
-                "archive-expansion-limit",
+                ScanCode::ArchiveExpansionLimit,
                 format!(
                     "member `{name}` holds {size} bytes, beyond the scanner's limit; not scanned"
                 ),
@@ -320,7 +320,7 @@ pub(crate) fn tar(input: impl Read, member: Option<&str>, n: &mut Nest) -> Vec<F
         let mut data = head;
         if let Err(e) = entry.read_to_end(&mut data) {
             out.push(n.f(
-                "not-scanned",
+                ScanCode::NotScanned,
                 format!("member `{name}` cannot be read: {e}"),
                 Some(&full),
             ));
@@ -429,7 +429,7 @@ pub(crate) fn zip(
         Ok(e) => e,
         Err(why) => {
             return vec![n.f(
-                "not-scanned",
+                ScanCode::NotScanned,
                 format!("the zip archive cannot be read: {why}"),
                 member,
             )];
@@ -438,7 +438,7 @@ pub(crate) fn zip(
     let mut out = Vec::new();
     if prepended > 0 {
         out.push(n.f(
-            "archive-prepended-data",
+            ScanCode::ArchivePrependedData,
             format!("{prepended} bytes precede the zip archive (readers that search for its directory still open it)"),
             member,
         ));
@@ -479,14 +479,14 @@ fn directory_findings(entries: &[Entry], member: Option<&str>, n: &Nest) -> Vec<
         let full = join(member, &e.name);
         if !names.insert(e.name.as_str()) {
             out.push(n.f(
-                "archive-duplicate-member",
+                ScanCode::ArchiveDuplicateMember,
                 format!("the archive holds `{}` more than once", e.name),
                 Some(&full),
             ));
         }
         if e.local_name != e.name {
             out.push(n.f(
-                "archive-name-mismatch",
+                ScanCode::ArchiveNameMismatch,
                 format!(
                     "the central directory names `{}` but the local header names `{}`",
                     e.name, e.local_name
@@ -513,7 +513,7 @@ fn read_entry(
     let named_pickle = named(&e.name) || named(&e.local_name);
     if ![0, 8, 12, 14, 93].contains(&e.method) {
         out.push(n.f(
-            "not-scanned",
+            ScanCode::NotScanned,
             format!(
                 "member `{}` uses compression method {}, which modelvet cannot read",
                 e.name, e.method
@@ -531,7 +531,7 @@ fn read_entry(
     let cap = n.budget.min(MAX_MEMBER);
     if e.size > cap {
         out.push(n.f(
-            "archive-expansion-limit",
+            ScanCode::ArchiveExpansionLimit,
             format!(
                 "member `{}` declares {} bytes, beyond the scanner's limit; not scanned",
                 e.name, e.size
@@ -547,7 +547,7 @@ fn read_entry(
         }
         Err(archive::MemberError::TooLarge) => {
             out.push(n.f(
-                "archive-expansion-limit",
+                ScanCode::ArchiveExpansionLimit,
                 format!(
                     "member `{}` inflates beyond its declared {} bytes; not scanned",
                     e.name, e.size
@@ -558,7 +558,7 @@ fn read_entry(
         }
         Err(archive::MemberError::Unsupported(m)) => {
             out.push(n.f(
-                "not-scanned",
+                ScanCode::NotScanned,
                 format!("member `{}` uses compression method {m}", e.name),
                 Some(full),
             ));
@@ -566,7 +566,7 @@ fn read_entry(
         }
         Err(archive::MemberError::Io(why)) => {
             out.push(n.f(
-                "not-scanned",
+                ScanCode::NotScanned,
                 format!("member `{}` cannot be read: {why}", e.name),
                 Some(full),
             ));
@@ -585,14 +585,14 @@ fn entry_findings(e: &Entry, data: &[u8], full: &str, ts: bool, n: &mut Nest) ->
     if e.encrypted() {
         if !plain {
             out.push(n.f(
-                "not-scanned",
+                ScanCode::NotScanned,
                 format!("member `{}` is encrypted", e.name),
                 Some(full),
             ));
             return out;
         }
         out.push(n.f(
-            "archive-header-tampered",
+            ScanCode::ArchiveHeaderTampered,
             format!(
                 "member `{}` is flagged encrypted but is plain (torch ignores the flag)",
                 e.name
@@ -601,7 +601,7 @@ fn entry_findings(e: &Entry, data: &[u8], full: &str, ts: bool, n: &mut Nest) ->
         ));
     } else if archive::crc32(data) != e.crc {
         out.push(n.f(
-            "archive-header-tampered",
+            ScanCode::ArchiveHeaderTampered,
             format!(
                 "member `{}` does not match its CRC-32 (torch ignores CRCs)",
                 e.name

@@ -4,7 +4,7 @@
 //! tensor payloads unread, so a 2 GB model costs a few seeks; no ONNX crate is needed for the
 //! handful of fields read.
 
-use super::code;
+use super::ScanCode;
 use crate::finding::Finding;
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek};
@@ -194,7 +194,7 @@ fn custom_ops(seen: &Seen, rel: &str) -> Vec<Finding> {
         .into_iter()
         .map(|(domain, op)| {
             Finding::new(
-                code("onnx-custom-operator"),
+                &ScanCode::OnnxCustomOperator,
                 format!("the graph uses operator `{op}` from domain `{domain}`, which no ONNX runtime implements itself: it needs a custom-op library or calls into Python"),
             )
             .at(rel)
@@ -211,14 +211,18 @@ pub(crate) fn check_bytes(data: &[u8], rel: &str) -> Vec<Finding> {
     let mut seen = Seen::default();
     if walk(&mut r, Msg::Model, data.len() as u64, 0, &mut seen).is_none() {
         return vec![
-            Finding::new(code("not-scanned"), "the ONNX protobuf could not be parsed").at(rel),
+            Finding::new(
+                &ScanCode::NotScanned,
+                "the ONNX protobuf could not be parsed",
+            )
+            .at(rel),
         ];
     }
     let mut out = custom_ops(&seen, rel);
     for loc in seen.locations.iter().filter(|l| escapes(l)) {
         out.push(
             Finding::new(
-                code("onnx-external-data-outside"),
+                &ScanCode::OnnxExternalDataOutside,
                 format!("external tensor data at `{loc}` lies outside the model folder"),
             )
             .at(rel),
@@ -255,7 +259,7 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
         Ok(f) => f,
         Err(e) => {
             return vec![
-                Finding::new(code("not-scanned"), format!("cannot open the file: {e}")).at(rel),
+                Finding::new(&ScanCode::NotScanned, format!("cannot open the file: {e}")).at(rel),
             ];
         }
     };
@@ -266,7 +270,11 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
     let mut seen = Seen::default();
     if walk(&mut r, Msg::Model, size, 0, &mut seen).is_none() {
         return vec![
-            Finding::new(code("not-scanned"), "the ONNX protobuf could not be parsed").at(rel),
+            Finding::new(
+                &ScanCode::NotScanned,
+                "the ONNX protobuf could not be parsed",
+            )
+            .at(rel),
         ];
     }
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -287,7 +295,7 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
             let how = if by_link { " through a symlink" } else { "" };
             out.push(
                 Finding::new(
-                    code("onnx-external-data-outside"),
+                    &ScanCode::OnnxExternalDataOutside,
                     format!("external tensor data at `{loc}` lies outside the model folder{how}"),
                 )
                 .at(rel),

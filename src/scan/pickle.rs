@@ -6,7 +6,7 @@
 //! judged against an allow-list modelled on PyTorch's weights-only unpickler; a deny-list (with
 //! parent-module inheritance) only decides whether a finding is `critical` or `high`.
 
-use super::{code, loc};
+use super::{ScanCode, loc};
 use crate::finding::Finding;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -193,7 +193,7 @@ fn scan_as(data: &[u8], kind: Kind, rel: &str, member: Option<&str>, torchscript
             Err(e) if trailing && e.pos <= pos + 1 => {
                 s.report.findings.push(
                     Finding::new(
-                        code("pickle-trailing-data"),
+                        &ScanCode::PickleTrailingData,
                         format!(
                             "{} bytes after the last pickle are not a pickle",
                             data.len() - pos
@@ -208,7 +208,7 @@ fn scan_as(data: &[u8], kind: Kind, rel: &str, member: Option<&str>, torchscript
                 if !(s.joblib && n == 0) {
                     s.report.findings.push(
                         Finding::new(
-                            code("pickle-malformed"),
+                            &ScanCode::PickleMalformed,
                             format!("the pickle stream breaks: {}", e.msg),
                         )
                         .at(rel)
@@ -365,7 +365,7 @@ impl<'a> Scanner<'a> {
                 self.report.incomplete = true;
                 self.push(
                     Finding::new(
-                        code("pickle-resource-limit"),
+                        &ScanCode::PickleResourceLimit,
                         format!(
                             "the pickle builds more than {MAX_STACK} stack or memo entries; scanning stopped"
                         ),
@@ -379,7 +379,7 @@ impl<'a> Scanner<'a> {
                 let (gets, puts, dups) = (vm.gets, vm.puts, vm.dups);
                 self.push(
                     Finding::new(
-                        code("pickle-expansion-bomb"),
+                        &ScanCode::PickleExpansionBomb,
                         format!(
                             "the pickle re-uses memo entries {gets} times for {puts} stored ({dups} DUP): an expansion bomb"
                         ),
@@ -596,7 +596,7 @@ impl<'a> Scanner<'a> {
                 if let V::Global = vm.top(at)? {
                     self.push(
                         Finding::new(
-                            code("pickle-global-mutated"),
+                            &ScanCode::PickleGlobalMutated,
                             "the pickle applies BUILD to an imported class or function, rewriting its attributes",
                         )
                         .with_evidence(loc(self.member, at)),
@@ -690,7 +690,7 @@ impl<'a> Scanner<'a> {
                     None => {
                         self.push(
                             Finding::new(
-                                code("pickle-memo-undefined"),
+                                &ScanCode::PickleMemoUndefined,
                                 format!(
                                     "the pickle reads memo entry {key}, which was never stored"
                                 ),
@@ -796,7 +796,7 @@ impl<'a> Scanner<'a> {
     fn unresolved(&mut self, what: &str, at: usize) {
         self.push(
             Finding::new(
-                code("pickle-global-unresolved"),
+                &ScanCode::PickleGlobalUnresolved,
                 format!(
                     "the pickle imports a global whose name cannot be resolved statically ({what})"
                 ),
@@ -828,14 +828,14 @@ impl<'a> Scanner<'a> {
             Verdict::Allowed => {}
             Verdict::Dangerous => self.push(
                 Finding::new(
-                    code("pickle-global-dangerous"),
+                    &ScanCode::PickleGlobalDangerous,
                     format!("the pickle imports `{full}`, which can run code or touch the system when loaded{how}"),
                 )
                 .with_evidence(loc(self.member, at)),
             ),
             Verdict::NotAllowed => self.push(
                 Finding::new(
-                    code("pickle-global-not-allowed"),
+                    &ScanCode::PickleGlobalNotAllowed,
                     format!("the pickle imports `{full}`, which is outside the weights-only allow-list{how}"),
                 )
                 .with_evidence(loc(self.member, at)),

@@ -1,6 +1,6 @@
 //! safetensors header validation: reads the 8-byte length and the JSON header, never the payload.
 
-use super::code;
+use super::ScanCode;
 use crate::finding::Finding;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
@@ -130,8 +130,8 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
-    fn f(&mut self, c: &str, msg: String) {
-        self.findings.push(Finding::new(code(c), msg).at(self.rel));
+    fn f(&mut self, c: ScanCode, msg: String) {
+        self.findings.push(Finding::new(&c, msg).at(self.rel));
     }
 }
 
@@ -157,7 +157,7 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Header {
 fn read_header(path: &Path, size: u64, out: &mut Out) -> Option<(String, u64)> {
     if size < 8 {
         out.f(
-            "safetensors-header-too-small",
+            ScanCode::SafetensorsHeaderTooSmall,
             format!("the file has {size} bytes, fewer than the 8-byte header length"),
         );
         return None;
@@ -165,26 +165,29 @@ fn read_header(path: &Path, size: u64, out: &mut Out) -> Option<(String, u64)> {
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) => {
-            out.f("not-scanned", format!("cannot open the file: {e}"));
+            out.f(ScanCode::NotScanned, format!("cannot open the file: {e}"));
             return None;
         }
     };
     let mut len = [0u8; 8];
     if let Err(e) = file.read_exact(&mut len) {
-        out.f("not-scanned", format!("cannot read the header length: {e}"));
+        out.f(
+            ScanCode::NotScanned,
+            format!("cannot read the header length: {e}"),
+        );
         return None;
     }
     let n = u64::from_le_bytes(len);
     if n > MAX_HEADER {
         out.f(
-            "safetensors-header-too-large",
+            ScanCode::SafetensorsHeaderTooLarge,
             format!("the header claims {n} bytes, more than the {MAX_HEADER}-byte limit"),
         );
         return None;
     }
     if n.saturating_add(8) > size {
         out.f(
-            "safetensors-header-length-invalid",
+            ScanCode::SafetensorsHeaderLengthInvalid,
             format!("the header claims {n} bytes but the file has only {size}"),
         );
         return None;
@@ -192,14 +195,14 @@ fn read_header(path: &Path, size: u64, out: &mut Out) -> Option<(String, u64)> {
     // Bounded by MAX_HEADER and the file size checked above.
     let mut buf = vec![0u8; n as usize];
     if let Err(e) = file.read_exact(&mut buf) {
-        out.f("not-scanned", format!("cannot read the header: {e}"));
+        out.f(ScanCode::NotScanned, format!("cannot read the header: {e}"));
         return None;
     }
     match String::from_utf8(buf) {
         Ok(text) => Some((text, n)),
         Err(_) => {
             out.f(
-                "safetensors-header-not-utf8",
+                ScanCode::SafetensorsHeaderNotUtf8,
                 "the header is not UTF-8".to_string(),
             );
             None
@@ -211,21 +214,21 @@ fn read_header(path: &Path, size: u64, out: &mut Out) -> Option<(String, u64)> {
 fn parse(text: &str, out: &mut Out) -> Option<Vec<(String, Item)>> {
     if serde_json::from_str::<IgnoredAny>(text).is_err() {
         out.f(
-            "safetensors-header-not-json",
+            ScanCode::SafetensorsHeaderNotJson,
             "the header is not JSON".to_string(),
         );
         return None;
     }
     let Ok(Entries(entries)) = serde_json::from_str::<Entries>(text) else {
         out.f(
-            "safetensors-header-not-object",
+            ScanCode::SafetensorsHeaderNotObject,
             "the header is JSON but not an object".to_string(),
         );
         return None;
     };
     if !text.starts_with('{') {
         out.f(
-            "safetensors-header-leading-whitespace",
+            ScanCode::SafetensorsHeaderLeadingWhitespace,
             "the header does not begin with `{` (readers disagree on such files)".to_string(),
         );
     }
@@ -234,7 +237,7 @@ fn parse(text: &str, out: &mut Out) -> Option<Vec<(String, Item)>> {
     for (i, (k, _)) in entries.iter().enumerate() {
         if seen.insert(k.clone(), i).is_some() {
             out.f(
-                "safetensors-duplicate-key",
+                ScanCode::SafetensorsDuplicateKey,
                 format!("the header lists `{k}` twice; readers disagree on which wins"),
             );
         }
@@ -256,20 +259,20 @@ fn metadata(meta: &Meta, out: &mut Out) {
             for (mk, mv) in m {
                 if !keys.insert(mk.as_str()) {
                     out.f(
-                        "safetensors-metadata-duplicate-key",
+                        ScanCode::SafetensorsMetadataDuplicateKey,
                         format!("`__metadata__` lists `{mk}` twice"),
                     );
                 }
                 if !mv.is_string() {
                     out.f(
-                        "safetensors-metadata-not-string",
+                        ScanCode::SafetensorsMetadataNotString,
                         format!("`__metadata__.{mk}` is not a string"),
                     );
                 }
             }
         }
         Meta::Other(what) => out.f(
-            "safetensors-metadata-not-string",
+            ScanCode::SafetensorsMetadataNotString,
             format!("`__metadata__` is {what}, not an object of strings"),
         ),
     }
@@ -308,7 +311,7 @@ fn tensor(k: &str, v: &Value, out: &mut Out) -> Option<Span> {
         .and_then(|a| a.iter().map(Value::as_u64).collect());
     let (Some(dtype), Some(shape), Some(offsets)) = (dtype, shape, offsets) else {
         out.f(
-            "safetensors-tensor-invalid",
+            ScanCode::SafetensorsTensorInvalid,
             format!(
                 "tensor `{k}` lacks a string `dtype`, an integer `shape` or two integer `data_offsets`"
             ),
@@ -317,14 +320,14 @@ fn tensor(k: &str, v: &Value, out: &mut Out) -> Option<Span> {
     };
     let [begin, end] = offsets[..] else {
         out.f(
-            "safetensors-tensor-invalid",
+            ScanCode::SafetensorsTensorInvalid,
             format!("tensor `{k}` has {} `data_offsets`, not 2", offsets.len()),
         );
         return None;
     };
     if end < begin {
         out.f(
-            "safetensors-offset-reversed",
+            ScanCode::SafetensorsOffsetReversed,
             format!("tensor `{k}` ends at {end}, before it begins at {begin}"),
         );
         return None;
@@ -336,7 +339,7 @@ fn tensor(k: &str, v: &Value, out: &mut Out) -> Option<Span> {
     };
     let Some(bits) = dtype_bits(dtype) else {
         out.f(
-            "safetensors-dtype-unknown",
+            ScanCode::SafetensorsDtypeUnknown,
             format!(
                 "tensor `{k}` has dtype `{dtype}`, which the format does not define (dtypes are upper case); loaders refuse it"
             ),
@@ -349,19 +352,19 @@ fn tensor(k: &str, v: &Value, out: &mut Out) -> Option<Span> {
         .and_then(|e| e.checked_mul(bits));
     let Some(nbits) = nbits else {
         out.f(
-            "safetensors-shape-overflow",
+            ScanCode::SafetensorsShapeOverflow,
             format!("tensor `{k}` has shape {shape:?}, whose size overflows"),
         );
         return Some(span);
     };
     if nbits % 8 != 0 {
         out.f(
-            "safetensors-misaligned",
+            ScanCode::SafetensorsMisaligned,
             format!("tensor `{k}` ({dtype}, shape {shape:?}) does not fill whole bytes"),
         );
     } else if end - begin != nbits / 8 {
         out.f(
-            "safetensors-size-mismatch",
+            ScanCode::SafetensorsSizeMismatch,
             format!(
                 "tensor `{k}` spans {} bytes but {dtype} × {shape:?} needs {}",
                 end - begin,
@@ -388,10 +391,10 @@ fn layout(spans: &[Span], buffer: u64, out: &mut Out) {
                 ),
                 None => format!("the first tensor `{}` starts at {}, not 0", s.name, s.begin),
             };
-            out.f("safetensors-offset-gap", msg);
+            out.f(ScanCode::SafetensorsOffsetGap, msg);
         } else if s.begin < expected {
             out.f(
-                "safetensors-offset-overlap",
+                ScanCode::SafetensorsOffsetOverlap,
                 format!(
                     "tensor `{}` starts at {} inside `{}`, which ends at {expected}",
                     s.name,
@@ -405,12 +408,12 @@ fn layout(spans: &[Span], buffer: u64, out: &mut Out) {
     }
     if expected > buffer {
         out.f(
-            "safetensors-offset-out-of-bounds",
+            ScanCode::SafetensorsOffsetOutOfBounds,
             format!("tensors reach byte {expected} of a {buffer}-byte data buffer"),
         );
     } else if expected < buffer {
         out.f(
-            "safetensors-trailing-bytes",
+            ScanCode::SafetensorsTrailingBytes,
             format!(
                 "{} bytes follow the last tensor (hidden content or a polyglot file)",
                 buffer - expected
@@ -422,14 +425,17 @@ fn layout(spans: &[Span], buffer: u64, out: &mut Out) {
 /// Checks a `model.safetensors.index.json` against the shards beside it.
 pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut f = |c: &str, msg: String| out.push(Finding::new(code(c), msg).at(rel));
+    let mut f = |c: ScanCode, msg: String| out.push(Finding::new(&c, msg).at(rel));
     let Ok(doc) = serde_json::from_str::<Value>(text) else {
-        f("safetensors-index-invalid", "the index is not JSON".into());
+        f(
+            ScanCode::SafetensorsIndexInvalid,
+            "the index is not JSON".into(),
+        );
         return out;
     };
     let Some(map) = doc.get("weight_map").and_then(Value::as_object) else {
         f(
-            "safetensors-index-invalid",
+            ScanCode::SafetensorsIndexInvalid,
             "the index has no `weight_map` object".into(),
         );
         return out;
@@ -445,7 +451,7 @@ pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
         let p = dir.join(shard);
         let tensors = if unsafe_name {
             f(
-                "safetensors-index-missing-shard",
+                ScanCode::SafetensorsIndexMissingShard,
                 format!("shard `{shard}` is not a plain relative path"),
             );
             None
@@ -454,7 +460,7 @@ pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
                 Ok(m) if m.is_file() => check(&p, m.len(), shard).tensors,
                 _ => {
                     f(
-                        "safetensors-index-missing-shard",
+                        ScanCode::SafetensorsIndexMissingShard,
                         format!("shard `{shard}` named by the index does not exist"),
                     );
                     None
@@ -474,7 +480,7 @@ pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
     for (t, hs) in &holders {
         if hs.len() > 1 {
             f(
-                "safetensors-index-duplicate-tensor",
+                ScanCode::SafetensorsIndexDuplicateTensor,
                 format!(
                     "tensor `{t}` is stored in {} shards: {}",
                     hs.len(),
@@ -491,7 +497,7 @@ pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
             && !tensors.contains_key(t)
         {
             f(
-                "safetensors-index-tensor-missing",
+                ScanCode::SafetensorsIndexTensorMissing,
                 format!("the index maps `{t}` to `{shard}`, which does not hold it"),
             );
         }
@@ -502,7 +508,7 @@ pub(crate) fn check_index(path: &Path, rel: &str, text: &str) -> Vec<Finding> {
         && declared != total
     {
         f(
-            "safetensors-index-total-size",
+            ScanCode::SafetensorsIndexTotalSize,
             format!(
                 "the index declares `total_size` {declared}, the shards hold {total} tensor bytes"
             ),

@@ -44,14 +44,25 @@ pub fn to_sarif(report: &ScanReport) -> Value {
     let rules: Vec<Value> = rule_ids
         .iter()
         .map(|id| {
-            let c = super::code(id);
+            // A code the scanner does not own (none today) keeps the finding's own severity.
+            let (summary, severity) = match super::ScanCode::from_id(id) {
+                Some(c) => (c.summary(), c.severity()),
+                None => (
+                    "",
+                    report
+                        .findings
+                        .iter()
+                        .find(|f| f.code == *id)
+                        .map_or(crate::finding::Severity::High, |f| f.severity),
+                ),
+            };
             json!({
                 "id": id,
-                "shortDescription": { "text": c.summary },
+                "shortDescription": { "text": summary },
                 "helpUri": "https://github.com/modelvet/modelvet/blob/main/docs/findings.md",
-                "defaultConfiguration": { "level": level(c.severity) },
+                "defaultConfiguration": { "level": level(severity) },
                 "properties": {
-                    "security-severity": security_severity(c.severity),
+                    "security-severity": security_severity(severity),
                     "tags": ["security"]
                 }
             })

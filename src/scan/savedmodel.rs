@@ -2,7 +2,7 @@
 //! graph and of its function library is judged by its op. Ops that read or write files or call
 //! into Python run when the model is loaded or served.
 
-use super::code;
+use super::ScanCode;
 use crate::finding::Finding;
 use prost::Message;
 
@@ -89,7 +89,7 @@ pub(crate) fn check_bytes(data: &[u8], rel: &str, source: &str) -> Vec<Finding> 
         Err(e) => {
             return vec![
                 Finding::new(
-                    code("not-scanned"),
+                    &ScanCode::NotScanned,
                     format!("{source} is not a SavedModel protobuf ({e})"),
                 )
                 .at(rel),
@@ -116,16 +116,16 @@ pub(crate) fn check_bytes(data: &[u8], rel: &str, source: &str) -> Vec<Finding> 
     let mut seen = std::collections::HashSet::new();
     for (place, node, op) in hits {
         let c = if PYTHON_OPS.contains(&op.as_str()) {
-            "savedmodel-python-op"
+            ScanCode::SavedmodelPythonOp
         } else if FILE_OPS.contains(&op.as_str()) {
-            "savedmodel-file-op"
+            ScanCode::SavedmodelFileOp
         } else {
             continue;
         };
         if seen.insert((place.clone(), op.clone())) {
             out.push(
                 Finding::new(
-                    code(c),
+                    &c,
                     format!("{source}: node `{node}` in {place} uses op `{op}`"),
                 )
                 .at(rel),

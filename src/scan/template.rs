@@ -3,7 +3,7 @@
 //! name built at render time (`"\x5f\x5fclass\x5f\x5f"`, `"%c%c"|format(95, 95)`, `|join`, `~`,
 //! `{% set %}`) is judged by its value, not by how it is spelled.
 
-use super::code;
+use super::ScanCode;
 use crate::finding::Finding;
 use minijinja::machinery::ast::{self, CallArg, Expr, Stmt};
 use std::collections::HashMap;
@@ -575,7 +575,7 @@ pub(crate) fn check(template: &str, rel: &str, source: &str) -> Vec<Finding> {
         Err(e) => {
             return vec![
                 Finding::new(
-                    code("template-unparsed"),
+                    &ScanCode::TemplateUnparsed,
                     format!("the chat template in {source} does not parse ({}), so it was not checked; Jinja may refuse it too", e.kind()),
                 )
                 .at(rel),
@@ -589,7 +589,7 @@ pub(crate) fn check(template: &str, rel: &str, source: &str) -> Vec<Finding> {
     }
     vec![
         Finding::new(
-            code("template-injection"),
+            &ScanCode::TemplateInjection,
             format!(
                 "the chat template in {source} reaches Python internals: {}",
                 w.hits.join(", ")

@@ -2,8 +2,8 @@
 //! archive's code is a program, so its calls are read — file I/O, process and library loading —
 //! while its compiled `__torch__` classes are not judged as pickle imports.
 
+use super::ScanCode;
 use super::archive::{self, Entry, Source};
-use super::code;
 use crate::finding::Finding;
 
 /// Most bytes of TorchScript code read from one archive.
@@ -130,7 +130,7 @@ pub(crate) fn check_archive(
         };
         out.push(
             Finding::new(
-                code("torchscript-dangerous-call"),
+                &ScanCode::TorchscriptDangerousCall,
                 format!(
                     "the TorchScript code calls {}, which reach files, processes or native libraries when the model runs",
                     hits.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")

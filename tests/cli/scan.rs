@@ -234,9 +234,8 @@ fn write_corpus_for_bench() {
                 // Malicious: the scanner must say something at high or above; cases that only
                 // expect lower-severity findings are "suspicious" and left out of the counts.
                 let severe = c.expect.iter().any(|e| match e {
-                    Expect::Code(id) => modelvet::scan::CODES
-                        .iter()
-                        .any(|k| k.id == *id && k.severity >= modelvet::finding::Severity::High),
+                    Expect::Code(id) => modelvet::scan::ScanCode::from_id(id)
+                        .is_some_and(|k| k.severity() >= modelvet::finding::Severity::High),
                     Expect::Clean => false,
                 });
                 let kind = if c.expect.contains(&Expect::Clean) {
