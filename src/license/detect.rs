@@ -98,8 +98,24 @@ pub fn identify_text(text: &str) -> Vec<Detected> {
 }
 
 /// Most words a text may have for a notice in it to count: a longer text that no rule identified
-/// is a license of its own (a variant that mentions the one it derives from), not a notice.
-const NOTICE_MAX_WORDS: usize = 400;
+/// is a license of its own (a variant that mentions the one it derives from), not a notice. The
+/// Apache-2.0 header notice is about 90 words.
+const NOTICE_MAX_WORDS: usize = 150;
+
+/// Whether a normalised first line is the title of a license of its own ("ACME MODEL LICENSE"),
+/// which makes the text that license rather than a notice about another.
+fn is_own_title(line: &str) -> bool {
+    let t = trim_wrapping(line);
+    let words = t.split_whitespace().count();
+    // A sentence ("… is released under the MIT License.") is not a title.
+    let sentence = line.trim_end().ends_with('.') || NOTICE_VERBS.iter().any(|v| t.contains(v));
+    !sentence
+        && (2..=10).contains(&words)
+        && ["license", "licence", "agreement", "terms of use", "terms"]
+            .iter()
+            .any(|e| t.ends_with(e))
+        && named_license(t).is_none()
+}
 
 /// Removes what wraps a license text in files as vendors ship them, keeping its lines: a
 /// byte-order mark and zero-width characters, HTML tags and entities, Markdown code fences and
@@ -252,6 +268,13 @@ const NOTICE_VERBS: &[&str] = &[
 fn by_notice(lines: &[String]) -> Vec<Detected> {
     let words: usize = lines.iter().map(|l| l.split_whitespace().count()).sum();
     if words == 0 || words > NOTICE_MAX_WORDS {
+        return vec![];
+    }
+    if lines
+        .iter()
+        .find(|l| l.chars().any(char::is_alphanumeric))
+        .is_some_and(|l| is_own_title(l))
+    {
         return vec![];
     }
     let mut out: Vec<Detected> = Vec::new();
@@ -1301,6 +1324,9 @@ pub(crate) mod tests {
             let d = identify_text(text);
             assert!(d.is_empty(), "{text}: {d:?}");
         }
+        // A license of its own (by its title) that names another is not a notice.
+        let own = "ACME MODEL LICENSE\nPortions are licensed under the MIT License.\n";
+        assert!(identify_text(own).is_empty(), "{:?}", identify_text(own));
         // A long text that nothing identified is a license of its own, even if it names another.
         let long = format!(
             "ACME MODEL LICENSE\nThis agreement is derived from, but is not, the Llama 3.1 Community License. Portions are licensed under the MIT License.\n{}",

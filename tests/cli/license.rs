@@ -192,3 +192,179 @@ fn bad_input_is_an_error_with_exit_2() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// Identifies one file through the binary: its expression and the detections' methods.
+fn file_result(env: &Env, name: &str, text: &str) -> serde_json::Value {
+    std::fs::write(env.work().join(name), text).unwrap();
+    let v = one(env, name);
+    assert_eq!(v["input_kind"], "file", "{v}");
+    v
+}
+
+#[test]
+fn wrapped_license_files_from_vendors_are_identified() {
+    let env = Env::new();
+    let llama = llama_like(
+        "LLAMA 3.1 COMMUNITY LICENSE AGREEMENT",
+        "Llama 3.1 Version Release Date: July 23, 2024",
+    );
+    let (title, rest) = llama.split_once('\n').unwrap();
+    let apache = spdx::license_id("Apache-2.0").unwrap().text();
+    let cases = [
+        (
+            "BOM",
+            format!("\u{FEFF}{llama}"),
+            "LicenseRef-Llama-3.1-Community",
+        ),
+        ("BOM-apache", format!("\u{FEFF}{apache}"), "Apache-2.0"),
+        (
+            "md-heading",
+            format!("# {title}\n\n**{rest}"),
+            "LicenseRef-Llama-3.1-Community",
+        ),
+        (
+            "md-fence",
+            format!("```text\n{llama}```\n"),
+            "LicenseRef-Llama-3.1-Community",
+        ),
+        (
+            "html",
+            format!(
+                "<html><body><h2 style=\"x\">{title}</h2>\n<p>{}</p></body></html>",
+                rest.replace('\n', "<br>")
+            ),
+            "LicenseRef-Llama-3.1-Community",
+        ),
+        (
+            "quotes",
+            format!("\"{title}\"\n{rest}"),
+            "LicenseRef-Llama-3.1-Community",
+        ),
+        (
+            "copyright-line",
+            format!("Copyright (c) Meta Platforms, Inc. All Rights Reserved. {title}\n{rest}"),
+            "LicenseRef-Llama-3.1-Community",
+        ),
+        (
+            "preamble",
+            format!(
+                "[For the original copy, see https://www.apache.org/licenses/LICENSE-2.0]\n\n{apache}"
+            ),
+            "Apache-2.0",
+        ),
+        (
+            "falcon-2-11b",
+            format!(
+                "Copyright 2024 TII. Falcon 2 11B TII License Version 1.0\nMay 2024\nFalconLLM.tii.ae\n{rest}"
+            ),
+            "LicenseRef-TII-Falcon-2-11B-1.0",
+        ),
+        (
+            "falcon-3",
+            format!("TII Falcon License\nDecember 2024\nFalconLLM.tii.ae\n{rest}"),
+            "LicenseRef-TII-Falcon-2.0",
+        ),
+        (
+            "yi",
+            format!(
+                "    Yi Series Models License Agreement\n    Version: 1.0\n    Date of Release: November 1, 2023\n{rest}"
+            ),
+            "LicenseRef-Yi-1.0",
+        ),
+        (
+            "chatglm3",
+            format!("The ChatGLM3-6B License\n\n{rest}"),
+            "LicenseRef-ChatGLM3-6B",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let v = file_result(&env, name, &text);
+        assert_eq!(v["expression"], want, "{name}: {v}");
+        assert!(
+            v["detected"][0]["confidence"].as_f64().unwrap() >= 0.9,
+            "{name}: {v}"
+        );
+        assert_ne!(v["detected"][0]["method"], "notice", "{name}: {v}");
+    }
+}
+
+#[test]
+fn license_notices_are_reported_with_lower_confidence() {
+    let env = Env::new();
+    for (name, text, want) in [
+        (
+            "N1",
+            "This model is licensed under CC BY-SA 4.0.\n",
+            "CC-BY-SA-4.0",
+        ),
+        (
+            "N2",
+            "\u{FEFF}The weights are released under the MIT License.\n",
+            "MIT",
+        ),
+        ("N3", "SPDX-License-Identifier: Apache-2.0\n", "Apache-2.0"),
+        (
+            "N4",
+            "<p>Use of these weights is governed by the <a href=\"https://www.llama.com/llama3_1/license/\">Llama 3.1 Community License</a>.</p>\n",
+            "LicenseRef-Llama-3.1-Community",
+        ),
+    ] {
+        let v = file_result(&env, name, text);
+        assert_eq!(v["expression"], want, "{name}: {v}");
+        let d = &v["detected"][0];
+        assert_eq!(d["method"], "notice", "{name}: {v}");
+        assert!(d["confidence"].as_f64().unwrap() < 0.9, "{v}");
+        assert_eq!(v["findings"][0]["code"], "license-text-notice", "{v}");
+    }
+    let out = env.ok(&["license", "N1"]);
+    assert!(out.starts_with("CC-BY-SA-4.0\n"), "{out}");
+    assert!(out.contains("license notice"), "{out}");
+}
+
+#[test]
+fn near_miss_texts_stay_noassertion() {
+    let env = Env::new();
+    let rest = llama_like("X", "Y");
+    for (name, text) in [
+        (
+            "M1",
+            "This model is not licensed under the MIT License.\n".to_string(),
+        ),
+        (
+            "M2",
+            "Released under a Creative Commons license.\n".to_string(),
+        ),
+        ("M3", "Licensed under the License.\n".to_string()),
+        (
+            "M4",
+            format!(
+                "ACME 3.1 COMMUNITY LICENSE AGREEMENT\nAcme 3.1 Version Release Date: July 23, 2024\n{rest}"
+            ),
+        ),
+        (
+            "M5",
+            format!(
+                "The LLAMA 3.1 COMMUNITY LICENSE AGREEMENT applies to the base model only and is not reproduced here.\n{rest}"
+            ),
+        ),
+        (
+            "M6",
+            format!(
+                "ACME MODEL LICENSE\nDerived from, but not the same as, terms licensed under the MIT License.\n{rest}"
+            ),
+        ),
+    ] {
+        let v = file_result(&env, name, &text);
+        assert_eq!(v["expression"], "NOASSERTION", "{name}: {v}");
+        assert_eq!(v["findings"][0]["code"], "license-text-unidentified", "{v}");
+    }
+    // A known title whose date line is another version's: the title only, never another id.
+    let v = file_result(
+        &env,
+        "M7",
+        &format!("Falcon 2 11B TII License Version 1.0\nDecember 2024\n{rest}"),
+    );
+    assert_eq!(v["expression"], "LicenseRef-TII-Falcon-2-11B-1.0", "{v}");
+    assert_eq!(v["detected"][0]["method"], "title_only", "{v}");
+    assert_eq!(v["findings"][0]["code"], "license-text-partial", "{v}");
+}
