@@ -704,15 +704,18 @@ fn by_lines(lines: &[String]) -> Vec<Detected> {
             evidence,
         });
     }
-    // Two entries sharing a title (a family re-issued per version): keep the ones whose version
-    // line matched.
-    let pinned: Vec<(usize, bool)> = out
-        .iter()
-        .map(|d| (d.line, d.method != DetectionMethod::TitleOnly))
-        .collect();
+    // Entries sharing a title (a family re-issued per version or per product): the ones whose
+    // version line matched win; else an entry that needs no version line (the family's general
+    // text) wins over entries whose version line is missing.
+    let rank = |d: &Detected| match (d.method, d.evidence.len()) {
+        (DetectionMethod::DistinguishingLines, n) if n > 1 => 2,
+        (DetectionMethod::DistinguishingLines, _) => 1,
+        _ => 0,
+    };
+    let best: Vec<(usize, u8)> = out.iter().map(|d| (d.line, rank(d))).collect();
     out.retain(|d| {
-        d.method != DetectionMethod::TitleOnly
-            || !pinned.iter().any(|(line, full)| *line == d.line && *full)
+        let r = rank(d);
+        !best.iter().any(|(line, b)| *line == d.line && *b > r)
     });
     out
 }
@@ -1268,6 +1271,26 @@ pub(crate) mod tests {
                 "LicenseRef-TII-Falcon-2-11B-1.0".into(),
                 DetectionMethod::TitleOnly
             ))
+        );
+    }
+
+    #[test]
+    fn a_title_reissued_per_product_is_pinned_by_its_date_line() {
+        let body = llama_body();
+        let dit = format!(
+            "TENCENT HUNYUAN COMMUNITY LICENSE AGREEMENT\nTencent Hunyuan Release Date: 2024/5/14\n{body}"
+        );
+        assert_eq!(
+            one_id(&dit),
+            pinned("LicenseRef-Tencent-Hunyuan-DiT-2024-05-14")
+        );
+        // Another product's text under the same title: the family's general entry, not DiT's.
+        let video = format!(
+            "TENCENT HUNYUAN COMMUNITY LICENSE AGREEMENT\nTencent HunyuanVideo Release Date: December 3, 2024\n{body}"
+        );
+        assert_eq!(
+            one_id(&video),
+            pinned("LicenseRef-Tencent-Hunyuan-Community")
         );
     }
 

@@ -106,6 +106,7 @@ pub(crate) const FILES: &[(&str, &str)] = entries![
     "LicenseRef-TII-Falcon-2-11B-1.0",
     "LicenseRef-TII-Falcon-2.0",
     "LicenseRef-Tencent-Hunyuan-Community",
+    "LicenseRef-Tencent-Hunyuan-DiT-2024-05-14",
     "LicenseRef-Tencent-Hunyuan3D-2.1-Community",
     "LicenseRef-Tongyi-Qianwen-2023",
     "LicenseRef-Tongyi-Qianwen-Research-2023",
