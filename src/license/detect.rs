@@ -132,7 +132,8 @@ pub fn clean_text(text: &str) -> String {
         // Before anything else: a bracketed or parenthesised note is the editor's, not the text's.
         let note = preamble
             && ((t.starts_with('[') && t.ends_with(']'))
-                || (t.starts_with('(') && t.ends_with(')')));
+                || (t.starts_with('(') && t.ends_with(')')))
+            && is_editors_note(t);
         if !fence && !note {
             out.push_str(&line);
         }
@@ -142,6 +143,24 @@ pub fn clean_text(text: &str) -> String {
         }
     }
     out
+}
+
+/// Whether a bracketed line reads as an editor's note about where the text came from, not as
+/// a bracketed title.
+fn is_editors_note(line: &str) -> bool {
+    let l = line.to_lowercase();
+    [
+        "://",
+        "original",
+        "copied",
+        "copy of",
+        "source",
+        "see ",
+        "retrieved",
+        "taken from",
+    ]
+    .iter()
+    .any(|k| l.contains(k))
 }
 
 /// HTML tags out (block tags become line breaks), the common entities decoded, invisible
@@ -1247,8 +1266,13 @@ pub(crate) mod tests {
                 "{d:?}"
             );
         }
-        // Only before the text: a bracketed line later on stays.
-        assert!(clean_text("Title\n[kept]\n").contains("[kept]"));
+        // Only before the text: a bracketed line later on stays; so does a bracketed title.
+        assert!(clean_text("Title\n[kept, see https://x.y]\n").contains("[kept"));
+        let bracketed = format!(
+            "[LLAMA 3.1 COMMUNITY LICENSE AGREEMENT]\n{}",
+            llama31().split_once('\n').unwrap().1
+        );
+        assert_eq!(one_id(&bracketed), pinned("LicenseRef-Llama-3.1-Community"));
     }
 
     #[test]
