@@ -199,6 +199,7 @@ fn human(r: &Report) -> String {
                 detect::DetectionMethod::DistinguishingLines => "distinguishing lines",
                 detect::DetectionMethod::TitleOnly => "title only",
                 detect::DetectionMethod::SpdxText => "SPDX text",
+                detect::DetectionMethod::Notice => "license notice",
             },
             d.evidence.join(" / ")
         );

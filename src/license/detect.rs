@@ -5,11 +5,17 @@
 //! base: a title line, and the version or date line that pins the version, searched within the
 //! part of the text the title starts. SPDX texts are matched with the `spdx` crate's askalono-style
 //! store, on the whole text and, for composite files, on the best-matching range of lines.
+//!
+//! Files in vendors' repositories wrap the text: a byte-order mark, Markdown or HTML around it, the
+//! title on a copyright line, an editor's preamble. [`clean_text`] removes the wrapping first. A
+//! file that only names its license ("released under the MIT License") is a license notice,
+//! reported with a lower confidence, as ScanCode does.
 
-use super::expression::and_all;
+use super::expression::{How, and_all, normalize};
 use super::kb::{EntryKind, kb};
 use super::{
-    LICENSE_AMBIGUOUS, LICENSE_TEXT_PARTIAL, LICENSE_TEXT_UNIDENTIFIED, LicenseError, NOASSERTION,
+    LICENSE_AMBIGUOUS, LICENSE_TEXT_NOTICE, LICENSE_TEXT_PARTIAL, LICENSE_TEXT_UNIDENTIFIED,
+    LicenseError, NOASSERTION,
 };
 use crate::finding::Finding;
 use serde::Serialize;
@@ -28,6 +34,9 @@ pub enum DetectionMethod {
     TitleOnly,
     /// The SPDX license text, by similarity with the spdx crate's store.
     SpdxText,
+    /// A license notice: the text names a license ("licensed under the MIT License",
+    /// `SPDX-License-Identifier: MIT`) without carrying it.
+    Notice,
 }
 
 /// One license identified in a text.
@@ -49,6 +58,8 @@ pub struct Detected {
 
 /// Identifies the licenses in a text, in the order they appear.
 pub fn identify_text(text: &str) -> Vec<Detected> {
+    let cleaned = clean_text(text);
+    let text = cleaned.as_str();
     let lines: Vec<String> = text.lines().map(norm_line).collect();
     let mut found = by_lines(&lines);
     found.sort_by_key(|d| d.line);
@@ -75,8 +86,371 @@ pub fn identify_text(text: &str) -> Vec<Detected> {
         None => by_spdx(text, found.len()),
     };
     found.extend(spdx_hits);
+    if !found.iter().any(|d| d.kind == EntryKind::License) {
+        let notices: Vec<Detected> = by_notice(&lines)
+            .into_iter()
+            .filter(|n| !found.iter().any(|d| d.id == n.id))
+            .collect();
+        found.extend(notices);
+    }
     found.sort_by_key(|d| d.line);
     found
+}
+
+/// Most words a text may have for a notice in it to count: a longer text that no rule identified
+/// is a license of its own (a variant that mentions the one it derives from), not a notice. The
+/// Apache-2.0 header notice is about 90 words.
+const NOTICE_MAX_WORDS: usize = 150;
+
+/// Whether a normalised first line is the title of a license of its own ("ACME MODEL LICENSE"),
+/// which makes the text that license rather than a notice about another.
+fn is_own_title(line: &str) -> bool {
+    let t = trim_wrapping(line);
+    let words = t.split_whitespace().count();
+    // A sentence ("… is released under the MIT License.") is not a title.
+    let sentence = line.trim_end().ends_with('.') || NOTICE_VERBS.iter().any(|v| t.contains(v));
+    !sentence
+        && (2..=10).contains(&words)
+        && ["license", "licence", "agreement", "terms of use", "terms"]
+            .iter()
+            .any(|e| t.ends_with(e))
+        && named_license(t).is_none()
+}
+
+/// Removes what wraps a license text in files as vendors ship them, keeping its lines: a
+/// byte-order mark and zero-width characters, HTML tags and entities, Markdown code fences and
+/// link targets, and an editor's bracketed preamble line before the text
+/// ("[For the original copy, see URL]").
+pub fn clean_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut preamble = true;
+    for line in strip_html(text).lines() {
+        let line = strip_md_links(line);
+        let t = line.trim();
+        // ```text / ~~~: a fence carries no text.
+        let fence = t.starts_with("```") || t.starts_with("~~~");
+        // Before anything else: a bracketed or parenthesised note is the editor's, not the text's.
+        let note = preamble
+            && ((t.starts_with('[') && t.ends_with(']'))
+                || (t.starts_with('(') && t.ends_with(')')))
+            && is_editors_note(t);
+        if !fence && !note {
+            out.push_str(&line);
+        }
+        out.push('\n');
+        if !fence && !note && !t.is_empty() && t.chars().any(char::is_alphanumeric) {
+            preamble = false;
+        }
+    }
+    out
+}
+
+/// Whether a bracketed line reads as an editor's note about where the text came from, not as
+/// a bracketed title.
+fn is_editors_note(line: &str) -> bool {
+    let l = line.to_lowercase();
+    [
+        "://",
+        "original",
+        "copied",
+        "copy of",
+        "source",
+        "see ",
+        "retrieved",
+        "taken from",
+    ]
+    .iter()
+    .any(|k| l.contains(k))
+}
+
+/// HTML tags out (block tags become line breaks), the common entities decoded, invisible
+/// characters dropped. A `<` that does not open a tag (`a < b`, `<https://…>`) stays.
+fn strip_html(text: &str) -> String {
+    const BLOCK: &[&str] = &[
+        "br",
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "pre",
+        "table",
+        "blockquote",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "body",
+        "html",
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let is_tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        let end = after.find('>');
+        match (is_tag, end) {
+            // `<https://…>` is an autolink, not a tag; `<a href="https://…">` is a tag.
+            (true, Some(e))
+                if e <= 400 && (after[..e].contains(' ') || !after[..e].contains("://")) =>
+            {
+                let tag = &after[..e];
+                let name: String = tag
+                    .trim_start_matches(['/', '!'])
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                out.push(if BLOCK.contains(&name.as_str()) {
+                    '\n'
+                } else {
+                    ' '
+                });
+                rest = &after[e + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    let out = out
+        .replace("&nbsp;", " ")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    out.chars().filter(|c| !is_invisible(*c)).collect()
+}
+
+/// A byte-order mark, zero-width spaces and joiners, a word joiner, a soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{FEFF}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{00AD}'
+    )
+}
+
+/// `[text](url)` → `text`; a bare `[text]` stays.
+fn strip_md_links(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find("](") {
+        let (head, tail) = rest.split_at(i);
+        match (head.rfind('['), tail[2..].find(')')) {
+            (Some(open), Some(close)) => {
+                out.push_str(&head[..open]);
+                out.push_str(&head[open + 1..]);
+                rest = &tail[2 + close + 1..];
+            }
+            _ => {
+                out.push_str(head);
+                out.push_str("](");
+                rest = &tail[2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Words that introduce a license by name in a notice.
+const NOTICE_VERBS: &[&str] = &[
+    "licensed under",
+    "licenced under",
+    "released under",
+    "distributed under",
+    "available under",
+    "provided under",
+    "published under",
+    "made available under",
+    "offered under",
+    "governed by",
+    "subject to",
+    "covered by",
+];
+
+/// License notices in a text's normalised lines: a name after "licensed under" and the like, an
+/// `SPDX-License-Identifier:` or `License:` line, or a file that is nothing but a license name.
+fn by_notice(lines: &[String]) -> Vec<Detected> {
+    let words: usize = lines.iter().map(|l| l.split_whitespace().count()).sum();
+    if words == 0 || words > NOTICE_MAX_WORDS {
+        return vec![];
+    }
+    if lines
+        .iter()
+        .find(|l| l.chars().any(char::is_alphanumeric))
+        .is_some_and(|l| is_own_title(l))
+    {
+        return vec![];
+    }
+    let mut out: Vec<Detected> = Vec::new();
+    let mut push = |id: String, line: usize, confidence: f64, evidence: String| {
+        if !out.iter().any(|d| d.id == id) {
+            let kind = kb().get(&id).map(|t| t.kind).unwrap_or_default();
+            out.push(Detected {
+                id,
+                confidence,
+                method: DetectionMethod::Notice,
+                kind,
+                line,
+                evidence: vec![evidence],
+            });
+        }
+    };
+    let non_blank: Vec<(usize, &String)> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.chars().any(char::is_alphanumeric))
+        .collect();
+    // A file holding only a name ("MIT License", "CC BY-SA 4.0").
+    if let [(i, only)] = non_blank.as_slice()
+        && only.len() <= 80
+        && let Some(id) = named_license(only.trim_matches(|c: char| !c.is_alphanumeric()))
+    {
+        push(id, i + 1, 0.7, format!("the file names `{only}`"));
+        return out;
+    }
+    for (i, line) in &non_blank {
+        for key in ["spdx-license-identifier:", "license:", "licence:"] {
+            if let Some(rest) = line.trim_start_matches(['-', ' ']).strip_prefix(key) {
+                let value = rest.trim().trim_end_matches('.');
+                let spdx_line = key.starts_with("spdx");
+                let n = normalize(value);
+                if n.is_known()
+                    && matches!(
+                        n.how,
+                        How::Spdx | How::HubTag | How::Name | How::ImpreciseName | How::Url
+                    )
+                {
+                    for id in super::ids_in(&n.expression) {
+                        push(
+                            id,
+                            i + 1,
+                            if spdx_line { 0.8 } else { 0.7 },
+                            line.to_string(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Sentences may run over lines: search the joined text, then map back to a line.
+    let mut starts = Vec::with_capacity(lines.len());
+    let mut joined = String::new();
+    for l in lines {
+        starts.push(joined.len());
+        joined.push_str(l);
+        joined.push(' ');
+    }
+    let joined = joined.replace(", version", " version");
+    for verb in NOTICE_VERBS {
+        let mut from = 0;
+        while let Some(at) = joined[from..].find(verb) {
+            let at = from + at;
+            from = at + verb.len();
+            if !joined[..at].is_empty() && joined[..at].ends_with(|c: char| c.is_alphanumeric()) {
+                continue;
+            }
+            let before: Vec<&str> = joined[..at].split_whitespace().rev().take(4).collect();
+            if before.iter().any(|w| {
+                matches!(
+                    w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\''),
+                    "not"
+                        | "never"
+                        | "no"
+                        | "formerly"
+                        | "previously"
+                        | "originally"
+                        | "longer"
+                        | "isn't"
+                        | "aren't"
+                        | "wasn't"
+                )
+            }) {
+                continue;
+            }
+            let Some(id) = named_after(&joined[from..]) else {
+                continue;
+            };
+            let line = starts.partition_point(|&s| s <= at);
+            let sentence: String = joined[at..].chars().take(120).collect();
+            push(
+                id,
+                line.max(1),
+                0.7,
+                format!("{verb} … ({})", sentence.trim()),
+            );
+        }
+    }
+    out
+}
+
+/// The single license named at the start of `rest` (after "licensed under"), longest name first.
+fn named_after(rest: &str) -> Option<String> {
+    let mut phrase = rest.trim_start();
+    for lead in [
+        "the terms and conditions of",
+        "the terms of",
+        "the",
+        "a",
+        "an",
+    ] {
+        if let Some(p) = phrase.strip_prefix(lead)
+            && p.starts_with(' ')
+        {
+            phrase = p.trim_start();
+            break;
+        }
+    }
+    // The name ends at a clause boundary; a dot inside a version ("4.0") or a URL does not end it.
+    let mut end = phrase.len();
+    for (i, c) in phrase.char_indices() {
+        let next = phrase[i + c.len_utf8()..].chars().next();
+        let stop = match c {
+            ';' | '(' | ')' | '[' | ']' | ',' | '"' | '!' | '?' => true,
+            '.' | ':' => next.is_none_or(char::is_whitespace),
+            _ => false,
+        };
+        if stop {
+            end = i;
+            break;
+        }
+    }
+    let words: Vec<&str> = phrase[..end].split_whitespace().take(12).collect();
+    (1..=words.len())
+        .rev()
+        .find_map(|n| named_license(&words[..n].join(" ")))
+}
+
+/// The one license `name` names (an SPDX id, Hub id, knowledge-base name or URL), if any.
+fn named_license(name: &str) -> Option<String> {
+    let name = name.trim();
+    // A bare "license" or "agreement" names nothing; neither does a lone version number.
+    if name.is_empty() || !name.chars().any(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let n = normalize(name);
+    let single = !n.expression.contains(' ');
+    (n.is_known()
+        && single
+        && matches!(
+            n.how,
+            How::Spdx | How::HubTag | How::Name | How::ImpreciseName | How::Url
+        ))
+    .then_some(n.expression)
 }
 
 /// The expression a set of detections stands for: licenses and addenda AND-ed; a use policy
@@ -155,6 +529,22 @@ pub fn text_findings(path: &str, detected: &[Detected]) -> Vec<Finding> {
     }
     for d in detected
         .iter()
+        .filter(|d| d.method == DetectionMethod::Notice)
+    {
+        out.push(
+            Finding::new(
+                &LICENSE_TEXT_NOTICE,
+                format!(
+                    "`{path}` names `{}` (a license notice) but does not carry its text",
+                    d.id
+                ),
+            )
+            .at(path)
+            .with_evidence(d.evidence.join(" | ")),
+        );
+    }
+    for d in detected
+        .iter()
         .filter(|d| d.method == DetectionMethod::TitleOnly)
     {
         out.push(
@@ -225,26 +615,72 @@ fn norm_line(line: &str) -> String {
         .to_lowercase()
 }
 
-/// Whether a normalised line is the title: equal to it, or it followed by a short tail.
-fn is_title_line(line: &str, title: &str) -> bool {
-    let line = line.trim_matches(|c: char| c == '=' || c == '-' || c == ' ');
-    match line.strip_prefix(title) {
-        Some(rest) => {
-            rest.is_empty()
-                || (!rest.starts_with(|c: char| c.is_alphanumeric() || c == '.' || c == '+')
-                    && rest.len() <= 40)
-        }
-        None => false,
+/// Whether a normalised line carries the title: the title alone, or followed by a short tail, a
+/// version line or a copyright notice; or, on a copyright line, the title after the notice
+/// ("Copyright 2024 TII. Falcon 2 11B TII License Version 1.0").
+fn is_title_line(line: &str, title: &str, versions: &[String]) -> bool {
+    let line = trim_wrapping(line);
+    let title = trim_wrapping(title);
+    if title.is_empty() {
+        return false;
     }
+    let tail_ok = |rest: &str| {
+        let r = rest.trim_start_matches([' ', ',', '.', ':', '-', '|', '"', '\'', ')', ']']);
+        rest.is_empty()
+            || (!rest.starts_with(|c: char| c.is_alphanumeric() || c == '.' || c == '+')
+                && (rest.len() <= 40
+                    || has_copyright(&r[..r.len().min(12)])
+                    || versions
+                        .iter()
+                        .any(|v| !v.is_empty() && r.starts_with(v.as_str()))))
+    };
+    if let Some(rest) = line.strip_prefix(title)
+        && tail_ok(rest)
+    {
+        return true;
+    }
+    if !has_copyright(line) {
+        return false;
+    }
+    line.match_indices(title).any(|(at, _)| {
+        let head = &line[..at];
+        !head.ends_with(|c: char| c.is_alphanumeric())
+            && has_copyright(head)
+            && tail_ok(&line[at + title.len()..])
+    })
+}
+
+/// A normalised line with the quotes, brackets and rules that wrap a title trimmed off.
+fn trim_wrapping(line: &str) -> &str {
+    line.trim_start_matches(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '[' | '(' | '{' | '=' | '-' | '\u{2022}' | '\u{00B7}' | ':' | '|'
+            )
+    })
+    .trim_end_matches(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | ']' | ')' | '}' | '=' | '-' | '.' | ':' | ',' | '|'
+            )
+    })
+}
+
+/// Whether a normalised line holds a copyright notice.
+fn has_copyright(line: &str) -> bool {
+    line.contains("copyright") || line.contains('\u{00A9}') || line.contains("(c)")
 }
 
 fn by_lines(lines: &[String]) -> Vec<Detected> {
     // Every title line of every entry, with the line it is on.
     let mut starts: Vec<(usize, &super::LicenseTerms, String)> = Vec::new();
     for t in kb().iter() {
+        let versions: Vec<String> = t.detection.lines.iter().map(|v| norm_line(v)).collect();
         for title in &t.detection.titles {
             let nt = norm_line(title);
-            if let Some(i) = lines.iter().position(|l| is_title_line(l, &nt)) {
+            if let Some(i) = lines.iter().position(|l| is_title_line(l, &nt, &versions)) {
                 starts.push((i, t, title.clone()));
                 break;
             }
@@ -287,15 +723,18 @@ fn by_lines(lines: &[String]) -> Vec<Detected> {
             evidence,
         });
     }
-    // Two entries sharing a title (a family re-issued per version): keep the ones whose version
-    // line matched.
-    let pinned: Vec<(usize, bool)> = out
-        .iter()
-        .map(|d| (d.line, d.method != DetectionMethod::TitleOnly))
-        .collect();
+    // Entries sharing a title (a family re-issued per version or per product): the ones whose
+    // version line matched win; else an entry that needs no version line (the family's general
+    // text) wins over entries whose version line is missing.
+    let rank = |d: &Detected| match (d.method, d.evidence.len()) {
+        (DetectionMethod::DistinguishingLines, n) if n > 1 => 2,
+        (DetectionMethod::DistinguishingLines, _) => 1,
+        _ => 0,
+    };
+    let best: Vec<(usize, u8)> = out.iter().map(|d| (d.line, rank(d))).collect();
     out.retain(|d| {
-        d.method != DetectionMethod::TitleOnly
-            || !pinned.iter().any(|(line, full)| *line == d.line && *full)
+        let r = rank(d);
+        !best.iter().any(|(line, b)| *line == d.line && *b > r)
     });
     out
 }
@@ -663,6 +1102,305 @@ pub(crate) mod tests {
         assert_eq!(r.expression, NOASSERTION);
         assert_eq!(r.findings[0].code, "license-text-unidentified");
         assert_eq!(r.findings[0].path.as_deref(), Some("LICENSE"));
+    }
+
+    fn one_id(text: &str) -> Option<(String, DetectionMethod)> {
+        let d = identify_text(text);
+        assert!(d.len() <= 1, "{d:?}");
+        d.into_iter().next().map(|d| (d.id, d.method))
+    }
+
+    fn pinned(id: &str) -> Option<(String, DetectionMethod)> {
+        Some((id.to_string(), DetectionMethod::DistinguishingLines))
+    }
+
+    fn llama31() -> String {
+        llama_text(
+            "LLAMA 3.1 COMMUNITY LICENSE AGREEMENT",
+            "Llama 3.1 Version Release Date: July 23, 2024",
+        )
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_title_is_ignored() {
+        let want = pinned("LicenseRef-Llama-3.1-Community");
+        assert_eq!(one_id(&format!("\u{FEFF}{}", llama31())), want);
+        // Zero-width characters inside the title too.
+        let zw = llama31().replacen("LLAMA 3.1", "LLAMA\u{200B} 3.1", 1);
+        assert_eq!(one_id(&zw), want);
+        let mit = spdx::license_id("MIT").unwrap().text();
+        let d = identify_text(&format!("\u{FEFF}{mit}"));
+        assert_eq!(d[0].id, "MIT");
+        assert_eq!(d[0].method, DetectionMethod::SpdxText);
+    }
+
+    #[test]
+    fn markdown_and_html_wrapping_is_removed() {
+        let want = pinned("LicenseRef-Llama-3.1-Community");
+        let body = llama_body();
+        let cases = [
+            format!(
+                "# LLAMA 3.1 COMMUNITY LICENSE AGREEMENT\n\n**Llama 3.1 Version Release Date: July 23, 2024**\n\n{body}"
+            ),
+            format!(
+                "```\nLLAMA 3.1 COMMUNITY LICENSE AGREEMENT\nLlama 3.1 Version Release Date: July 23, 2024\n{body}\n```\n"
+            ),
+            format!(
+                "```text\n\"LLAMA 3.1 COMMUNITY LICENSE AGREEMENT\nLlama 3.1 Version Release Date: July 23, 2024\n{body}\n```"
+            ),
+            format!(
+                "<html><body><h1 align=\"center\">LLAMA 3.1 COMMUNITY LICENSE AGREEMENT</h1><p>Llama 3.1 Version Release Date: July&nbsp;23, 2024</p><p>{body}</p></body></html>"
+            ),
+            format!(
+                "> \"LLAMA 3.1 COMMUNITY LICENSE AGREEMENT\"\n> Llama 3.1 Version Release Date: July 23, 2024\n\n{body}"
+            ),
+            format!(
+                "''LLAMA 3.1 COMMUNITY LICENSE AGREEMENT''\nLlama 3.1 Version Release Date: July 23, 2024\n{body}"
+            ),
+            format!(
+                "## [LLAMA 3.1 COMMUNITY LICENSE AGREEMENT](https://www.llama.com/llama3_1/license/)\nLlama 3.1 Version Release Date: July 23, 2024\n{body}"
+            ),
+            format!(
+                "=====\nLLAMA 3.1 COMMUNITY LICENSE AGREEMENT\n=====\nLlama 3.1 Version Release Date: July 23, 2024<br/>\n{body}"
+            ),
+        ];
+        for (i, text) in cases.iter().enumerate() {
+            assert_eq!(one_id(text), want, "case {i}: {text:.120}");
+        }
+        // SPDX texts in a fence or an HTML page.
+        let apache = spdx::license_id("Apache-2.0").unwrap().text();
+        for text in [
+            format!("```\n{apache}\n```\n"),
+            format!(
+                "<!DOCTYPE html>\n<html><head><title>License</title></head><body><pre>\n{apache}\n</pre></body></html>"
+            ),
+        ] {
+            let d = identify_text(&text);
+            assert_eq!(d.len(), 1, "{d:?}");
+            assert_eq!(d[0].id, "Apache-2.0");
+        }
+    }
+
+    #[test]
+    fn html_cleaning_keeps_what_is_not_a_tag() {
+        let c = clean_text("a < b and <https://example.com> stay; <b>bold</b> goes\n");
+        assert_eq!(c, "a < b and <https://example.com> stay;  bold  goes\n");
+        assert_eq!(
+            clean_text("see [the terms](https://x.y/z) here\n"),
+            "see the terms here\n"
+        );
+    }
+
+    #[test]
+    fn a_title_on_a_copyright_line_is_found() {
+        let body = llama_body();
+        for text in [
+            format!(
+                "Copyright (c) Meta Platforms, Inc. All Rights Reserved. LLAMA 3.1 COMMUNITY LICENSE AGREEMENT\nLlama 3.1 Version Release Date: July 23, 2024\n{body}"
+            ),
+            format!(
+                "LLAMA 3.1 COMMUNITY LICENSE AGREEMENT Copyright © Meta Platforms, Inc. All Rights Reserved. Some more words here.\nLlama 3.1 Version Release Date: July 23, 2024\n{body}"
+            ),
+            format!(
+                "LLAMA 3.1 COMMUNITY LICENSE AGREEMENT Llama 3.1 Version Release Date: July 23, 2024\n{body}"
+            ),
+        ] {
+            assert_eq!(
+                one_id(&text),
+                pinned("LicenseRef-Llama-3.1-Community"),
+                "{text:.100}"
+            );
+        }
+        let falcon = format!(
+            "Copyright 2024 Technology Innovation Institute. Falcon 2 11B TII License Version 1.0\nMay 2024\n{body}"
+        );
+        assert_eq!(one_id(&falcon), pinned("LicenseRef-TII-Falcon-2-11B-1.0"));
+        // MIT with its title and copyright on one line.
+        let mit = spdx::license_id("MIT").unwrap().text();
+        let one_line = format!(
+            "MIT License Copyright (c) 2024 Example Labs\n\n{}",
+            mit.split_once("\n\n").map(|(_, rest)| rest).unwrap_or(mit)
+        );
+        assert_eq!(identify_text(&one_line)[0].id, "MIT");
+    }
+
+    #[test]
+    fn a_title_inside_prose_is_not_a_title() {
+        // A sentence that mentions a title on a line without a copyright notice is not one.
+        let text = format!(
+            "This model is a fine-tune; the LLAMA 3.1 COMMUNITY LICENSE AGREEMENT applies to the base weights only and is reproduced elsewhere.\n{}",
+            llama_body()
+        );
+        assert_eq!(one_id(&text), None);
+    }
+
+    #[test]
+    fn an_editors_preamble_is_skipped() {
+        let apache = spdx::license_id("Apache-2.0").unwrap().text();
+        let cc = spdx::license_id("CC-BY-SA-4.0").unwrap().text();
+        for (text, want) in [
+            (
+                format!(
+                    "[For the original copy, see https://www.apache.org/licenses/LICENSE-2.0.txt]\n\n{apache}"
+                ),
+                "Apache-2.0",
+            ),
+            (
+                format!(
+                    "(Copied from https://creativecommons.org/licenses/by-sa/4.0/legalcode.txt on 2024-05-01)\n{cc}"
+                ),
+                "CC-BY-SA-4.0",
+            ),
+            (
+                format!(
+                    "[For the original copy, see https://www.llama.com/llama3_1/license/]\n{}",
+                    llama31()
+                ),
+                "LicenseRef-Llama-3.1-Community",
+            ),
+        ] {
+            let d = identify_text(&text);
+            assert_eq!(
+                d.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+                [want],
+                "{d:?}"
+            );
+        }
+        // Only before the text: a bracketed line later on stays; so does a bracketed title.
+        assert!(clean_text("Title\n[kept, see https://x.y]\n").contains("[kept"));
+        let bracketed = format!(
+            "[LLAMA 3.1 COMMUNITY LICENSE AGREEMENT]\n{}",
+            llama31().split_once('\n').unwrap().1
+        );
+        assert_eq!(one_id(&bracketed), pinned("LicenseRef-Llama-3.1-Community"));
+    }
+
+    #[test]
+    fn falcon_texts_are_told_apart() {
+        let body = llama_body();
+        let f2 =
+            format!("Falcon 2 11B TII License Version 1.0\nMay 2024\nFalconLLM.tii.ae\n{body}");
+        assert_eq!(one_id(&f2), pinned("LicenseRef-TII-Falcon-2-11B-1.0"));
+        let f3 = format!("TII Falcon License\nDecember 2024\nFalconLLM.tii.ae\n{body}");
+        assert_eq!(one_id(&f3), pinned("LicenseRef-TII-Falcon-2.0"));
+        let f180 = format!(
+            "FALCON 180B TII LICENSE VERSION 1.0\nSeptember 2023\nfalconllm.tii.ae\n{body}"
+        );
+        assert_eq!(one_id(&f180), pinned("LicenseRef-TII-Falcon-180B-1.0"));
+        // The 11B title with another date is not pinned: the version stays uncertain.
+        let odd = format!("Falcon 2 11B TII License Version 1.0\nJanuary 2026\n{body}");
+        assert_eq!(
+            one_id(&odd),
+            Some((
+                "LicenseRef-TII-Falcon-2-11B-1.0".into(),
+                DetectionMethod::TitleOnly
+            ))
+        );
+    }
+
+    #[test]
+    fn a_title_reissued_per_product_is_pinned_by_its_date_line() {
+        let body = llama_body();
+        let dit = format!(
+            "TENCENT HUNYUAN COMMUNITY LICENSE AGREEMENT\nTencent Hunyuan Release Date: 2024/5/14\n{body}"
+        );
+        assert_eq!(
+            one_id(&dit),
+            pinned("LicenseRef-Tencent-Hunyuan-DiT-2024-05-14")
+        );
+        // Another product's text under the same title: the family's general entry, not DiT's.
+        let video = format!(
+            "TENCENT HUNYUAN COMMUNITY LICENSE AGREEMENT\nTencent HunyuanVideo Release Date: December 3, 2024\n{body}"
+        );
+        assert_eq!(
+            one_id(&video),
+            pinned("LicenseRef-Tencent-Hunyuan-Community")
+        );
+    }
+
+    #[test]
+    fn license_notices_are_detected_with_lower_confidence() {
+        for (text, want) in [
+            (
+                "This model is licensed under CC BY-SA 4.0.\n",
+                "CC-BY-SA-4.0",
+            ),
+            ("The weights are released under the MIT License.\n", "MIT"),
+            (
+                "Copyright 2024 Example.\nLicensed under the Apache License, Version 2.0 (the \"License\");\nyou may not use this file except in compliance with the License.\n",
+                "Apache-2.0",
+            ),
+            ("SPDX-License-Identifier: BSD-3-Clause\n", "BSD-3-Clause"),
+            (
+                "This model is distributed under the terms of the\nCreative Commons Attribution 4.0 International license.\n",
+                "CC-BY-4.0",
+            ),
+            (
+                "Use of these weights is governed by the Llama 3.1 Community License.\n",
+                "LicenseRef-Llama-3.1-Community",
+            ),
+            ("CC BY-NC 4.0\n", "CC-BY-NC-4.0"),
+            (
+                "# License\n\nReleased under the [Apache 2.0](https://www.apache.org/licenses/LICENSE-2.0) license.\n",
+                "Apache-2.0",
+            ),
+        ] {
+            let d = identify_text(text);
+            assert_eq!(d.len(), 1, "{text}: {d:?}");
+            assert_eq!(d[0].id, want, "{text}");
+            assert_eq!(d[0].method, DetectionMethod::Notice, "{text}");
+            assert!(d[0].confidence < 0.9, "{text}");
+            let f = text_findings("LICENSE", &d);
+            assert_eq!(f.len(), 1);
+            assert_eq!(f[0].code, "license-text-notice");
+        }
+    }
+
+    #[test]
+    fn near_miss_notices_stay_unidentified() {
+        for text in [
+            "This model is not licensed under the MIT License.\n",
+            "Formerly released under the Apache License 2.0; see the new terms.\n",
+            "Licensed under the License.\n",
+            "Released under our own terms, which you must accept.\n",
+            "Released under a Creative Commons license.\n",
+            "This work is licensed under the GPL.\n",
+            "Distributed under terms similar to MIT.\n",
+            "We trained this model on our own data and release it for everyone.\n",
+        ] {
+            let d = identify_text(text);
+            assert!(d.is_empty(), "{text}: {d:?}");
+        }
+        // A license of its own (by its title) that names another is not a notice.
+        let own = "ACME MODEL LICENSE\nPortions are licensed under the MIT License.\n";
+        assert!(identify_text(own).is_empty(), "{:?}", identify_text(own));
+        // A long text that nothing identified is a license of its own, even if it names another.
+        let long = format!(
+            "ACME MODEL LICENSE\nThis agreement is derived from, but is not, the Llama 3.1 Community License. Portions are licensed under the MIT License.\n{}",
+            llama_body()
+        );
+        assert!(
+            identify_text(&long).is_empty(),
+            "{:?}",
+            identify_text(&long)
+        );
+    }
+
+    #[test]
+    fn near_miss_model_texts_stay_noassertion() {
+        let body = llama_body();
+        for text in [
+            // Another vendor's agreement with a Llama-like body.
+            format!(
+                "ACME 3.1 COMMUNITY LICENSE AGREEMENT\nAcme 3.1 Version Release Date: July 23, 2024\n{body}"
+            ),
+            // A title with words run on: a different document.
+            format!("LLAMA 3.1 COMMUNITY LICENSE AGREEMENTS REGISTRY\n{body}"),
+            // Hunyuan re-issues its agreement per product; an unknown product is not the base text.
+            format!("TENCENT HUNYUAN IMAGE 9.0 COMMUNITY LICENSE AGREEMENT\n{body}"),
+        ] {
+            assert_eq!(one_id(&text), None, "{text:.80}");
+        }
     }
 
     #[test]

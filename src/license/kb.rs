@@ -64,14 +64,17 @@ pub(crate) const FILES: &[(&str, &str)] = entries![
     "Zlib",
     // Model-specific licenses (not on the SPDX list).
     "LicenseRef-Apple-AMLR",
+    "LicenseRef-Baichuan-2-Community",
     "LicenseRef-BigCode-OpenRAIL-M-1.0",
     "LicenseRef-BigScience-BLOOM-RAIL-1.0",
     "LicenseRef-BigScience-OpenRAIL-M",
+    "LicenseRef-ChatGLM3-6B",
     "LicenseRef-Cohere-C4AI-AUP",
     "LicenseRef-CreativeML-OpenRAIL-M",
     "LicenseRef-CreativeML-OpenRAIL-PP-M",
     "LicenseRef-Databricks-Open-Model",
     "LicenseRef-DeepSeek-License-1.0",
+    "LicenseRef-EXAONE-AI-Model-1.1-NC",
     "LicenseRef-FLUX-1-dev-NC",
     "LicenseRef-Gemma-Terms-of-Use",
     "LicenseRef-Grok-2-Community",
@@ -100,11 +103,15 @@ pub(crate) const FILES: &[(&str, &str)] = entries![
     "LicenseRef-Stability-AI-Community-2024",
     "LicenseRef-Stability-AI-NC-Research-Community",
     "LicenseRef-TII-Falcon-180B-1.0",
+    "LicenseRef-TII-Falcon-2-11B-1.0",
     "LicenseRef-TII-Falcon-2.0",
     "LicenseRef-Tencent-Hunyuan-Community",
+    "LicenseRef-Tencent-Hunyuan-DiT-2024-05-14",
     "LicenseRef-Tencent-Hunyuan3D-2.1-Community",
     "LicenseRef-Tongyi-Qianwen-2023",
     "LicenseRef-Tongyi-Qianwen-Research-2023",
+    "LicenseRef-Yi-1.0",
+    "LicenseRef-Yi-Community-2.1",
 ];
 
 /// How well an entry's facts have been checked against the canonical text (the reference's marks).

@@ -70,6 +70,12 @@ pub const LICENSE_TEXT_UNIDENTIFIED: Code = Code {
     severity: Severity::Low,
     summary: "a LICENSE file's text matched no known license",
 };
+/// Finding code: a LICENSE file that only names its license.
+pub const LICENSE_TEXT_NOTICE: Code = Code {
+    id: "license-text-notice",
+    severity: Severity::Low,
+    summary: "a LICENSE file names a license (a license notice such as \"released under the MIT License\") but does not carry its text; identified with a lower confidence",
+};
 /// Finding code: the base model's license is not known, so inherited terms are missing.
 pub const LICENSE_BASE_UNKNOWN: Code = Code {
     id: "license-base-unknown",
@@ -114,6 +120,7 @@ pub const CODES: &[Code] = &[
     LICENSE_AMBIGUOUS,
     LICENSE_TEXT_PARTIAL,
     LICENSE_TEXT_UNIDENTIFIED,
+    LICENSE_TEXT_NOTICE,
     LICENSE_BASE_UNKNOWN,
     LICENSE_COMMERCIAL_NOT_GRANTED,
     LICENSE_THRESHOLD_EXCEEDED,
