@@ -89,6 +89,14 @@ fn quantized_gguf_llama_and_qwen2_generate() {
         let v = smoke_json(&env, &p, 0);
         assert_eq!(v["smoke"]["status"], "passed", "{v}");
         assert_eq!(v["smoke"]["architecture"], arch);
+        let rss = v["smoke"]["peak_rss_bytes"].as_u64().unwrap();
+        let est = v["smoke"]["details"]["memory_estimate_bytes"]
+            .as_u64()
+            .unwrap();
+        assert!(
+            rss <= est,
+            "peak RSS {rss} above the guard's estimate {est}"
+        );
         let dtypes = v["smoke"]["details"]["dtypes"].as_array().unwrap();
         assert!(dtypes.len() >= 3, "mixed quant types are normal: {v}");
         assert!(codes(&v).is_empty(), "{v}");
