@@ -228,9 +228,14 @@ pub(crate) fn run_safetensors(
             let c: llama::LlamaConfig =
                 serde_json::from_value(config.clone()).map_err(|e| config_err("llama", e))?;
             let c = c.into_config(false);
-            let cache = llama::Cache::new(true, DType::F32, &c, &dev)
-                .map_err(|e| load_failed(e.to_string()))?;
             let m = guarded(|| llama::Llama::load(vb, &c)).map_err(load_failed)?;
+            if log.lock().map(|l| l.has_problems()).unwrap_or(true) {
+                return Ok(None);
+            }
+            // The cache holds the RoPE tables for the whole context: built only once the weights
+            // are known to fit the config (the memory guard counted them).
+            let cache =
+                guarded(|| llama::Cache::new(true, DType::F32, &c, &dev)).map_err(load_failed)?;
             Decoder::Llama(Box::new(m), cache)
         }
         Arch::Mistral => {

@@ -10,9 +10,12 @@
 mod bert;
 mod decoder;
 mod gguf;
+mod gguf_header;
 pub mod memory;
 mod safetensors;
+mod sizes;
 mod spm;
+#[cfg(any(test, feature = "test-fixtures"))]
 pub mod tiny;
 
 use crate::finding::{Code, Finding, Severity};
@@ -40,7 +43,12 @@ pub const CODES: &[Code] = &[
     Code {
         id: "smoke-config-invalid",
         severity: Severity::High,
-        summary: "`config.json` (or GGUF metadata) lacks or mistypes a field the architecture needs",
+        summary: "`config.json` (or GGUF metadata) lacks, mistypes or zeroes a field the architecture needs, or gives sizes that do not divide as it requires",
+    },
+    Code {
+        id: "smoke-config-mismatch",
+        severity: Severity::High,
+        summary: "a size in `config.json` (or GGUF metadata) disagrees with the tensors present: a layer count with no matching layers, a hidden size the embeddings do not have",
     },
     Code {
         id: "smoke-tensor-missing",
@@ -166,6 +174,9 @@ pub(crate) struct Details {
     pub dtypes: Vec<String>,
     pub tensors: usize,
     pub weights_bytes: u64,
+    /// The memory guard's estimate: weights as loaded plus what candle allocates beside them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_estimate_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -364,16 +375,76 @@ pub(crate) fn fingerprint(kind: &str, values: &[f32], tokens: &[u32]) -> String 
     format!("sha256:{}", hex::encode(&d[..16]))
 }
 
-/// Runs `f`, turning a panic inside candle's model code into an error message.
+/// Runs `f`, turning a panic inside candle's model code into an error message. The panic is
+/// caught quietly: nothing reaches stderr (see [`QuietPanics`]).
 pub(crate) fn guarded<T>(f: impl FnOnce() -> candle_core::Result<T>) -> Result<T, String> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    let quiet = QuietPanics::enter();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    drop(quiet);
+    match caught {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(e.to_string()),
         Err(p) => Err(p
             .downcast_ref::<String>()
             .cloned()
             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .map(|m| format!("panic in model code: {m}"))
             .unwrap_or_else(|| "panic in model code".into())),
+    }
+}
+
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// The hook that was installed before the first guarded region entered, while any is active.
+static PREVIOUS_HOOK: std::sync::Mutex<(usize, Option<std::sync::Arc<PanicHook>>)> =
+    std::sync::Mutex::new((0, None));
+
+thread_local! {
+    /// Guarded regions active on this thread: a panic here is caught, so it is not printed.
+    static QUIET_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// While alive, panics on this thread are not printed (they are caught and reported as findings);
+/// panics on other threads still reach the previous hook. The panic hook is process-wide, so the
+/// first region to enter installs a filtering hook over the previous one, and the last to leave
+/// puts the previous one back. Panics in worker threads that candle spawns are printed as before.
+struct QuietPanics;
+
+impl QuietPanics {
+    fn enter() -> QuietPanics {
+        let mut state = PREVIOUS_HOOK.lock().unwrap_or_else(|e| e.into_inner());
+        if state.0 == 0 && !std::thread::panicking() {
+            let previous = std::sync::Arc::new(std::panic::take_hook());
+            let inner = previous.clone();
+            std::panic::set_hook(Box::new(move |info| {
+                if QUIET_DEPTH.with(|d| d.get()) == 0 {
+                    inner(info);
+                }
+            }));
+            state.1 = Some(previous);
+        }
+        state.0 += 1;
+        QUIET_DEPTH.with(|d| d.set(d.get() + 1));
+        QuietPanics
+    }
+}
+
+impl Drop for QuietPanics {
+    fn drop(&mut self) {
+        QUIET_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+        let mut state = PREVIOUS_HOOK.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 = state.0.saturating_sub(1);
+        if state.0 == 0
+            && !std::thread::panicking()
+            && let Some(previous) = state.1.take()
+        {
+            // Dropping the filtering hook releases its clone, so the original box comes back out.
+            drop(std::panic::take_hook());
+            match std::sync::Arc::try_unwrap(previous) {
+                Ok(hook) => std::panic::set_hook(hook),
+                Err(shared) => std::panic::set_hook(Box::new(move |info| shared(info))),
+            }
+        }
     }
 }
 

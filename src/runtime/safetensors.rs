@@ -242,7 +242,19 @@ pub(crate) fn smoke(
         return Ok(None);
     }
     let config = config.unwrap_or_default();
-    // Loaded as F32 on the CPU: every float weight at 4 bytes, plus working memory.
+    let positions = super::sizes::PROMPT_TOKENS + opts.max_new_tokens as u64;
+    let sizes = match super::sizes::check(&arch, &config, &header, positions) {
+        Ok(sizes) => sizes,
+        Err(found) => {
+            findings.extend(found);
+            details
+                .notes
+                .push("model not built: config.json disagrees with the weights".into());
+            return Ok(None);
+        }
+    };
+    // Loaded as F32 on the CPU: every float weight at 4 bytes, what candle allocates beside the
+    // weights, and working memory.
     let needed: u64 = header
         .values()
         .map(|t| {
@@ -253,7 +265,9 @@ pub(crate) fn smoke(
             }
         })
         .sum::<u64>()
-        + (64 << 20);
+        .saturating_add(sizes.extra_bytes)
+        .saturating_add(64 << 20);
+    details.memory_estimate_bytes = Some(needed);
     super::check_memory(dir, needed, opts)?;
 
     let names: BTreeSet<String> = header.keys().cloned().collect();

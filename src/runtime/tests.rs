@@ -197,3 +197,30 @@ fn folder_without_config_is_unsupported_and_structure_checked() {
     );
     assert!(o.section.parameters.unwrap() > 0);
 }
+
+#[test]
+fn caught_panics_print_nothing_and_the_previous_hook_comes_back() {
+    const CHILD: &str = "MODELVET_QUIET_PANIC_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let r: Result<(), String> = guarded(|| panic!("boom inside the guard"));
+        assert_eq!(r.unwrap_err(), "panic in model code: boom inside the guard");
+        // Outside the guard the default hook prints again.
+        let _ = std::thread::spawn(|| panic!("after the guard")).join();
+        return;
+    }
+    // The hook is process-wide: look at a child's stderr, not this test binary's.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "runtime::tests::caught_panics_print_nothing_and_the_previous_hook_comes_back",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("boom inside the guard"), "{err}");
+    assert!(err.contains("after the guard"), "{err}");
+}

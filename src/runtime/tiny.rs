@@ -202,6 +202,18 @@ pub fn write_gguf_filtered(
     quant: GgmlDType,
     keep: impl Fn(&str) -> bool,
 ) -> candle_core::Result<()> {
+    write_gguf_with(path, arch, quant, keep, |_| {})
+}
+
+/// [`write_gguf_filtered`], with the metadata (key, value) list edited by `edit` before writing
+/// (for tests that craft headers: a zero alignment, a huge block count).
+pub fn write_gguf_with(
+    path: &Path,
+    arch: &str,
+    quant: GgmlDType,
+    keep: impl Fn(&str) -> bool,
+    edit: impl FnOnce(&mut Vec<(String, Value)>),
+) -> candle_core::Result<()> {
     let dev = Device::Cpu;
     let (embd, ffn, heads, kv_heads, blocks, vocab) =
         (64usize, 128usize, 4usize, 2usize, 2usize, 64usize);
@@ -299,6 +311,7 @@ pub fn write_gguf_filtered(
         md.push(("tokenizer.ggml.token_type".into(), Value::Array(types)));
         md.push(("tokenizer.ggml.bos_token_id".into(), Value::U32(1)));
     }
+    edit(&mut md);
     let md_ref: Vec<(&str, &Value)> = md.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let ts_ref: Vec<(&str, &QTensor)> = ts
         .iter()

@@ -89,6 +89,14 @@ fn quantized_gguf_llama_and_qwen2_generate() {
         let v = smoke_json(&env, &p, 0);
         assert_eq!(v["smoke"]["status"], "passed", "{v}");
         assert_eq!(v["smoke"]["architecture"], arch);
+        let rss = v["smoke"]["peak_rss_bytes"].as_u64().unwrap();
+        let est = v["smoke"]["details"]["memory_estimate_bytes"]
+            .as_u64()
+            .unwrap();
+        assert!(
+            rss <= est,
+            "peak RSS {rss} above the guard's estimate {est}"
+        );
         let dtypes = v["smoke"]["details"]["dtypes"].as_array().unwrap();
         assert!(dtypes.len() >= 3, "mixed quant types are normal: {v}");
         assert!(codes(&v).is_empty(), "{v}");
@@ -445,4 +453,260 @@ fn catalogue_model_is_smoked_and_recorded_for_show() {
             .contains("smoke-tensor-missing"),
         "{shown}"
     );
+}
+
+// Crafted configs and GGUF headers (issue 13): every one is a finding (exit 1) or an error
+// (exit 2), never a panic, an abort or memory past the guard's estimate, and nothing panics
+// onto stderr.
+
+/// Runs `smoke --format json` on `target`; asserts the exit code and a quiet stderr.
+fn crafted(env: &Env, target: &Path, code: i32) -> Value {
+    crafted_with(env, target, code, &[])
+}
+
+fn crafted_with(env: &Env, target: &Path, code: i32, vars: &[(&str, &str)]) -> Value {
+    let mut cmd = env.cmd();
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .args(["smoke", target.to_str().unwrap(), "--format", "json"])
+        .args(["--max-new-tokens", "2"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("memory allocation"),
+        "{stderr}"
+    );
+    if code == 2 {
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        return Value::Null;
+    }
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    // Whatever ran stayed inside what the guard allowed for (and far from a runaway).
+    let rss = v["smoke"]["peak_rss_bytes"].as_u64().unwrap();
+    assert!(rss < 1 << 30, "peak RSS {rss}: {v}");
+    if let Some(est) = v["smoke"]["details"]["memory_estimate_bytes"].as_u64() {
+        assert!(
+            rss <= est,
+            "peak RSS {rss} above the guard's estimate {est}: {v}"
+        );
+    }
+    v
+}
+
+/// A tiny model folder of `arch` whose config.json is edited by `edit`.
+fn crafted_config(env: &Env, name: &str, arch: TinyArch, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let dir = tiny_model(env, name, arch);
+    let mut cfg = tiny::config(arch);
+    edit(&mut cfg);
+    std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+    dir
+}
+
+/// A tiny llama GGUF with the u32 metadata `key` set to `value` (added if absent).
+fn crafted_gguf(env: &Env, name: &str, key: &str, value: u32) -> PathBuf {
+    use candle_core::quantized::gguf_file::Value as Md;
+    let p = env.work().join(name);
+    tiny::write_gguf_with(
+        &p,
+        "llama",
+        GgmlDType::Q8_0,
+        |_| true,
+        |md| {
+            md.retain(|(k, _)| k != key);
+            md.push((key.to_string(), Md::U32(value)));
+        },
+    )
+    .unwrap();
+    p
+}
+
+fn finding_with<'a>(v: &'a Value, code: &str) -> &'a Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} finding: {v}"))
+}
+
+#[test]
+fn gguf_alignment_zero_is_unreadable_not_a_divide_by_zero() {
+    let env = Env::new();
+    let p = crafted_gguf(&env, "align0.gguf", "general.alignment", 0);
+    let v = crafted(&env, &p, 1);
+    assert_eq!(codes(&v), ["smoke-weights-unreadable"], "{v}");
+    let msg = finding_with(&v, "smoke-weights-unreadable")["message"]
+        .as_str()
+        .unwrap();
+    assert!(msg.contains("`general.alignment` is 0"), "{msg}");
+    // A non-power-of-two alignment is refused the same way; a proper one passes.
+    let p = crafted_gguf(&env, "align24.gguf", "general.alignment", 24);
+    assert_eq!(codes(&crafted(&env, &p, 1)), ["smoke-weights-unreadable"]);
+    let p = crafted_gguf(&env, "align32.gguf", "general.alignment", 32);
+    assert_eq!(crafted(&env, &p, 0)["smoke"]["status"], "passed");
+}
+
+#[test]
+fn gguf_block_count_beyond_the_blocks_present_is_a_mismatch_not_a_loop_bound() {
+    let env = Env::new();
+    for blocks in [3u32, 1 << 30, u32::MAX] {
+        let p = crafted_gguf(
+            &env,
+            &format!("b{blocks}.gguf"),
+            "llama.block_count",
+            blocks,
+        );
+        let v = crafted(&env, &p, 1);
+        let msg = finding_with(&v, "smoke-config-mismatch")["message"]
+            .as_str()
+            .unwrap();
+        assert!(
+            msg.contains(&format!("`llama.block_count` is {blocks}")) && msg.contains("2 blocks"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn gguf_rope_dimension_wider_than_a_head_is_a_mismatch() {
+    let env = Env::new();
+    for dim in [65_536u32, 17, 1 << 31] {
+        let p = crafted_gguf(
+            &env,
+            &format!("r{dim}.gguf"),
+            "llama.rope.dimension_count",
+            dim,
+        );
+        let v = crafted(&env, &p, 1);
+        let msg = finding_with(&v, "smoke-config-mismatch")["message"]
+            .as_str()
+            .unwrap();
+        assert!(msg.contains("head width 16"), "{msg}");
+    }
+}
+
+#[test]
+fn gguf_zero_and_indivisible_head_counts_are_invalid() {
+    let env = Env::new();
+    for (key, value) in [
+        ("llama.attention.head_count", 0u32),
+        ("llama.attention.head_count_kv", 0),
+        ("llama.attention.head_count_kv", 3),
+        ("llama.embedding_length", 0),
+        ("llama.embedding_length", 1 << 31),
+        ("llama.feed_forward_length", u32::MAX),
+        ("llama.expert_count", 1 << 30),
+    ] {
+        let p = crafted_gguf(&env, "h.gguf", key, value);
+        let v = crafted(&env, &p, 1);
+        assert_eq!(v["smoke"]["status"], "failed", "{key}={value}: {v}");
+        assert!(v["smoke"]["fingerprint"].is_null());
+    }
+}
+
+#[test]
+fn bert_zero_heads_is_invalid_and_nothing_panics_on_stderr() {
+    let env = Env::new();
+    let dir = crafted_config(&env, "b", TinyArch::Bert, |c| {
+        c["num_attention_heads"] = 0.into()
+    });
+    let v = crafted(&env, &dir, 1);
+    assert_eq!(codes(&v), ["smoke-config-invalid"], "{v}");
+    let dir = crafted_config(&env, "b3", TinyArch::Bert, |c| {
+        c["num_attention_heads"] = 3.into()
+    });
+    assert_eq!(codes(&crafted(&env, &dir, 1)), ["smoke-config-invalid"]);
+}
+
+#[test]
+fn bert_layer_count_beyond_the_layers_present_is_a_mismatch() {
+    let env = Env::new();
+    for layers in [3u64, 1 << 31, 1 << 63] {
+        let dir = crafted_config(&env, &format!("b{layers}"), TinyArch::Bert, |c| {
+            c["num_hidden_layers"] = layers.into()
+        });
+        let v = crafted(&env, &dir, 1);
+        let msg = finding_with(&v, "smoke-config-mismatch")["message"]
+            .as_str()
+            .unwrap();
+        assert!(
+            msg.contains(&format!("`num_hidden_layers` is {layers}")),
+            "{msg}"
+        );
+        assert!(msg.contains("hold 2 (indices up to 1) layers"), "{msg}");
+    }
+    // A size the tensors contradict never reaches candle either.
+    let dir = crafted_config(&env, "pos", TinyArch::Bert, |c| {
+        c["max_position_embeddings"] = (1u64 << 40).into()
+    });
+    assert_eq!(codes(&crafted(&env, &dir, 1)), ["smoke-config-mismatch"]);
+}
+
+#[test]
+fn llama_zero_heads_and_huge_sizes_never_reach_candles_cache() {
+    let env = Env::new();
+    let cases: [(&str, Value, &str); 7] = [
+        ("num_attention_heads", 0.into(), "smoke-config-invalid"),
+        ("num_key_value_heads", 0.into(), "smoke-config-invalid"),
+        ("hidden_size", (1u64 << 31).into(), "smoke-config-mismatch"),
+        ("hidden_size", (1u64 << 63).into(), "smoke-config-mismatch"),
+        (
+            "num_hidden_layers",
+            (1u64 << 31).into(),
+            "smoke-config-mismatch",
+        ),
+        (
+            "num_hidden_layers",
+            (1u64 << 63).into(),
+            "smoke-config-mismatch",
+        ),
+        ("vocab_size", (1u64 << 40).into(), "smoke-config-mismatch"),
+    ];
+    for (i, (key, value, code)) in cases.into_iter().enumerate() {
+        let dir = crafted_config(&env, &format!("l{i}"), TinyArch::Llama, |c| {
+            c[key] = value.clone()
+        });
+        let v = crafted(&env, &dir, 1);
+        assert!(codes(&v).iter().all(|c| c == code), "{key}={value}: {v}");
+        let msg = finding_with(&v, code)["message"].as_str().unwrap();
+        assert!(msg.contains(key), "{msg}");
+    }
+}
+
+#[test]
+fn llama_context_length_is_counted_by_the_memory_guard() {
+    let env = Env::new();
+    // 2^31 positions of RoPE tables: hundreds of GB, declined on any machine.
+    let dir = crafted_config(&env, "p31", TinyArch::Llama, |c| {
+        c["max_position_embeddings"] = (1u64 << 31).into()
+    });
+    crafted(&env, &dir, 2);
+    let (_, _, err) = env.run(&["smoke", dir.to_str().unwrap()]);
+    assert!(err.contains("declined") && err.contains("GiB"), "{err}");
+    // 2^24 positions: about 2.3 GB of tables, declined below that, whatever the weights weigh.
+    let dir = crafted_config(&env, "p24", TinyArch::Llama, |c| {
+        c["max_position_embeddings"] = (1u64 << 24).into()
+    });
+    crafted_with(&env, &dir, 2, &[("MODELVET_SMOKE_AVAILABLE_MEMORY", "1G")]);
+    // 2^20 positions runs, and stays inside the estimate (`crafted` checks peak RSS against it).
+    let dir = crafted_config(&env, "p20", TinyArch::Llama, |c| {
+        c["max_position_embeddings"] = (1u64 << 20).into()
+    });
+    let v = crafted(&env, &dir, 0);
+    assert_eq!(v["smoke"]["status"], "passed", "{v}");
+    let est = v["smoke"]["details"]["memory_estimate_bytes"]
+        .as_u64()
+        .unwrap();
+    assert!(est > 100 << 20, "the tables are counted: {est}");
 }

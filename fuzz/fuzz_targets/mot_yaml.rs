@@ -1,0 +1,8 @@
+//! Model Openness Tool (MOF) model YAML.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = modelvet::openness::mot::parse(text);
+    }
+});

@@ -1,0 +1,7 @@
+//! The scanner's GGUF header validation.
+#![no_main]
+
+#[path = "common.rs"]
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| common::scan_as("model.gguf", data));

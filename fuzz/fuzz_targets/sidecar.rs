@@ -1,0 +1,8 @@
+//! `modelvet.yaml` (the openness sidecar).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = modelvet::openness::sidecar::parse_sidecar(text);
+    }
+});
