@@ -1,7 +1,8 @@
 //! Audit findings: facts about a model, recorded with it, never errors.
 //!
-//! Every finding has a stable kebab-case code declared once in a module's `CODES` table; the table
-//! in `docs/findings.md` lists them all and a test (`finding_docs`, test-only) keeps the two in step.
+//! Every finding has a stable kebab-case code, declared once in its module's code enum
+//! ([`finding_codes!`](crate::finding_codes)); `docs/findings.md` lists them all and a test-only
+//! module (`finding_docs`) keeps the two in step.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

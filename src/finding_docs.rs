@@ -4,7 +4,8 @@
 use crate::finding::Code;
 use std::collections::HashSet;
 
-/// Every code any module can emit. Each module owns its `CODES` slice; add yours here.
+/// Every code any module can emit. Each module declares its own enum with `finding_codes!`; add
+/// yours here.
 fn all_codes() -> Vec<Code> {
     let mut all: Vec<Code> = Vec::new();
     all.extend(crate::ingest::IngestCode::ALL.iter().map(|c| c.code()));
@@ -12,8 +13,8 @@ fn all_codes() -> Vec<Code> {
     all.extend(crate::policy::PolicyCode::ALL.iter().map(|c| c.code()));
     all.extend(crate::hub::HubCode::ALL.iter().map(|c| c.code()));
     all.extend(crate::scan::ScanCode::ALL.iter().map(|c| c.code()));
-    let tables: &[&[Code]] = &[crate::license::CODES, crate::runtime::CODES];
-    all.extend(tables.iter().flat_map(|t| t.iter()).copied());
+    all.extend(crate::runtime::RuntimeCode::ALL.iter().map(|c| c.code()));
+    all.extend(crate::license::LicenseCode::ALL.iter().map(|c| c.code()));
     all
 }
 

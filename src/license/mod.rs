@@ -21,8 +21,6 @@ pub use resolve::{
     check_profile, check_profile_expr, inherit, obligations, resolve, section,
 };
 
-use crate::finding::{Code, Severity};
-
 /// The expression used when nothing can be said about a license.
 pub const NOASSERTION: &str = "NOASSERTION";
 
@@ -40,94 +38,48 @@ pub enum LicenseError {
     NotText { path: String, reason: String },
 }
 
-/// Finding code: license claims disagree, or own and base terms cannot both hold.
-pub const LICENSE_CONFLICT: Code = Code {
-    id: "license-conflict",
-    severity: Severity::Medium,
-    summary: "license claims disagree (card, tags, LICENSE text, weights metadata), or a model grants what its base model forbids",
-};
-/// Finding code: no license could be determined.
-pub const LICENSE_UNRESOLVED: Code = Code {
-    id: "license-unresolved",
-    severity: Severity::Medium,
-    summary: "no effective license could be determined (NOASSERTION): `other` without a name, a family tag, an unknown name or an unidentified text",
-};
-/// Finding code: a Hub id that does not say which version or variant applies.
-pub const LICENSE_AMBIGUOUS: Code = Code {
-    id: "license-ambiguous",
-    severity: Severity::Low,
-    summary: "a Hub license id does not say which variant applies (`gpl-3.0`: only or or-later); the narrower reading was used",
-};
-/// Finding code: a LICENSE text matched only partly (title without its version line).
-pub const LICENSE_TEXT_PARTIAL: Code = Code {
-    id: "license-text-partial",
-    severity: Severity::Low,
-    summary: "a license text carries a known title but not the version or date line that pins its version",
-};
-/// Finding code: a LICENSE file no rule identified.
-pub const LICENSE_TEXT_UNIDENTIFIED: Code = Code {
-    id: "license-text-unidentified",
-    severity: Severity::Low,
-    summary: "a LICENSE file's text matched no known license",
-};
-/// Finding code: a LICENSE file that only names its license.
-pub const LICENSE_TEXT_NOTICE: Code = Code {
-    id: "license-text-notice",
-    severity: Severity::Low,
-    summary: "a LICENSE file names a license (a license notice such as \"released under the MIT License\") but does not carry its text; identified with a lower confidence",
-};
-/// Finding code: the base model's license is not known, so inherited terms are missing.
-pub const LICENSE_BASE_UNKNOWN: Code = Code {
-    id: "license-base-unknown",
-    severity: Severity::Medium,
-    summary: "a base model's license is unknown, so the terms it passes on are missing",
-};
-/// Finding code: the adopter's profile needs commercial use the license does not grant.
-pub const LICENSE_COMMERCIAL_NOT_GRANTED: Code = Code {
-    id: "license-commercial-not-granted",
-    severity: Severity::High,
-    summary: "the policy profile needs commercial use, which the license does not grant",
-};
-/// Finding code: the adopter's size crosses a license threshold.
-pub const LICENSE_THRESHOLD_EXCEEDED: Code = Code {
-    id: "license-threshold-exceeded",
-    severity: Severity::High,
-    summary: "the profile's monthly active users or revenue cross a license threshold (separate license needed, license ends, or a display duty)",
-};
-/// Finding code: the adopter's territory is excluded.
-pub const LICENSE_TERRITORY_EXCLUDED: Code = Code {
-    id: "license-territory-excluded",
-    severity: Severity::High,
-    summary: "the license does not grant rights in one of the profile's territories",
-};
-/// Finding code: the terms needed to answer a profile question are unknown.
-pub const LICENSE_TERMS_UNKNOWN: Code = Code {
-    id: "license-terms-unknown",
-    severity: Severity::Medium,
-    summary: "the license's terms are not in the knowledge base or not established, so a profile question cannot be answered",
-};
-/// Finding code: a derivative's name breaks the base license's naming rule.
-pub const LICENSE_NAMING_RULE: Code = Code {
-    id: "license-naming-rule",
-    severity: Severity::Medium,
-    summary: "a derivative model's name does not begin with the prefix its base license requires (\"Llama…\")",
-};
+crate::finding_codes! {
+    /// Finding codes of license identification and resolution.
+    pub enum LicenseCode {
+        Conflict = "license-conflict", Medium, "license claims disagree (card, tags, LICENSE text, weights metadata), or a model grants what its base model forbids";
+        Unresolved = "license-unresolved", Medium, "no effective license could be determined (NOASSERTION): `other` without a name, a family tag, an unknown name or an unidentified text";
+        Ambiguous = "license-ambiguous", Low, "a Hub license id does not say which variant applies (`gpl-3.0`: only or or-later); the narrower reading was used";
+        TextPartial = "license-text-partial", Low, "a license text carries a known title but not the version or date line that pins its version";
+        TextUnidentified = "license-text-unidentified", Low, "a LICENSE file's text matched no known license";
+        TextNotice = "license-text-notice", Low, "a LICENSE file names a license (a license notice such as \"released under the MIT License\") but does not carry its text; identified with a lower confidence";
+        BaseUnknown = "license-base-unknown", Medium, "a base model's license is unknown, so the terms it passes on are missing";
+        CommercialNotGranted = "license-commercial-not-granted", High, "the policy profile needs commercial use, which the license does not grant";
+        ThresholdExceeded = "license-threshold-exceeded", High, "the profile's monthly active users or revenue cross a license threshold (separate license needed, license ends, or a display duty)";
+        TerritoryExcluded = "license-territory-excluded", High, "the license does not grant rights in one of the profile's territories";
+        TermsUnknown = "license-terms-unknown", Medium, "the license's terms are not in the knowledge base or not established, so a profile question cannot be answered";
+        NamingRule = "license-naming-rule", Medium, "a derivative model's name does not begin with the prefix its base license requires (\"Llama…\")";
+    }
+}
 
-/// Finding codes of this module.
-pub const CODES: &[Code] = &[
-    LICENSE_CONFLICT,
-    LICENSE_UNRESOLVED,
-    LICENSE_AMBIGUOUS,
-    LICENSE_TEXT_PARTIAL,
-    LICENSE_TEXT_UNIDENTIFIED,
-    LICENSE_TEXT_NOTICE,
-    LICENSE_BASE_UNKNOWN,
-    LICENSE_COMMERCIAL_NOT_GRANTED,
-    LICENSE_THRESHOLD_EXCEEDED,
-    LICENSE_TERRITORY_EXCLUDED,
-    LICENSE_TERMS_UNKNOWN,
-    LICENSE_NAMING_RULE,
-];
+/// License claims disagree, or own and base terms cannot both hold.
+pub const LICENSE_CONFLICT: LicenseCode = LicenseCode::Conflict;
+/// No license could be determined.
+pub const LICENSE_UNRESOLVED: LicenseCode = LicenseCode::Unresolved;
+/// A Hub id that does not say which version or variant applies.
+pub const LICENSE_AMBIGUOUS: LicenseCode = LicenseCode::Ambiguous;
+/// A LICENSE text matched only partly (title without its version line).
+pub const LICENSE_TEXT_PARTIAL: LicenseCode = LicenseCode::TextPartial;
+/// A LICENSE file no rule identified.
+pub const LICENSE_TEXT_UNIDENTIFIED: LicenseCode = LicenseCode::TextUnidentified;
+/// A LICENSE file that only names its license.
+pub const LICENSE_TEXT_NOTICE: LicenseCode = LicenseCode::TextNotice;
+/// The base model's license is not known, so inherited terms are missing.
+pub const LICENSE_BASE_UNKNOWN: LicenseCode = LicenseCode::BaseUnknown;
+/// The adopter's profile needs commercial use the license does not grant.
+pub const LICENSE_COMMERCIAL_NOT_GRANTED: LicenseCode = LicenseCode::CommercialNotGranted;
+/// The adopter's size crosses a license threshold.
+pub const LICENSE_THRESHOLD_EXCEEDED: LicenseCode = LicenseCode::ThresholdExceeded;
+/// The adopter's territory is excluded.
+pub const LICENSE_TERRITORY_EXCLUDED: LicenseCode = LicenseCode::TerritoryExcluded;
+/// The terms needed to answer a profile question are unknown.
+pub const LICENSE_TERMS_UNKNOWN: LicenseCode = LicenseCode::TermsUnknown;
+/// A derivative's name breaks the base license's naming rule.
+pub const LICENSE_NAMING_RULE: LicenseCode = LicenseCode::NamingRule;
 
 /// The ids of every OSI-approved license on the SPDX list (non-deprecated), sorted: the default
 /// policy's allow-list. The knowledge base's OSI flags agree with the list (a test checks).

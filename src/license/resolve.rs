@@ -134,7 +134,7 @@ pub fn resolve(claims: &[Claim]) -> Resolution {
     let mut conflicts = Vec::new();
     let effective = match top {
         None => {
-            findings.retain(|f| f.code != LICENSE_UNRESOLVED.id);
+            findings.retain(|f| f.code != LICENSE_UNRESOLVED.id());
             findings.push(Finding::new(
                 &LICENSE_UNRESOLVED,
                 if claims.is_empty() {
@@ -149,7 +149,7 @@ pub fn resolve(claims: &[Claim]) -> Resolution {
         }
         Some(top) => {
             // A placeholder (`other`) that a higher claim resolved is not a problem.
-            findings.retain(|f| f.code != LICENSE_UNRESOLVED.id);
+            findings.retain(|f| f.code != LICENSE_UNRESOLVED.id());
             let winners: Vec<&ResolvedClaim> = resolved
                 .iter()
                 .filter(|r| r.tier == top && r.expression != NOASSERTION)
@@ -350,7 +350,7 @@ pub fn section(
     }
     let conflicts = findings
         .iter()
-        .filter(|f| f.code == LICENSE_CONFLICT.id)
+        .filter(|f| f.code == LICENSE_CONFLICT.id())
         .map(|f| LicenseConflict {
             code: f.code.clone(),
             message: f.message.clone(),
@@ -619,7 +619,7 @@ pub fn check_profile(terms: &LicenseTerms, profile: &Profile) -> Vec<Finding> {
             let severity = if th.effect == ThresholdEffect::DisplayName {
                 Severity::Low
             } else {
-                LICENSE_THRESHOLD_EXCEEDED.severity
+                LICENSE_THRESHOLD_EXCEEDED.severity()
             };
             out.push(
                 Finding::new(
@@ -644,7 +644,7 @@ pub fn check_profile(terms: &LicenseTerms, profile: &Profile) -> Vec<Finding> {
         {
             let (severity, cond) = match &terms.territory.scope {
                 Some(s) => (Severity::Medium, format!(" ({s})")),
-                None => (LICENSE_TERRITORY_EXCLUDED.severity, String::new()),
+                None => (LICENSE_TERRITORY_EXCLUDED.severity(), String::new()),
             };
             out.push(
                 Finding::new(

@@ -2,7 +2,7 @@
 //! mean pooling, and report their cosine similarities.
 
 use super::safetensors::Log;
-use super::{Details, RunResult, SmokeOptions, code, fingerprint, guarded};
+use super::{Details, RunResult, RuntimeCode, SmokeOptions, fingerprint, guarded};
 use crate::finding::Finding;
 use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::bert::{BertModel, Config};
@@ -34,7 +34,7 @@ pub(crate) fn run(
 ) -> Result<Option<RunResult>, Finding> {
     let cfg: Config = serde_json::from_value(config.clone()).map_err(|e| {
         Finding::new(
-            code("smoke-config-invalid"),
+            &RuntimeCode::SmokeConfigInvalid,
             format!("config.json is not a BERT config candle can read: {e}"),
         )
         .at("config.json")
@@ -50,7 +50,7 @@ pub(crate) fn run(
     };
     let model = guarded(|| BertModel::load(vb, &cfg)).map_err(|e| {
         Finding::new(
-            code("smoke-load-failed"),
+            &RuntimeCode::SmokeLoadFailed,
             format!("candle cannot build the BERT model: {e}"),
         )
     })?;
@@ -72,7 +72,7 @@ pub(crate) fn run(
                 .collect::<Result<_, _>>()
                 .map_err(|e| {
                     Finding::new(
-                        code("smoke-forward-failed"),
+                        &RuntimeCode::SmokeForwardFailed,
                         format!("tokenizer.json cannot encode the fixed input: {e}"),
                     )
                     .at("tokenizer.json")
@@ -106,14 +106,14 @@ pub(crate) fn run(
     })
     .map_err(|e| {
         Finding::new(
-            code("smoke-forward-failed"),
+            &RuntimeCode::SmokeForwardFailed,
             format!("the forward pass failed: {e}"),
         )
     })?;
     let forward_ms = t.elapsed().as_secs_f64() * 1000.0;
     if embeddings.iter().flatten().any(|v| !v.is_finite()) {
         return Err(Finding::new(
-            code("smoke-forward-failed"),
+            &RuntimeCode::SmokeForwardFailed,
             "the forward pass produced NaN or infinite outputs",
         ));
     }

@@ -2,7 +2,7 @@
 //! prompt, greedy generation of a few tokens, timing and a fingerprint of what came out.
 
 use super::safetensors::{Arch, Log};
-use super::{Details, RunResult, SmokeOptions, argmax, code, fingerprint, guarded};
+use super::{Details, RunResult, RuntimeCode, SmokeOptions, argmax, fingerprint, guarded};
 use crate::finding::Finding;
 use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::{
@@ -131,7 +131,7 @@ pub(crate) fn generate(
     let dev = Device::Cpu;
     let failed = |e: String| {
         Finding::new(
-            code("smoke-forward-failed"),
+            &RuntimeCode::SmokeForwardFailed,
             format!("the forward pass failed: {e}"),
         )
     };
@@ -140,7 +140,7 @@ pub(crate) fn generate(
     let forward_ms = t.elapsed().as_secs_f64() * 1000.0;
     if first.iter().any(|v| !v.is_finite()) {
         return Err(Finding::new(
-            code("smoke-forward-failed"),
+            &RuntimeCode::SmokeForwardFailed,
             "the forward pass produced NaN or infinite logits",
         ));
     }
@@ -155,7 +155,7 @@ pub(crate) fn generate(
         let logits = guarded(|| dec.step(&[last], pos, &dev)).map_err(failed)?;
         if logits.iter().any(|v| !v.is_finite()) {
             return Err(Finding::new(
-                code("smoke-forward-failed"),
+                &RuntimeCode::SmokeForwardFailed,
                 format!(
                     "generation produced NaN or infinite logits at token {}",
                     generated.len()
@@ -193,7 +193,7 @@ pub(crate) fn generate(
 
 fn config_err(arch: &str, e: serde_json::Error) -> Finding {
     Finding::new(
-        code("smoke-config-invalid"),
+        &RuntimeCode::SmokeConfigInvalid,
         format!("config.json is not a {arch} config candle can read: {e}"),
     )
     .at("config.json")
@@ -214,7 +214,7 @@ pub(crate) fn run_safetensors(
     let dev = Device::Cpu;
     let load_failed = |e: String| {
         Finding::new(
-            code("smoke-load-failed"),
+            &RuntimeCode::SmokeLoadFailed,
             format!("candle cannot build the {} model: {e}", arch.name()),
         )
     };

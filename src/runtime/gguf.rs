@@ -2,7 +2,7 @@
 //! architecture's metadata implies, a sample scan of float tensors, and quantized generation.
 
 use super::decoder::{Decoder, Prompt, Tok, generate};
-use super::{Details, RunResult, RuntimeError, SmokeOptions, code};
+use super::{Details, RunResult, RuntimeCode, RuntimeError, SmokeOptions};
 use crate::finding::{Finding, Severity};
 use crate::record::SmokeSection;
 use candle_core::Device;
@@ -71,8 +71,8 @@ impl Hparams {
     /// divides by the head counts, loops over (and reserves for) the blocks and the experts, and
     /// sizes RoPE tables by the rope width. `Err` holds the findings.
     fn read(ct: &Content, arch: &str) -> Result<Hparams, Vec<Finding>> {
-        let invalid = |msg: String| Finding::new(code("smoke-config-invalid"), msg);
-        let mismatch = |msg: String| Finding::new(code("smoke-config-mismatch"), msg);
+        let invalid = |msg: String| Finding::new(&RuntimeCode::SmokeConfigInvalid, msg);
+        let mismatch = |msg: String| Finding::new(&RuntimeCode::SmokeConfigMismatch, msg);
         let key = |k: &str| format!("{arch}.{k}");
         let get = |k: &str| {
             md_u64(ct, &key(k))
@@ -297,7 +297,7 @@ pub(crate) fn smoke(
     let ct = match read_header(&mut file, file_len) {
         Ok(ct) => ct,
         Err(msg) => {
-            findings.push(Finding::new(code("smoke-weights-unreadable"), msg).at(at));
+            findings.push(Finding::new(&RuntimeCode::SmokeWeightsUnreadable, msg).at(at));
             return Ok(None);
         }
     };
@@ -306,7 +306,7 @@ pub(crate) fn smoke(
     if !SUPPORTED.contains(&arch.as_str()) {
         findings.push(
             Finding::new(
-                code("smoke-unsupported-architecture"),
+                &RuntimeCode::SmokeUnsupportedArchitecture,
                 format!("unsupported architecture {arch}: structural checks only, no forward pass"),
             )
             .at(at),
@@ -407,7 +407,7 @@ fn check_data(
     findings: &mut Vec<Finding>,
 ) -> std::io::Result<()> {
     let unreadable =
-        |msg: String| Finding::new(code("smoke-weights-unreadable"), msg).at(at.to_string());
+        |msg: String| Finding::new(&RuntimeCode::SmokeWeightsUnreadable, msg).at(at.to_string());
     let mut names: Vec<&String> = ct.tensor_infos.keys().collect();
     names.sort();
     for name in names {
@@ -454,7 +454,7 @@ fn check_tensors(ct: &Content, hp: &Hparams, arch: &str, at: &str, findings: &mu
         match ct.tensor_infos.get(&name) {
             None if required => findings.push(
                 Finding::new(
-                    code("smoke-tensor-missing"),
+                    &RuntimeCode::SmokeTensorMissing,
                     format!("tensor `{name}` (shape {shape:?}) is required but absent"),
                 )
                 .at(at)
@@ -462,7 +462,7 @@ fn check_tensors(ct: &Content, hp: &Hparams, arch: &str, at: &str, findings: &mu
             ),
             Some(t) if t.shape.dims() != shape.as_slice() => findings.push(
                 Finding::new(
-                    code("smoke-tensor-shape-mismatch"),
+                    &RuntimeCode::SmokeTensorShapeMismatch,
                     format!(
                         "tensor `{name}` has shape {:?}; the metadata implies {shape:?}",
                         t.shape.dims()
@@ -485,7 +485,7 @@ fn check_tensors(ct: &Content, hp: &Hparams, arch: &str, at: &str, findings: &mu
     if !extra.is_empty() {
         findings.push(
             Finding::new(
-                code("smoke-tensor-unexpected"),
+                &RuntimeCode::SmokeTensorUnexpected,
                 format!("{} tensor(s) the architecture does not read", extra.len()),
             )
             .at(at)
@@ -553,7 +553,7 @@ fn build(mut ct: Content, file: std::fs::File, arch: &str) -> Result<Decoder, Fi
     };
     built.map_err(|e| {
         Finding::new(
-            code("smoke-load-failed"),
+            &RuntimeCode::SmokeLoadFailed,
             format!("candle cannot build the {arch} model: {e}"),
         )
     })
@@ -584,7 +584,7 @@ fn scan_tensor(
     if bad > 0 {
         findings.push(
             Finding::new(
-                code("smoke-tensor-not-finite"),
+                &RuntimeCode::SmokeTensorNotFinite,
                 format!("tensor `{name}`: {bad} of {seen} sampled values are NaN or infinite"),
             )
             .at(at)
@@ -593,7 +593,7 @@ fn scan_tensor(
     } else if seen > 0 && zero == seen && t.shape.rank() >= 2 {
         findings.push(
             Finding::new(
-                code("smoke-tensor-all-zero"),
+                &RuntimeCode::SmokeTensorAllZero,
                 format!("tensor `{name}`: all {seen} sampled values are zero"),
             )
             .at(at)

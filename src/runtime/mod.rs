@@ -18,85 +18,28 @@ mod spm;
 #[cfg(any(test, feature = "test-fixtures"))]
 pub mod tiny;
 
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::record::SmokeSection;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Finding codes the runtime emits.
-pub const CODES: &[Code] = &[
-    Code {
-        id: "smoke-unsupported-architecture",
-        severity: Severity::Info,
-        summary: "the bundled runtime cannot build this architecture; only structural checks ran",
-    },
-    Code {
-        id: "smoke-weights-unreadable",
-        severity: Severity::High,
-        summary: "a weights file cannot be parsed (truncated, header past the end of the file, unknown tensor type)",
-    },
-    Code {
-        id: "smoke-shard-missing",
-        severity: Severity::High,
-        summary: "`model.safetensors.index.json` names a shard that is not there",
-    },
-    Code {
-        id: "smoke-config-invalid",
-        severity: Severity::High,
-        summary: "`config.json` (or GGUF metadata) lacks, mistypes or zeroes a field the architecture needs, or gives sizes that do not divide as it requires",
-    },
-    Code {
-        id: "smoke-config-mismatch",
-        severity: Severity::High,
-        summary: "a size in `config.json` (or GGUF metadata) disagrees with the tensors present: a layer count with no matching layers, a hidden size the embeddings do not have",
-    },
-    Code {
-        id: "smoke-tensor-missing",
-        severity: Severity::High,
-        summary: "a tensor the architecture needs is absent",
-    },
-    Code {
-        id: "smoke-tensor-shape-mismatch",
-        severity: Severity::High,
-        summary: "a tensor's shape differs from the one the config implies",
-    },
-    Code {
-        id: "smoke-tensor-dtype-mismatch",
-        severity: Severity::High,
-        summary: "a weight the architecture reads as floating point is stored as an integer or boolean type",
-    },
-    Code {
-        id: "smoke-tensor-unexpected",
-        severity: Severity::Info,
-        summary: "a tensor the architecture does not read (buffers such as `position_ids`, pooler or head weights)",
-    },
-    Code {
-        id: "smoke-tensor-not-finite",
-        severity: Severity::High,
-        summary: "sampled values of a float tensor include NaN or infinity",
-    },
-    Code {
-        id: "smoke-tensor-all-zero",
-        severity: Severity::Medium,
-        summary: "every sampled value of a weight matrix is zero",
-    },
-    Code {
-        id: "smoke-load-failed",
-        severity: Severity::High,
-        summary: "candle could not build the model from the weights",
-    },
-    Code {
-        id: "smoke-forward-failed",
-        severity: Severity::High,
-        summary: "the forward pass failed or produced NaN/infinite outputs",
-    },
-];
-
-pub(crate) fn code(id: &str) -> &'static Code {
-    CODES
-        .iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("runtime finding code `{id}` is not in CODES"))
+crate::finding_codes! {
+    /// Finding codes the runtime emits.
+    pub enum RuntimeCode {
+        SmokeUnsupportedArchitecture = "smoke-unsupported-architecture", Info, "the bundled runtime cannot build this architecture; only structural checks ran";
+        SmokeWeightsUnreadable = "smoke-weights-unreadable", High, "a weights file cannot be parsed (truncated, header past the end of the file, unknown tensor type)";
+        SmokeShardMissing = "smoke-shard-missing", High, "`model.safetensors.index.json` names a shard that is not there";
+        SmokeConfigInvalid = "smoke-config-invalid", High, "`config.json` (or GGUF metadata) lacks, mistypes or zeroes a field the architecture needs, or gives sizes that do not divide as it requires";
+        SmokeConfigMismatch = "smoke-config-mismatch", High, "a size in `config.json` (or GGUF metadata) disagrees with the tensors present: a layer count with no matching layers, a hidden size the embeddings do not have";
+        SmokeTensorMissing = "smoke-tensor-missing", High, "a tensor the architecture needs is absent";
+        SmokeTensorShapeMismatch = "smoke-tensor-shape-mismatch", High, "a tensor's shape differs from the one the config implies";
+        SmokeTensorDtypeMismatch = "smoke-tensor-dtype-mismatch", High, "a weight the architecture reads as floating point is stored as an integer or boolean type";
+        SmokeTensorUnexpected = "smoke-tensor-unexpected", Info, "a tensor the architecture does not read (buffers such as `position_ids`, pooler or head weights)";
+        SmokeTensorNotFinite = "smoke-tensor-not-finite", High, "sampled values of a float tensor include NaN or infinity";
+        SmokeTensorAllZero = "smoke-tensor-all-zero", Medium, "every sampled value of a weight matrix is zero";
+        SmokeLoadFailed = "smoke-load-failed", High, "candle could not build the model from the weights";
+        SmokeForwardFailed = "smoke-forward-failed", High, "the forward pass failed or produced NaN/infinite outputs";
+    }
 }
 
 /// Errors that stop a smoke test before it says anything about the weights.

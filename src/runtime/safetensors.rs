@@ -2,7 +2,7 @@
 //! backend that records what the architecture asked for, so that a missing or mis-shaped tensor is
 //! a finding (all of them, not just the first) rather than a candle error or a panic.
 
-use super::{Details, RunResult, RuntimeError, SmokeOptions, code};
+use super::{Details, RunResult, RuntimeCode, RuntimeError, SmokeOptions};
 use crate::finding::Finding;
 use crate::record::SmokeSection;
 use candle_core::{DType, Device, Shape, Tensor};
@@ -178,7 +178,7 @@ pub(crate) fn smoke(
                 broken = true;
                 findings.push(
                     Finding::new(
-                        code("smoke-shard-missing"),
+                        &RuntimeCode::SmokeShardMissing,
                         format!("the index names shard `{s}`, which is not there"),
                     )
                     .at(rel(dir, index)),
@@ -202,7 +202,8 @@ pub(crate) fn smoke(
             }
             Err(msg) => {
                 broken = true;
-                findings.push(Finding::new(code("smoke-weights-unreadable"), msg).at(rel(dir, f)));
+                findings
+                    .push(Finding::new(&RuntimeCode::SmokeWeightsUnreadable, msg).at(rel(dir, f)));
             }
         }
     }
@@ -230,7 +231,7 @@ pub(crate) fn smoke(
 
     if let Arch::Unsupported(name) = &arch {
         findings.push(Finding::new(
-            code("smoke-unsupported-architecture"),
+            &RuntimeCode::SmokeUnsupportedArchitecture,
             format!("unsupported architecture {name}: structural checks only, no forward pass"),
         ));
         return Ok(None);
@@ -461,7 +462,7 @@ fn log_findings(log: &Log, names: &BTreeSet<String>, findings: &mut Vec<Finding>
     for (name, want) in log.missing.iter().take(LIST_LIMIT) {
         findings.push(
             Finding::new(
-                code("smoke-tensor-missing"),
+                &RuntimeCode::SmokeTensorMissing,
                 format!("tensor `{name}` (shape {want:?}) is required but absent"),
             )
             .with_evidence(name.clone()),
@@ -469,7 +470,7 @@ fn log_findings(log: &Log, names: &BTreeSet<String>, findings: &mut Vec<Finding>
     }
     if log.missing.len() > LIST_LIMIT {
         findings.push(Finding::new(
-            code("smoke-tensor-missing"),
+            &RuntimeCode::SmokeTensorMissing,
             format!(
                 "{} more required tensors are absent",
                 log.missing.len() - LIST_LIMIT
@@ -479,7 +480,7 @@ fn log_findings(log: &Log, names: &BTreeSet<String>, findings: &mut Vec<Finding>
     for (name, want, got) in log.mismatched.iter().take(LIST_LIMIT) {
         findings.push(
             Finding::new(
-                code("smoke-tensor-shape-mismatch"),
+                &RuntimeCode::SmokeTensorShapeMismatch,
                 format!("tensor `{name}` has shape {got:?}; the config implies {want:?}"),
             )
             .with_evidence(name.clone()),
@@ -487,7 +488,7 @@ fn log_findings(log: &Log, names: &BTreeSet<String>, findings: &mut Vec<Finding>
     }
     if log.mismatched.len() > LIST_LIMIT {
         findings.push(Finding::new(
-            code("smoke-tensor-shape-mismatch"),
+            &RuntimeCode::SmokeTensorShapeMismatch,
             format!(
                 "{} more tensors have the wrong shape",
                 log.mismatched.len() - LIST_LIMIT
@@ -497,7 +498,7 @@ fn log_findings(log: &Log, names: &BTreeSet<String>, findings: &mut Vec<Finding>
     for (name, dtype) in &log.bad_dtype {
         findings.push(
             Finding::new(
-                code("smoke-tensor-dtype-mismatch"),
+                &RuntimeCode::SmokeTensorDtypeMismatch,
                 format!("tensor `{name}` is stored as {dtype}; the architecture reads it as floating point"),
             )
             .with_evidence(name.clone()),
@@ -516,7 +517,7 @@ fn log_findings(log: &Log, names: &BTreeSet<String>, findings: &mut Vec<Finding>
                 .collect();
             findings.push(
                 Finding::new(
-                    code("smoke-tensor-unexpected"),
+                    &RuntimeCode::SmokeTensorUnexpected,
                     format!(
                         "{} tensor(s) the architecture does not read (normal for buffers, pooler or head weights)",
                         unexpected.len()
@@ -608,7 +609,7 @@ fn scan_values(
         if bad > 0 {
             findings.push(
                 Finding::new(
-                    code("smoke-tensor-not-finite"),
+                    &RuntimeCode::SmokeTensorNotFinite,
                     format!("tensor `{name}`: {bad} of {seen} sampled values are NaN or infinite"),
                 )
                 .with_evidence(name.clone()),
@@ -617,7 +618,7 @@ fn scan_values(
             // Biases and norms may legitimately be zero; a zero weight matrix computes nothing.
             findings.push(
                 Finding::new(
-                    code("smoke-tensor-all-zero"),
+                    &RuntimeCode::SmokeTensorAllZero,
                     format!(
                         "tensor `{name}` {:?}: all {seen} sampled values are zero",
                         t.shape

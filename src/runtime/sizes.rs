@@ -7,7 +7,7 @@
 //! names, and a layer count must have layers behind it. What remains unchecked (the context
 //! length) is counted by the memory guard.
 
-use super::code;
+use super::RuntimeCode;
 use super::safetensors::{Arch, TensorInfo};
 use crate::finding::Finding;
 use std::collections::{BTreeSet, HashMap};
@@ -54,11 +54,11 @@ pub(crate) struct Checked {
 }
 
 fn invalid(msg: String) -> Finding {
-    Finding::new(code("smoke-config-invalid"), msg).at("config.json")
+    Finding::new(&RuntimeCode::SmokeConfigInvalid, msg).at("config.json")
 }
 
 fn mismatch(msg: String) -> Finding {
-    Finding::new(code("smoke-config-mismatch"), msg).at("config.json")
+    Finding::new(&RuntimeCode::SmokeConfigMismatch, msg).at("config.json")
 }
 
 /// How one architecture names what the checks need.
@@ -191,7 +191,7 @@ pub(crate) fn check(
     match embeddings {
         None => findings.push(
             Finding::new(
-                code("smoke-tensor-missing"),
+                &RuntimeCode::SmokeTensorMissing,
                 format!(
                     "no token-embedding tensor (`…{}`): the config's sizes cannot be checked, so the model is not built",
                     layout.embeddings
