@@ -10,8 +10,8 @@ use crate::finding::{Finding, Severity};
 use crate::format::FileFormat;
 use crate::ingest::{ClaimKind, Ingested, LicenseClaim};
 use crate::record::{
-    BaseModelRef, ComponentRecord, FileRecord, RevisionSummary, SmokeSection, SourceInfo,
-    SourceKind,
+    BaseModelRef, ComponentRecord, ComponentStatus, FileRecord, Relation, RevisionSummary,
+    SmokeSection, SourceInfo, SourceKind,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
@@ -430,7 +430,7 @@ impl Catalogue {
                 .bind(key)
                 .bind(i as i64)
                 .bind(&b.name)
-                .bind(&b.relation)
+                .bind(b.relation.as_str())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -663,7 +663,7 @@ impl Catalogue {
         .iter()
         .map(|r| BaseModelRef {
             name: r.get(0),
-            relation: r.get(1),
+            relation: Relation::parse(&r.get::<String, _>(1)).unwrap_or(Relation::Unknown),
         })
         .collect())
     }
@@ -723,7 +723,8 @@ impl Catalogue {
             .map(|r| ComponentRecord {
                 id: r.get::<i64, _>(0) as u32,
                 name: r.get(1),
-                status: r.get(2),
+                status: ComponentStatus::parse(&r.get::<String, _>(2))
+                    .unwrap_or(ComponentStatus::Unknown),
                 license: r.get(3),
                 license_source: r.get(4),
                 evidence: r.get(5),
@@ -932,7 +933,7 @@ async fn insert_component(
     .bind(key)
     .bind(c.id as i64)
     .bind(&c.name)
-    .bind(&c.status)
+    .bind(c.status.as_str())
     .bind(c.license.clone())
     .bind(c.license_source.clone())
     .bind(c.evidence.clone())

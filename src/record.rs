@@ -4,6 +4,96 @@
 use crate::finding::Finding;
 use serde::{Deserialize, Serialize};
 
+/// A closed set of names, serialized as the strings the record has always used.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[doc = $doc:literal])* $variant:ident = $s:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[doc = $doc])* #[serde(rename = $s)] $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The name used in JSON and the catalogue.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s,)* }
+            }
+
+            /// Parses the name.
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// How a model derives from a base model its card names.
+    pub enum Relation {
+        Finetune = "finetune",
+        Adapter = "adapter",
+        Quantized = "quantized",
+        Merge = "merge",
+        /// The card names a base without saying how it derives from it.
+        Unknown = "unknown",
+    }
+}
+
+string_enum! {
+    /// The OSAID 1.0 verdict.
+    pub enum OpennessClass {
+        OpenSource = "open-source",
+        OpenWeight = "open-weight",
+        Closed = "closed",
+    }
+}
+
+string_enum! {
+    /// Whether the weights' terms are open (OSD-conformant, no use restrictions).
+    pub enum WeightsTerms {
+        Open = "open",
+        /// Use restrictions: field of use, acceptable-use policy, user thresholds, non-commercial.
+        Restricted = "restricted",
+        /// No license, or one that is not recognised.
+        Unknown = "unknown",
+    }
+}
+
+string_enum! {
+    /// Whether a MOF component is supplied with the model.
+    pub enum ComponentStatus {
+        Included = "included",
+        NotIncluded = "not_included",
+        Unknown = "unknown",
+    }
+}
+
+string_enum! {
+    /// The result of a smoke test.
+    pub enum SmokeStatus {
+        Passed = "passed",
+        /// The weights are broken: they did not load or run.
+        Failed = "failed",
+        /// The bundled runtime cannot run this architecture; only structural checks ran.
+        Unsupported = "unsupported",
+    }
+}
+
 /// Version of the record document; bump only on incompatible changes.
 pub const RECORD_SCHEMA: u32 = 1;
 
@@ -109,8 +199,7 @@ pub struct FileRecord {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BaseModelRef {
     pub name: String,
-    /// `finetune`, `adapter`, `quantized`, `merge`, or `unknown`.
-    pub relation: String,
+    pub relation: Relation,
 }
 
 /// License facts and their resolution.
@@ -144,7 +233,7 @@ pub struct DetectedLicense {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BaseLicense {
     pub name: String,
-    pub relation: String,
+    pub relation: Relation,
     pub effective: String,
     /// Whether the base is in the catalogue: only then are its terms inherited.
     #[serde(skip)]
@@ -162,10 +251,8 @@ pub struct LicenseConflict {
 /// OSAID verdict and MOF class.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OpennessSection {
-    /// `open-source`, `open-weight` or `closed`.
-    pub class: String,
-    /// `open`, `restricted` or `unknown`.
-    pub weights_terms: String,
+    pub class: OpennessClass,
+    pub weights_terms: WeightsTerms,
     pub mof: MofResult,
     pub mof_strict: MofResult,
     pub components: Vec<ComponentRecord>,
@@ -230,8 +317,7 @@ pub struct MofProgress {
 pub struct ComponentRecord {
     pub id: u32,
     pub name: String,
-    /// `included`, `not_included` or `unknown`.
-    pub status: String,
+    pub status: ComponentStatus,
     pub license: Option<String>,
     /// `explicit`, or the release default it was inherited from.
     pub license_source: Option<String>,
@@ -250,8 +336,7 @@ pub struct Reason {
 /// The last smoke-test result.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SmokeSection {
-    /// `passed`, `failed` or `unsupported`.
-    pub status: String,
+    pub status: SmokeStatus,
     pub architecture: Option<String>,
     pub parameters: Option<u64>,
     pub fingerprint: Option<String>,

@@ -253,10 +253,10 @@ pub fn inventory_entry(
         files: record.files.len(),
         size: record.files.iter().map(|f| f.size).sum(),
         license: record.license.effective.clone(),
-        openness: record.openness.as_ref().map(|o| o.class.clone()),
+        openness: record.openness.as_ref().map(|o| o.class.to_string()),
         mof_class: record.openness.as_ref().map(|o| o.mof.class.0),
         findings,
-        smoke: record.smoke.as_ref().map(|s| s.status.clone()),
+        smoke: record.smoke.as_ref().map(|s| s.status.to_string()),
         verify: verify.map(|r| r.status.clone()),
         audit: audit.map(|r| AuditRun {
             status: r.status.clone(),

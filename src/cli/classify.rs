@@ -154,7 +154,9 @@ fn render(id: &str, s: &OpennessSection, strict: bool) -> String {
         let license = match (&c.license, c.license_source.as_deref()) {
             (Some(l), Some("explicit")) | (Some(l), None) => l.clone(),
             (Some(l), Some(src)) => format!("{l} (from {src})"),
-            (None, _) if c.status == "included" => "no license".to_string(),
+            (None, _) if c.status == crate::record::ComponentStatus::Included => {
+                "no license".to_string()
+            }
             (None, _) => String::new(),
         };
         let evidence = c

@@ -680,29 +680,27 @@ pub fn base_models(card: Option<&serde_json::Value>, files: &[FileRecord]) -> Ve
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty())
         .collect();
+    use crate::record::Relation;
     let explicit = card_str(Some(card), "base_model_relation")
-        .map(|r| r.to_ascii_lowercase())
-        .filter(|r| matches!(r.as_str(), "finetune" | "adapter" | "quantized" | "merge"));
+        .and_then(|r| Relation::parse(&r.to_ascii_lowercase()))
+        .filter(|r| *r != Relation::Unknown);
     let has = |p: &dyn Fn(&FileRecord) -> bool| files.iter().any(p);
     let relation = explicit.unwrap_or_else(|| {
         if names.len() > 1 {
-            "merge".into()
+            Relation::Merge
         } else if has(&|f| f.path.ends_with("adapter_config.json")) {
-            "adapter".into()
+            Relation::Adapter
         } else if has(&|f| f.format == "gguf")
             && !has(&|f| f.format == "safetensors" || f.format == "pytorch")
         {
-            "quantized".into()
+            Relation::Quantized
         } else {
-            "finetune".into()
+            Relation::Finetune
         }
     });
     names
         .into_iter()
-        .map(|name| BaseModelRef {
-            name,
-            relation: relation.clone(),
-        })
+        .map(|name| BaseModelRef { name, relation })
         .collect()
 }
 

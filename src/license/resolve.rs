@@ -335,7 +335,10 @@ pub fn section(
         .map(|b| b.effective.clone())
         .collect();
     if !inherited.is_empty() {
-        let relation = if chain.iter().any(|b| b.relation == "merge") {
+        let relation = if chain
+            .iter()
+            .any(|b| b.relation == crate::record::Relation::Merge)
+        {
             "merge"
         } else {
             chain[0].relation.as_str()
@@ -951,7 +954,7 @@ mod tests {
         ];
         let bases = [BaseLicense {
             name: "meta-llama/Llama-3.1-8B".into(),
-            relation: "finetune".into(),
+            relation: crate::record::Relation::Finetune,
             effective: "LicenseRef-Llama-3.1-Community".into(),
             recorded: true,
         }];
@@ -966,7 +969,7 @@ mod tests {
         // DeepSeek-R1-Distill-Qwen style: MIT over an Apache base.
         let bases = [BaseLicense {
             name: "Qwen/Qwen2.5-Math-7B".into(),
-            relation: "finetune".into(),
+            relation: crate::record::Relation::Finetune,
             effective: "Apache-2.0".into(),
             recorded: true,
         }];
@@ -985,7 +988,7 @@ mod tests {
         // A quantization is a derivative too: Llama's naming duty binds it.
         let bases = [BaseLicense {
             name: "meta-llama/Llama-3.1-8B".into(),
-            relation: "quantized".into(),
+            relation: crate::record::Relation::Quantized,
             effective: "LicenseRef-Llama-3.1-Community".into(),
             recorded: true,
         }];

@@ -707,7 +707,7 @@ fn substitution_reduces_class_i_denominator_only_when_paper_counts() {
 #[test]
 fn unknown_status_counts_as_missing() {
     let mut cs = from_yaml(&mot_cases()[7].1); // Granite-4.0-Micro, Class III
-    cs.iter_mut().find(|c| c.id == 14).unwrap().status = "unknown".into();
+    cs.iter_mut().find(|c| c.id == 14).unwrap().status = crate::record::ComponentStatus::Unknown;
     let s = run(&cs, false);
     assert_eq!(s.mof.class, 0);
     let r = reason(&s, "mof-component-missing", DC);

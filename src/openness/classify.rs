@@ -7,7 +7,9 @@ use super::components::{self, COMPONENTS, Component, ids};
 use super::licenses::{exact_spdx, mot_is_open, mot_type_ok, spdx_hint};
 use super::reasons::{MofProblem, ReasonCode};
 use super::{source, status};
-use crate::record::{ComponentRecord, MofProgress, MofResult, OpennessSection, Reason};
+use crate::record::{
+    ComponentRecord, MofProgress, MofResult, OpennessClass, OpennessSection, Reason, WeightsTerms,
+};
 
 /// Components that strict mode never lets inherit the distribution license: the release's
 /// license says nothing reliable about third-party data, a paper or the card's text.
@@ -82,7 +84,7 @@ fn why_not_open(l: &str) -> String {
 }
 
 fn describe_missing(components: &[ComponentRecord], id: u32) -> &'static str {
-    match find(components, id).map(|c| c.status.as_str()) {
+    match find(components, id).map(|c| c.status) {
         Some(status::UNKNOWN) => "no evidence that it is supplied (status unknown)",
         _ => "not included",
     }
@@ -338,11 +340,11 @@ pub fn classify(
         Some(wl.to_string())
     };
     let weights_terms = match (weights, wl.as_deref()) {
-        (None, _) | (_, None) => "unknown",
+        (None, _) | (_, None) => WeightsTerms::Unknown,
         (Some(_), Some(l)) => match judge_terms(facts, l) {
-            Judgement::Yes => "open",
-            Judgement::No => "restricted",
-            Judgement::Unknown => "unknown",
+            Judgement::Yes => WeightsTerms::Open,
+            Judgement::No => WeightsTerms::Restricted,
+            Judgement::Unknown => WeightsTerms::Unknown,
         },
     };
     let mut push = |code: ReasonCode, id: Option<u32>, message: String| {
@@ -368,7 +370,7 @@ pub fn classify(
         );
     } else {
         match (wl.as_deref(), weights_terms) {
-            (_, "open") => {}
+            (_, WeightsTerms::Open) => {}
             (None, _) => {
                 params_ok = false;
                 push(
@@ -380,7 +382,7 @@ pub fn classify(
                     ),
                 );
             }
-            (Some(l), "restricted") => {
+            (Some(l), WeightsTerms::Restricted) => {
                 params_ok = false;
                 push(
                     ReasonCode::OsaidLicenseNotOpen,
@@ -485,11 +487,11 @@ pub fn classify(
     }
 
     let class = if weights.is_none() {
-        "closed"
+        OpennessClass::Closed
     } else if params_ok && code_ok && data_ok {
-        "open-source"
+        OpennessClass::OpenSource
     } else {
-        "open-weight"
+        OpennessClass::OpenWeight
     };
     let (mof, mof_reasons) = evaluate_mof(components, false);
     let (mof_strict, strict_reasons) = evaluate_mof(components, true);
@@ -508,7 +510,7 @@ pub fn classify(
                 .unwrap_or_else(|| ComponentRecord {
                     id: def.id,
                     name: def.name.to_string(),
-                    status: status::UNKNOWN.to_string(),
+                    status: status::UNKNOWN,
                     license: None,
                     license_source: None,
                     evidence: None,
@@ -516,8 +518,8 @@ pub fn classify(
         })
         .collect();
     OpennessSection {
-        class: class.to_string(),
-        weights_terms: weights_terms.to_string(),
+        class,
+        weights_terms,
         mof,
         mof_strict,
         components,

@@ -376,21 +376,21 @@ pub fn components_from_evidence(
             let mut rec = ComponentRecord {
                 id: def.id,
                 name: def.name.to_string(),
-                status: status::UNKNOWN.to_string(),
+                status: status::UNKNOWN,
                 license: None,
                 license_source: None,
                 evidence: None,
             };
             if let Some(d) = sidecar.and_then(|s| s.component(def.id)) {
                 if !d.included {
-                    rec.status = status::NOT_INCLUDED.to_string();
+                    rec.status = status::NOT_INCLUDED;
                     rec.evidence = d
                         .evidence
                         .clone()
                         .or(Some("declared in modelvet.yaml".into()));
                     return rec;
                 }
-                rec.status = status::INCLUDED.to_string();
+                rec.status = status::INCLUDED;
                 rec.evidence = d
                     .evidence
                     .clone()
@@ -407,11 +407,11 @@ pub fn components_from_evidence(
                 return rec;
             }
             if let Some(e) = in_release {
-                rec.status = status::INCLUDED.to_string();
+                rec.status = status::INCLUDED;
                 rec.evidence = Some(e);
                 (rec.license, rec.license_source) = inherit(def.content_type);
             } else if let Some(e) = referenced {
-                rec.status = status::INCLUDED.to_string();
+                rec.status = status::INCLUDED;
                 rec.evidence = Some(e);
             }
             rec

@@ -92,12 +92,13 @@ pub fn section_for_record(
 
 /// Component status values, as spelled in the record (`components[].status`).
 pub mod status {
+    use crate::record::ComponentStatus;
     /// The component is supplied.
-    pub const INCLUDED: &str = "included";
+    pub const INCLUDED: ComponentStatus = ComponentStatus::Included;
     /// The component is known not to be supplied.
-    pub const NOT_INCLUDED: &str = "not_included";
+    pub const NOT_INCLUDED: ComponentStatus = ComponentStatus::NotIncluded;
     /// Nothing says whether it is supplied.
-    pub const UNKNOWN: &str = "unknown";
+    pub const UNKNOWN: ComponentStatus = ComponentStatus::Unknown;
 }
 
 /// `license_source` values: `explicit`, or the release default it was inherited from.

@@ -407,7 +407,7 @@ impl MotModel {
                     return ComponentRecord {
                         id: def.id,
                         name: def.name.to_string(),
-                        status: status::NOT_INCLUDED.to_string(),
+                        status: status::NOT_INCLUDED,
                         license: None,
                         license_source: None,
                         evidence: None,
@@ -429,7 +429,7 @@ impl MotModel {
                 ComponentRecord {
                     id: def.id,
                     name: def.name.to_string(),
-                    status: status::INCLUDED.to_string(),
+                    status: status::INCLUDED,
                     license,
                     license_source,
                     evidence: c.component_path.clone().or_else(|| c.license_path.clone()),

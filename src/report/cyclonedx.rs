@@ -194,7 +194,7 @@ fn model_card(r: &ModelRecord, datasets: &[String], dataset_ref: &dyn Fn(&str) -
         props.push(prop("modelvet:parameter_count", p.to_string()));
     }
     if let Some(o) = &r.openness {
-        props.push(prop("modelvet:osaid_class", o.class.clone()));
+        props.push(prop("modelvet:osaid_class", o.class.to_string()));
         props.push(prop("modelvet:mof_class", o.mof.class.0.to_string()));
     }
     if !props.is_empty() {
@@ -228,7 +228,7 @@ fn ancestor(r: &ModelRecord, b: &crate::record::BaseModelRef) -> Value {
     }
     c.insert(
         "properties".into(),
-        json!([prop("modelvet:relation", b.relation.clone())]),
+        json!([prop("modelvet:relation", b.relation.to_string())]),
     );
     Value::Object(c)
 }
@@ -243,7 +243,7 @@ fn model_properties(doc: &ReportDocument) -> Vec<Value> {
         ));
     }
     if let Some(s) = &r.smoke {
-        p.push(prop("modelvet:smoke", s.status.clone()));
+        p.push(prop("modelvet:smoke", s.status.to_string()));
     }
     if let Some(v) = &doc.verify {
         p.push(prop("modelvet:verify", v.status.clone()));

@@ -62,18 +62,18 @@ fn hub_record() -> ModelRecord {
     r.license.effective = "MIT AND LicenseRef-Llama-3.1-Community".into();
     r.base_models = vec![BaseModelRef {
         name: "meta-llama/Llama-3.1-8B".into(),
-        relation: "finetune".into(),
+        relation: crate::record::Relation::Finetune,
     }];
     r.license.base_chain = vec![BaseLicense {
         name: "meta-llama/Llama-3.1-8B".into(),
-        relation: "finetune".into(),
+        relation: crate::record::Relation::Finetune,
         effective: "LicenseRef-Llama-3.1-Community".into(),
         recorded: true,
     }];
     r.card = Some(json!({"datasets": ["acme/chats"], "pipeline_tag": "text-generation"}));
     r.openness = Some(OpennessSection {
-        class: "open-weight".into(),
-        weights_terms: "restricted".into(),
+        class: crate::record::OpennessClass::OpenWeight,
+        weights_terms: crate::record::WeightsTerms::Restricted,
         mof: MofResult {
             class: crate::record::MofClass(0),
             progress: MofProgress {
@@ -129,7 +129,7 @@ fn markdown_says_what_is_absent() {
 fn markdown_shows_what_is_present() {
     let mut r = hub_record();
     r.smoke = Some(SmokeSection {
-        status: "passed".into(),
+        status: crate::record::SmokeStatus::Passed,
         architecture: Some("llama".into()),
         parameters: Some(134_515_008),
         fingerprint: None,

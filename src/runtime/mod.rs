@@ -106,7 +106,7 @@ pub struct SmokeOutcome {
 impl SmokeOutcome {
     /// Whether the weights are broken (status `failed`): the CLI exits 1.
     pub fn failed(&self) -> bool {
-        self.section.status == "failed"
+        self.section.status == crate::record::SmokeStatus::Failed
     }
 }
 
@@ -156,7 +156,7 @@ pub fn smoke(path: &Path, opts: &SmokeOptions) -> Result<SmokeOutcome, RuntimeEr
     let mut findings = Vec::new();
     let mut details = Details::default();
     let mut section = SmokeSection {
-        status: "passed".into(),
+        status: crate::record::SmokeStatus::Passed,
         architecture: None,
         parameters: None,
         fingerprint: None,
@@ -191,12 +191,12 @@ pub fn smoke(path: &Path, opts: &SmokeOptions) -> Result<SmokeOutcome, RuntimeEr
         section.fingerprint = run.fingerprint;
     }
     if findings.iter().any(|f| f.severity >= Severity::High) {
-        section.status = "failed".into();
+        section.status = crate::record::SmokeStatus::Failed;
     } else if findings
         .iter()
         .any(|f| f.code == "smoke-unsupported-architecture")
     {
-        section.status = "unsupported".into();
+        section.status = crate::record::SmokeStatus::Unsupported;
     }
     section.peak_rss_bytes = memory::peak_rss_bytes();
     section.details = serde_json::to_value(&details).ok();

@@ -265,7 +265,7 @@ pub async fn smoke(
         .record_run(
             rev,
             "smoke",
-            &outcome.section.status,
+            outcome.section.status.as_str(),
             &result,
             &outcome.findings,
         )
@@ -295,7 +295,7 @@ pub async fn classify(
         .record_run(
             rev,
             "classify",
-            &section.class,
+            section.class.as_str(),
             &serde_json::to_value(&section)?,
             &[],
         )

@@ -82,7 +82,7 @@ fn base_chain<'a>(
         for b in bases {
             let mut link = BaseLicense {
                 name: b.name.clone(),
-                relation: b.relation.clone(),
+                relation: b.relation,
                 effective: crate::license::NOASSERTION.to_string(),
                 recorded: false,
             };
