@@ -340,171 +340,26 @@ pub fn evaluate(
 ) -> Verdict {
     let mut out = Vec::new();
     let mut license = record.license.effective.clone();
-
     if let Some(l) = &policy.licenses {
-        for c in l.clarify.iter().filter(|c| names_model(&c.model, record)) {
-            let stale: Vec<String> = c
-                .files
-                .iter()
-                .filter(|pin| {
-                    !record.files.iter().any(|f| {
-                        f.path == pin.path
-                            && f.sha256
-                                .as_deref()
-                                .is_some_and(|h| h.eq_ignore_ascii_case(&pin.sha256))
-                    })
-                })
-                .map(|pin| pin.path.clone())
-                .collect();
-            if stale.is_empty() {
-                out.push(Finding::new(
-                    &PolicyCode::LicenseClarified,
-                    format!("license clarified as `{}` by the policy", c.expression),
-                ));
-                license = c.expression.clone();
-            } else {
-                out.push(
-                    Finding::new(
-                        &PolicyCode::LicenseClarifyStale,
-                        format!("the clarification to `{}` does not apply", c.expression),
-                    )
-                    .with_evidence(format!("changed or missing: {}", stale.join(", "))),
-                );
-            }
-        }
-        let mut allow = l.allow.clone();
-        for e in l
-            .exceptions
-            .iter()
-            .filter(|e| names_model(&e.model, record))
-        {
-            allow.extend(e.allow.iter().cloned());
-        }
-        if license == "NOASSERTION" || license.is_empty() {
-            out.push(Finding::new(
-                &PolicyCode::LicenseUnknown,
-                "the license could not be determined",
-            ));
-        } else {
-            match expression_allowed(&license, &allow) {
-                Some(true) => {}
-                Some(false) => out.push(
-                    Finding::new(
-                        &PolicyCode::LicenseNotAllowed,
-                        format!("`{license}` is not allowed by the policy"),
-                    )
-                    .with_evidence(format!("allowed: {}", allow.join(", "))),
-                ),
-                None => out.push(Finding::new(
-                    &PolicyCode::LicenseUnknown,
-                    format!("`{license}` is not a valid SPDX expression"),
-                )),
-            }
-        }
+        license = check_licenses(l, record, &mut out);
     }
 
     if let Some(p) = &policy.profile {
-        let profile = crate::license::Profile {
-            commercial: p.commercial.unwrap_or(false),
-            monthly_active_users: p.monthly_active_users,
-            annual_revenue_usd: p.annual_revenue_usd,
-            territories: p.territories.clone(),
-        };
-        out.extend(crate::license::check_profile_expr(&license, &profile));
+        out.extend(crate::license::check_profile_expr(&license, &p.into()));
     }
 
     if let Some(o) = &policy.openness {
-        let need = o.minimum.unwrap_or(Minimum::Any);
-        match &record.openness {
-            None if need > Minimum::Any || o.mof_class.is_some() => out.push(Finding::new(
-                &PolicyCode::OpennessUnknown,
-                "the model has no openness classification",
-            )),
-            None => {}
-            Some(op) => {
-                let have = match op.class.as_str() {
-                    "open-source" => Some(Minimum::OpenSource),
-                    "open-weight" => Some(Minimum::OpenWeight),
-                    _ => None,
-                };
-                if need > Minimum::Any && have.is_none_or(|h| h < need) {
-                    out.push(Finding::new(
-                        &PolicyCode::OpennessBelowMinimum,
-                        format!(
-                            "openness is `{}`; the policy requires at least `{}`",
-                            op.class,
-                            minimum_name(need)
-                        ),
-                    ));
-                }
-                if let Some(want) = o.mof_class
-                    && (op.mof.class.is_none() || op.mof.class.0 > want)
-                {
-                    out.push(Finding::new(
-                        &PolicyCode::MofClassBelowMinimum,
-                        format!(
-                            "MOF {}; the policy requires class {want} or better",
-                            op.mof.class.label()
-                        ),
-                    ));
-                }
-            }
-        }
+        check_openness(o, record, &mut out);
     }
 
     if policy.wants_verify() {
-        match checks.verified {
-            Some(true) => {}
-            Some(false) => out.push(Finding::new(
-                &PolicyCode::VerifyFailed,
-                "the bytes do not match the recorded digests",
-            )),
-            None => out.push(Finding::new(
-                &PolicyCode::VerifyNotRun,
-                checks
-                    .verify_note
-                    .clone()
-                    .unwrap_or_else(|| "the bytes could not be verified".into()),
-            )),
-        }
+        check_verified(checks, &mut out);
     }
-
     if let Some(threshold) = policy.scan_threshold() {
-        let over: Vec<&Finding> = record
-            .findings
-            .iter()
-            .filter(|f| {
-                f.severity >= threshold && !PolicyCode::ALL.iter().any(|c| c.id() == f.code)
-            })
-            .collect();
-        if !over.is_empty() {
-            let codes: Vec<String> = over.iter().map(|f| f.code.clone()).collect();
-            out.push(
-                Finding::new(
-                    &PolicyCode::ScanThresholdExceeded,
-                    format!("{} finding(s) at or above `{threshold}`", over.len()),
-                )
-                .with_evidence(codes.join(", ")),
-            );
-        }
+        check_scan(threshold, record, &mut out);
     }
-
     if policy.wants_smoke() {
-        match record.smoke.as_ref().map(|s| s.status.as_str()) {
-            Some("passed") => {}
-            Some("failed") => out.push(Finding::new(
-                &PolicyCode::SmokeFailed,
-                "the smoke test failed",
-            )),
-            Some(other) => out.push(Finding::new(
-                &PolicyCode::SmokeNotRun,
-                format!("the smoke test was {other}"),
-            )),
-            None => out.push(Finding::new(
-                &PolicyCode::SmokeNotRun,
-                "no smoke test has been run",
-            )),
-        }
+        check_smoke(record, &mut out);
     }
 
     let pass = !out.iter().any(|f| f.severity > Severity::Info);
@@ -519,6 +374,170 @@ pub fn evaluate(
         license,
         findings: out,
         obligations,
+    }
+}
+
+/// The `licenses` section: `clarify` entries (pinned to file hashes), then the allow-list with
+/// the model's exceptions. Returns the license the rest of the verdict uses.
+fn check_licenses(l: &Licenses, record: &ModelRecord, out: &mut Vec<Finding>) -> String {
+    let mut license = record.license.effective.clone();
+    for c in l.clarify.iter().filter(|c| names_model(&c.model, record)) {
+        let stale: Vec<String> = c
+            .files
+            .iter()
+            .filter(|pin| {
+                !record.files.iter().any(|f| {
+                    f.path == pin.path
+                        && f.sha256
+                            .as_deref()
+                            .is_some_and(|h| h.eq_ignore_ascii_case(&pin.sha256))
+                })
+            })
+            .map(|pin| pin.path.clone())
+            .collect();
+        if stale.is_empty() {
+            out.push(Finding::new(
+                &PolicyCode::LicenseClarified,
+                format!("license clarified as `{}` by the policy", c.expression),
+            ));
+            license = c.expression.clone();
+        } else {
+            out.push(
+                Finding::new(
+                    &PolicyCode::LicenseClarifyStale,
+                    format!("the clarification to `{}` does not apply", c.expression),
+                )
+                .with_evidence(format!("changed or missing: {}", stale.join(", "))),
+            );
+        }
+    }
+    let mut allow = l.allow.clone();
+    for e in l
+        .exceptions
+        .iter()
+        .filter(|e| names_model(&e.model, record))
+    {
+        allow.extend(e.allow.iter().cloned());
+    }
+    if license == "NOASSERTION" || license.is_empty() {
+        out.push(Finding::new(
+            &PolicyCode::LicenseUnknown,
+            "the license could not be determined",
+        ));
+    } else {
+        match expression_allowed(&license, &allow) {
+            Some(true) => {}
+            Some(false) => out.push(
+                Finding::new(
+                    &PolicyCode::LicenseNotAllowed,
+                    format!("`{license}` is not allowed by the policy"),
+                )
+                .with_evidence(format!("allowed: {}", allow.join(", "))),
+            ),
+            None => out.push(Finding::new(
+                &PolicyCode::LicenseUnknown,
+                format!("`{license}` is not a valid SPDX expression"),
+            )),
+        }
+    }
+    license
+}
+
+/// The `openness` section: the OSAID minimum and the MOF class.
+fn check_openness(o: &OpennessRequirement, record: &ModelRecord, out: &mut Vec<Finding>) {
+    use crate::record::OpennessClass;
+    let need = o.minimum.unwrap_or(Minimum::Any);
+    match &record.openness {
+        None if need > Minimum::Any || o.mof_class.is_some() => out.push(Finding::new(
+            &PolicyCode::OpennessUnknown,
+            "the model has no openness classification",
+        )),
+        None => {}
+        Some(op) => {
+            let have = match op.class {
+                OpennessClass::OpenSource => Some(Minimum::OpenSource),
+                OpennessClass::OpenWeight => Some(Minimum::OpenWeight),
+                OpennessClass::Closed => None,
+            };
+            if need > Minimum::Any && have.is_none_or(|h| h < need) {
+                out.push(Finding::new(
+                    &PolicyCode::OpennessBelowMinimum,
+                    format!(
+                        "openness is `{}`; the policy requires at least `{}`",
+                        op.class,
+                        minimum_name(need)
+                    ),
+                ));
+            }
+            if let Some(want) = o.mof_class
+                && (op.mof.class.is_none() || op.mof.class.0 > want)
+            {
+                out.push(Finding::new(
+                    &PolicyCode::MofClassBelowMinimum,
+                    format!(
+                        "MOF {}; the policy requires class {want} or better",
+                        op.mof.class.label()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// `checks.verify`: the bytes must match the recorded digests.
+fn check_verified(checks: &CheckResults, out: &mut Vec<Finding>) {
+    match checks.verified {
+        Some(true) => {}
+        Some(false) => out.push(Finding::new(
+            &PolicyCode::VerifyFailed,
+            "the bytes do not match the recorded digests",
+        )),
+        None => out.push(Finding::new(
+            &PolicyCode::VerifyNotRun,
+            checks
+                .verify_note
+                .clone()
+                .unwrap_or_else(|| "the bytes could not be verified".into()),
+        )),
+    }
+}
+
+/// `checks.scan`: no finding (other than the policy's own) at or above the threshold.
+fn check_scan(threshold: Severity, record: &ModelRecord, out: &mut Vec<Finding>) {
+    let over: Vec<&Finding> = record
+        .findings
+        .iter()
+        .filter(|f| f.severity >= threshold && !PolicyCode::ALL.iter().any(|c| c.id() == f.code))
+        .collect();
+    if !over.is_empty() {
+        let codes: Vec<String> = over.iter().map(|f| f.code.clone()).collect();
+        out.push(
+            Finding::new(
+                &PolicyCode::ScanThresholdExceeded,
+                format!("{} finding(s) at or above `{threshold}`", over.len()),
+            )
+            .with_evidence(codes.join(", ")),
+        );
+    }
+}
+
+/// `checks.smoke`: the newest smoke test passed.
+fn check_smoke(record: &ModelRecord, out: &mut Vec<Finding>) {
+    use crate::record::SmokeStatus;
+    match record.smoke.as_ref().map(|s| s.status) {
+        Some(SmokeStatus::Passed) => {}
+        Some(SmokeStatus::Failed) => out.push(Finding::new(
+            &PolicyCode::SmokeFailed,
+            "the smoke test failed",
+        )),
+        Some(other) => out.push(Finding::new(
+            &PolicyCode::SmokeNotRun,
+            format!("the smoke test was {other}"),
+        )),
+        None => out.push(Finding::new(
+            &PolicyCode::SmokeNotRun,
+            "no smoke test has been run",
+        )),
     }
 }
 
