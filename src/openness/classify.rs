@@ -330,8 +330,6 @@ pub fn classify(
     facts: &dyn LicenseFacts,
     strict: bool,
 ) -> OpennessSection {
-    let mut reasons = Vec::new();
-    let name = |id: u32| components::by_id(id).expect("known id").name;
     let weights = find(components, ids::PARAMETERS_FINAL).filter(|c| c.status == status::INCLUDED);
     let wl = weights_license.trim();
     let wl = if wl.is_empty() || wl == "NOASSERTION" {
@@ -347,144 +345,14 @@ pub fn classify(
             Judgement::Unknown => WeightsTerms::Unknown,
         },
     };
-    let mut push = |code: ReasonCode, id: Option<u32>, message: String| {
-        reasons.push(Reason {
-            code: code.id().to_string(),
-            component: id.map(|i| name(i).to_string()),
-            message,
-            evidence: id.and_then(|i| evidence_of(components, i)),
-        });
+    let mut log = ReasonLog {
+        components,
+        reasons: Vec::new(),
     };
-
-    // Parameters: available, under OSD-conformant terms without use restrictions.
-    let mut params_ok = weights.is_some();
-    if weights.is_none() {
-        push(
-            ReasonCode::OsaidComponentMissing,
-            Some(ids::PARAMETERS_FINAL),
-            format!(
-                "{}: {} — the weights are not available, so the model is closed (OSAID 1.0 Parameters)",
-                name(ids::PARAMETERS_FINAL),
-                describe_missing(components, ids::PARAMETERS_FINAL)
-            ),
-        );
-    } else {
-        match (wl.as_deref(), weights_terms) {
-            (_, WeightsTerms::Open) => {}
-            (None, _) => {
-                params_ok = false;
-                push(
-                    ReasonCode::OsaidLicenseMissing,
-                    Some(ids::PARAMETERS_FINAL),
-                    format!(
-                        "{}: the weights have no license, so their terms cannot be checked (OSAID 1.0 Parameters need OSI-approved terms)",
-                        name(ids::PARAMETERS_FINAL)
-                    ),
-                );
-            }
-            (Some(l), WeightsTerms::Restricted) => {
-                params_ok = false;
-                push(
-                    ReasonCode::OsaidLicenseNotOpen,
-                    Some(ids::PARAMETERS_FINAL),
-                    format!(
-                        "{}: terms `{l}` restrict use (field of use, acceptable-use policy, user threshold or similar), so they are not OSD-conformant (OSAID 1.0 Parameters)",
-                        name(ids::PARAMETERS_FINAL)
-                    ),
-                );
-            }
-            (Some(l), _) => {
-                params_ok = false;
-                push(
-                    ReasonCode::OsaidLicenseNotRecognised,
-                    Some(ids::PARAMETERS_FINAL),
-                    format!(
-                        "{}: license `{l}` is not recognised, so the weights' terms cannot count as open (OSAID 1.0 Parameters)",
-                        name(ids::PARAMETERS_FINAL)
-                    ),
-                );
-            }
-        }
-    }
-
-    // Code: OSI-approved licenses.
-    let mut code_ok = true;
-    let code_judge = |l: &str| judge_code(facts, l);
-    for id in OSAID_CODE.into_iter().chain(OSAID_CODE_IF_USED) {
-        let optional = OSAID_CODE_IF_USED.contains(&id);
-        if optional && !is_included(components, id) {
-            continue;
-        }
-        if let Some((code, what)) =
-            osaid_problem(components, id, false, &code_judge, "is not OSI-approved")
-        {
-            code_ok = false;
-            let element = if id == ids::MODEL_ARCHITECTURE {
-                "OSAID 1.0 Code requires the model architecture under an OSI-approved license"
-            } else {
-                "OSAID 1.0 Code requires the complete code used to train and run the system under OSI-approved licenses"
-            };
-            push(code, Some(id), format!("{}: {what} — {element}", name(id)));
-        }
-    }
-
-    // Data information: the datasets under open terms, or a data card together with a paper or
-    // technical report under open terms that describe them.
-    let terms_judge = |l: &str| judge_terms(facts, l);
-    let ds = osaid_problem(
-        components,
-        ids::DATASETS,
-        strict,
-        &terms_judge,
-        "is not OSI-approved or open terms",
-    );
-    let card = osaid_problem(
-        components,
-        ids::DATA_CARD,
-        strict,
-        &terms_judge,
-        "is not OSI-approved or open terms",
-    );
-    let rp = osaid_problem(
-        components,
-        ids::RESEARCH_PAPER,
-        strict,
-        &terms_judge,
-        "is not OSI-approved or open terms",
-    );
-    let tr = osaid_problem(
-        components,
-        ids::TECHNICAL_REPORT,
-        strict,
-        &terms_judge,
-        "is not OSI-approved or open terms",
-    );
-    let data_ok = ds.is_none() || (card.is_none() && (rp.is_none() || tr.is_none()));
-    if !data_ok {
-        let mut parts = vec![format!(
-            "Datasets: {}",
-            ds.as_ref().map(|p| p.1.as_str()).unwrap_or("ok")
-        )];
-        parts.push(format!(
-            "Data card: {}",
-            card.as_ref().map(|p| p.1.as_str()).unwrap_or("ok")
-        ));
-        if rp.is_some() && tr.is_some() {
-            parts.push(format!(
-                "Research paper: {}; Technical report: {}",
-                rp.as_ref().map(|p| p.1.as_str()).unwrap_or("ok"),
-                tr.as_ref().map(|p| p.1.as_str()).unwrap_or("ok")
-            ));
-        }
-        push(
-            ReasonCode::OsaidDataInformationMissing,
-            Some(ids::DATASETS),
-            format!(
-                "Data information: neither the datasets nor a data card with a research paper or technical report are available under open terms — {} (OSAID 1.0 Data Information)",
-                parts.join("; ")
-            ),
-        );
-    }
+    let params_ok = osaid_parameters(&mut log, weights.is_some(), wl.as_deref(), weights_terms);
+    let code_ok = osaid_code(&mut log, facts);
+    let data_ok = osaid_data(&mut log, facts, strict);
+    let mut reasons = log.reasons;
 
     let class = if weights.is_none() {
         OpennessClass::Closed
@@ -525,4 +393,182 @@ pub fn classify(
         components,
         reasons,
     }
+}
+
+/// The reasons of one classification, each tied to a component of `components`.
+struct ReasonLog<'a> {
+    components: &'a [ComponentRecord],
+    reasons: Vec<Reason>,
+}
+
+impl ReasonLog<'_> {
+    fn name(&self, id: u32) -> &'static str {
+        components::by_id(id).expect("known id").name
+    }
+
+    fn push(&mut self, code: ReasonCode, id: Option<u32>, message: String) {
+        self.reasons.push(Reason {
+            code: code.id().to_string(),
+            component: id.map(|i| self.name(i).to_string()),
+            message,
+            evidence: id.and_then(|i| evidence_of(self.components, i)),
+        });
+    }
+}
+
+/// OSAID 1.0 Parameters: the weights available, under OSD-conformant terms without use
+/// restrictions.
+fn osaid_parameters(
+    log: &mut ReasonLog<'_>,
+    available: bool,
+    wl: Option<&str>,
+    weights_terms: WeightsTerms,
+) -> bool {
+    // Parameters: available, under OSD-conformant terms without use restrictions.
+    let mut params_ok = available;
+    if !available {
+        log.push(
+            ReasonCode::OsaidComponentMissing,
+            Some(ids::PARAMETERS_FINAL),
+            format!(
+                "{}: {} — the weights are not available, so the model is closed (OSAID 1.0 Parameters)",
+                log.name(ids::PARAMETERS_FINAL),
+                describe_missing(log.components, ids::PARAMETERS_FINAL)
+            ),
+        );
+    } else {
+        match (wl, weights_terms) {
+            (_, WeightsTerms::Open) => {}
+            (None, _) => {
+                params_ok = false;
+                log.push(
+                    ReasonCode::OsaidLicenseMissing,
+                    Some(ids::PARAMETERS_FINAL),
+                    format!(
+                        "{}: the weights have no license, so their terms cannot be checked (OSAID 1.0 Parameters need OSI-approved terms)",
+                        log.name(ids::PARAMETERS_FINAL)
+                    ),
+                );
+            }
+            (Some(l), WeightsTerms::Restricted) => {
+                params_ok = false;
+                log.push(
+                    ReasonCode::OsaidLicenseNotOpen,
+                    Some(ids::PARAMETERS_FINAL),
+                    format!(
+                        "{}: terms `{l}` restrict use (field of use, acceptable-use policy, user threshold or similar), so they are not OSD-conformant (OSAID 1.0 Parameters)",
+                        log.name(ids::PARAMETERS_FINAL)
+                    ),
+                );
+            }
+            (Some(l), _) => {
+                params_ok = false;
+                log.push(
+                    ReasonCode::OsaidLicenseNotRecognised,
+                    Some(ids::PARAMETERS_FINAL),
+                    format!(
+                        "{}: license `{l}` is not recognised, so the weights' terms cannot count as open (OSAID 1.0 Parameters)",
+                        log.name(ids::PARAMETERS_FINAL)
+                    ),
+                );
+            }
+        }
+    }
+
+    params_ok
+}
+
+/// OSAID 1.0 Code: the code used to train and run the system under OSI-approved licenses.
+fn osaid_code(log: &mut ReasonLog<'_>, facts: &dyn LicenseFacts) -> bool {
+    let mut code_ok = true;
+    let code_judge = |l: &str| judge_code(facts, l);
+    for id in OSAID_CODE.into_iter().chain(OSAID_CODE_IF_USED) {
+        let optional = OSAID_CODE_IF_USED.contains(&id);
+        if optional && !is_included(log.components, id) {
+            continue;
+        }
+        if let Some((code, what)) = osaid_problem(
+            log.components,
+            id,
+            false,
+            &code_judge,
+            "is not OSI-approved",
+        ) {
+            code_ok = false;
+            let element = if id == ids::MODEL_ARCHITECTURE {
+                "OSAID 1.0 Code requires the model architecture under an OSI-approved license"
+            } else {
+                "OSAID 1.0 Code requires the complete code used to train and run the system under OSI-approved licenses"
+            };
+            log.push(
+                code,
+                Some(id),
+                format!("{}: {what} — {element}", log.name(id)),
+            );
+        }
+    }
+
+    code_ok
+}
+
+/// OSAID 1.0 Data Information: the datasets under open terms, or a data card together with a
+/// research paper or technical report under open terms that describe them.
+fn osaid_data(log: &mut ReasonLog<'_>, facts: &dyn LicenseFacts, strict: bool) -> bool {
+    let terms_judge = |l: &str| judge_terms(facts, l);
+    let ds = osaid_problem(
+        log.components,
+        ids::DATASETS,
+        strict,
+        &terms_judge,
+        "is not OSI-approved or open terms",
+    );
+    let card = osaid_problem(
+        log.components,
+        ids::DATA_CARD,
+        strict,
+        &terms_judge,
+        "is not OSI-approved or open terms",
+    );
+    let rp = osaid_problem(
+        log.components,
+        ids::RESEARCH_PAPER,
+        strict,
+        &terms_judge,
+        "is not OSI-approved or open terms",
+    );
+    let tr = osaid_problem(
+        log.components,
+        ids::TECHNICAL_REPORT,
+        strict,
+        &terms_judge,
+        "is not OSI-approved or open terms",
+    );
+    let data_ok = ds.is_none() || (card.is_none() && (rp.is_none() || tr.is_none()));
+    if !data_ok {
+        let mut parts = vec![format!(
+            "Datasets: {}",
+            ds.as_ref().map(|p| p.1.as_str()).unwrap_or("ok")
+        )];
+        parts.push(format!(
+            "Data card: {}",
+            card.as_ref().map(|p| p.1.as_str()).unwrap_or("ok")
+        ));
+        if rp.is_some() && tr.is_some() {
+            parts.push(format!(
+                "Research paper: {}; Technical report: {}",
+                rp.as_ref().map(|p| p.1.as_str()).unwrap_or("ok"),
+                tr.as_ref().map(|p| p.1.as_str()).unwrap_or("ok")
+            ));
+        }
+        log.push(
+            ReasonCode::OsaidDataInformationMissing,
+            Some(ids::DATASETS),
+            format!(
+                "Data information: neither the datasets nor a data card with a research paper or technical report are available under open terms — {} (OSAID 1.0 Data Information)",
+                parts.join("; ")
+            ),
+        );
+    }
+
+    data_ok
 }
