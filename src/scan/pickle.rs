@@ -252,6 +252,52 @@ fn take(data: &[u8], p: usize, n: usize) -> Result<(&[u8], usize), Err> {
     Ok((&data[p..end], end))
 }
 
+/// How a GET or PUT writes its memo key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyForm {
+    Text,
+    Byte,
+    Long,
+}
+
+impl KeyForm {
+    /// The form of opcode `op`, given the opcode of the text form and of the one-byte form.
+    fn of(op: u8, text: u8, byte: u8) -> KeyForm {
+        if op == text {
+            KeyForm::Text
+        } else if op == byte {
+            KeyForm::Byte
+        } else {
+            KeyForm::Long
+        }
+    }
+}
+
+/// The memo key of a GET or PUT: a decimal line (protocol 0), one byte (`BIN…`) or four
+/// little-endian bytes (`LONG_BIN…`). Returns the key and the position after it.
+fn memo_key(
+    data: &[u8],
+    p: usize,
+    form: KeyForm,
+    at: usize,
+    what: &str,
+) -> Result<(u64, usize), Err> {
+    if form == KeyForm::Text {
+        let (l, np) = line(data, p)?;
+        let key = std::str::from_utf8(l)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .ok_or_else(|| err(at, format!("{what} with a bad memo key")))?;
+        Ok((key, np))
+    } else if form == KeyForm::Byte {
+        let (b, np) = take(data, p, 1)?;
+        Ok((b[0] as u64, np))
+    } else {
+        let (b, np) = take(data, p, 4)?;
+        Ok((le(b), np))
+    }
+}
+
 fn le(b: &[u8]) -> u64 {
     b.iter().rev().fold(0u64, |acc, &x| (acc << 8) | x as u64)
 }
@@ -664,26 +710,8 @@ impl<'a> Scanner<'a> {
     ) -> Result<usize, Err> {
         match op {
             b'g' | b'h' | b'j' => {
-                let key = match op {
-                    b'g' => {
-                        let (l, np) = line(data, p)?;
-                        p = np;
-                        std::str::from_utf8(l)
-                            .ok()
-                            .and_then(|s| s.trim().parse::<u64>().ok())
-                            .ok_or_else(|| err(at, "GET with a bad memo key"))?
-                    }
-                    b'h' => {
-                        let (b, np) = take(data, p, 1)?;
-                        p = np;
-                        b[0] as u64
-                    }
-                    _ => {
-                        let (b, np) = take(data, p, 4)?;
-                        p = np;
-                        le(b)
-                    }
-                };
+                let (key, np) = memo_key(data, p, KeyForm::of(op, b'g', b'h'), at, "GET")?;
+                p = np;
                 vm.gets += 1;
                 match vm.memo.get(key) {
                     Some(v) => vm.stack.push(v.clone()),
@@ -702,26 +730,13 @@ impl<'a> Scanner<'a> {
                 }
             }
             b'p' | b'q' | b'r' | 0x94 => {
-                let key = match op {
-                    b'p' => {
-                        let (l, np) = line(data, p)?;
-                        p = np;
-                        std::str::from_utf8(l)
-                            .ok()
-                            .and_then(|s| s.trim().parse::<u64>().ok())
-                            .ok_or_else(|| err(at, "PUT with a bad memo key"))?
-                    }
-                    b'q' => {
-                        let (b, np) = take(data, p, 1)?;
-                        p = np;
-                        b[0] as u64
-                    }
-                    b'r' => {
-                        let (b, np) = take(data, p, 4)?;
-                        p = np;
-                        le(b)
-                    }
-                    _ => vm.memo.len as u64,
+                let key = if op == 0x94 {
+                    // MEMOIZE takes the next free key.
+                    vm.memo.len as u64
+                } else {
+                    let (key, np) = memo_key(data, p, KeyForm::of(op, b'p', b'q'), at, "PUT")?;
+                    p = np;
+                    key
                 };
                 vm.puts += 1;
                 let v = vm.top(at)?;
