@@ -131,45 +131,15 @@ pub struct RevisionSummary {
     pub added_at: String,
 }
 
-/// What kind of source a revision came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    /// A folder or a single weights file on this machine.
-    Local,
-    /// A Hugging Face Hub repo at a pinned commit (or its copy in the HF cache).
-    Hub,
-    /// A Model Openness Tool entry: a model described, not its bytes.
-    Mof,
-}
-
-impl SourceKind {
-    /// The name used in JSON and the catalogue.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Local => "local",
-            SourceKind::Hub => "hub",
-            SourceKind::Mof => "mof",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<SourceKind> {
-        [SourceKind::Local, SourceKind::Hub, SourceKind::Mof]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
-
-impl PartialEq<&str> for SourceKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl std::fmt::Display for SourceKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+string_enum! {
+    /// What kind of source a revision came from.
+    pub enum SourceKind {
+        /// A folder or a single weights file on this machine.
+        Local = "local",
+        /// A Hugging Face Hub repo at a pinned commit (or its copy in the HF cache).
+        Hub = "hub",
+        /// A Model Openness Tool entry: a model described, not its bytes.
+        Mof = "mof",
     }
 }
 
