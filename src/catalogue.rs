@@ -18,7 +18,16 @@ use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
 use std::borrow::Cow;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+mod registry;
+mod summary;
+pub use registry::{
+    ApprovalRow, EventQuery, EventRow, NewApproval, SessionRow, TokenRow,
+    expired as approval_expired, today,
+};
+pub use summary::{ListPage, ListQuery, Sort, SummaryRow, SummaryWrite};
 
 /// Which database engine a catalogue lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +83,17 @@ pub enum CatalogueError {
         spec: String,
         candidates: Vec<String>,
     },
+    /// A write that contradicts what is stored (a live token of that name, a live approval).
+    #[error("{0}")]
+    Conflict(String),
+    /// A registry row the operation needs does not exist.
+    #[error("{0}")]
+    Missing(String),
+    /// A stored value this version does not know.
+    #[error(
+        "the catalogue records a {what} `{value}`, which this version of modelvet does not know"
+    )]
+    UnknownValue { what: &'static str, value: String },
     #[error("stored data for `{what}` is corrupt")]
     Corrupt {
         what: String,
@@ -89,6 +109,8 @@ type Result<T, E = CatalogueError> = std::result::Result<T, E>;
 pub struct Catalogue {
     pool: AnyPool,
     backend: Backend,
+    /// Who the writes made through this handle are by, for the event log.
+    actor: Arc<str>,
 }
 
 /// A resolved model revision: its row key and its human id.
@@ -163,17 +185,39 @@ pub struct Removed {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let sql = match backend {
-        Backend::Sqlite => include_str!("../migrations/sqlite/0001_init.sql"),
-        Backend::Postgres => include_str!("../migrations/postgres/0001_init.sql"),
-    };
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        sql.into_sql_str(),
-        false,
-    )])
+    // Each migration exists once per backend, with the same version number and name.
+    let steps: [(i64, &str, &str, &str); 2] = [
+        (
+            1,
+            "init",
+            include_str!("../migrations/sqlite/0001_init.sql"),
+            include_str!("../migrations/postgres/0001_init.sql"),
+        ),
+        (
+            2,
+            "registry",
+            include_str!("../migrations/sqlite/0002_registry.sql"),
+            include_str!("../migrations/postgres/0002_registry.sql"),
+        ),
+    ];
+    Migrator::with_migrations(
+        steps
+            .into_iter()
+            .map(|(version, name, sqlite, postgres)| {
+                let sql = match backend {
+                    Backend::Sqlite => sqlite,
+                    Backend::Postgres => postgres,
+                };
+                Migration::new(
+                    version,
+                    Cow::Borrowed(name),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
 }
 
 /// The default catalogue URL: `catalogue.db` in `$XDG_DATA_HOME/modelvet` (or `~/.local/share/modelvet`).
@@ -296,7 +340,11 @@ impl Catalogue {
                 url: url.to_string(),
                 source,
             })?;
-        let cat = Catalogue { pool, backend };
+        let cat = Catalogue {
+            pool,
+            backend,
+            actor: Arc::from("unknown"),
+        };
         // sqlx takes no lock while migrating SQLite, so two processes opening a new catalogue at
         // once would both create the tables; an advisory file lock beside the database serialises them.
         let _lock = match &sqlite_path {
@@ -330,6 +378,20 @@ impl Catalogue {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// The same catalogue, with writes recorded in the event log as made by `actor` (a token's
+    /// name on the server; `$USER@host` or `--by` on the command line).
+    pub fn acting_as(&self, actor: &str) -> Catalogue {
+        Catalogue {
+            actor: Arc::from(actor),
+            ..self.clone()
+        }
+    }
+
+    /// Who writes through this handle are recorded as made by.
+    pub fn actor(&self) -> &str {
+        &self.actor
     }
 
     /// The engine behind this catalogue.
@@ -443,6 +505,18 @@ impl Catalogue {
         for f in &ing.findings {
             insert_finding(&mut tx, key, "ingest", f).await?;
         }
+        registry::log_event(
+            &mut tx,
+            self.actor(),
+            "add",
+            Some((&ing.name, &ing.revision)),
+            serde_json::json!({
+                "source": {"kind": ing.source.kind.as_str(), "location": ing.source.location},
+                "files": ing.files.len(),
+                "findings": ing.findings.len(),
+            }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Inserted {
             rev: rev_ref(key),
@@ -458,6 +532,17 @@ impl Catalogue {
             _ => (spec, None),
         };
         let name = self.resolve_name(name_part, spec).await?;
+        self.resolve_in(&name, rev_part).await
+    }
+
+    /// Resolves a revision of the model called exactly `name`: its newest, or the one whose
+    /// revision starts with `rev` (an exact match wins over longer ones).
+    pub async fn resolve_in(&self, name: &str, rev_part: Option<&str>) -> Result<RevisionRef> {
+        let spec = match rev_part {
+            Some(r) => format!("{name}@{r}"),
+            None => name.to_string(),
+        };
+        let name = name.to_string();
         let rows = sqlx::query(
             "SELECT r.id, r.revision FROM revisions r JOIN models m ON m.id = r.model_id
              WHERE m.name = $1 ORDER BY r.id DESC",
@@ -745,26 +830,6 @@ impl Catalogue {
         Ok(out)
     }
 
-    /// Replaces the findings a given analysis (`origin`: scan, verify, smoke, license…) recorded.
-    pub async fn replace_findings(
-        &self,
-        rev: &RevisionRef,
-        origin: &str,
-        findings: &[Finding],
-    ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM findings WHERE revision_id = $1 AND origin = $2")
-            .bind(rev.key)
-            .bind(origin)
-            .execute(&mut *tx)
-            .await?;
-        for f in findings {
-            insert_finding(&mut tx, rev.key, origin, f).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Replaces the components recorded for a revision.
     pub async fn replace_components(
         &self,
@@ -809,6 +874,14 @@ impl Catalogue {
         for f in findings {
             insert_finding(&mut tx, rev.key, kind, f).await?;
         }
+        registry::log_event(
+            &mut tx,
+            self.actor(),
+            kind,
+            Some((&rev.name, &rev.revision)),
+            serde_json::json!({"status": status, "findings": findings.len()}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -885,6 +958,14 @@ impl Catalogue {
                 model_removed: left == 0,
             }
         };
+        registry::log_event(
+            &mut tx,
+            self.actor(),
+            "remove",
+            Some((&removed.name, if whole { "" } else { &rev.revision })),
+            serde_json::json!({"revisions": removed.revisions, "model_removed": removed.model_removed}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(removed)
     }

@@ -21,6 +21,9 @@ crate::finding_codes! {
         ScanThresholdExceeded = "scan-threshold-exceeded", High, "the model has findings at or above the policy's scan severity";
         SmokeFailed = "smoke-failed", High, "the policy requires a passing smoke test and the weights did not load and run";
         SmokeNotRun = "smoke-not-run", High, "the policy requires a passing smoke test and none was run (or the architecture is unsupported)";
+        ApprovalMissing = "approval-missing", High, "the policy requires an approval for a criterion and the revision has none (an approval binds a revision, not a name)";
+        ApprovalExpired = "approval-expired", High, "the revision's approval for a required criterion has passed its expiry date";
+        ApprovalRevoked = "approval-revoked", High, "the revision's approval for a required criterion was revoked";
     }
 }
 
@@ -50,6 +53,119 @@ pub struct Policy {
     pub openness: Option<OpennessRequirement>,
     #[serde(default)]
     pub checks: Option<Checks>,
+    #[serde(default)]
+    pub approvals: Option<Approvals>,
+}
+
+/// `approvals:`: the named criteria, which of them an audit requires, and whose published
+/// decisions are trusted for which criteria.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approvals {
+    #[serde(default)]
+    pub criteria: std::collections::BTreeMap<String, Criterion>,
+    #[serde(default)]
+    pub require: Vec<String>,
+    #[serde(default)]
+    pub imports: Vec<ApprovalImport>,
+}
+
+/// A criterion: a description, or a description and the criteria that imply it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Criterion {
+    Described(String),
+    Full(CriterionSpec),
+}
+
+/// The long form of a criterion.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionSpec {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub implied_by: Vec<String>,
+}
+
+impl Criterion {
+    /// The criteria that imply this one directly.
+    pub fn implied_by(&self) -> &[String] {
+        match self {
+            Criterion::Described(_) => &[],
+            Criterion::Full(spec) => &spec.implied_by,
+        }
+    }
+}
+
+/// Another catalogue's published decisions (`approvals --export`), trusted for some criteria.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalImport {
+    pub name: String,
+    /// An `http(s)://` URL (the registry's `/api/v1/approvals`) or a file path.
+    pub url: String,
+    pub criteria: Vec<String>,
+}
+
+impl Approvals {
+    /// `criterion` and every criterion that implies it, directly or through others.
+    pub fn satisfying(&self, criterion: &str) -> Vec<String> {
+        let mut out = vec![criterion.to_string()];
+        let mut i = 0;
+        while i < out.len() {
+            // Implication is declared on the implied side: `research: {implied_by: [production]}`.
+            if let Some(c) = self.criteria.get(&out[i]) {
+                for by in c.implied_by() {
+                    if !out.contains(by) {
+                        out.push(by.clone());
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let known = |c: &str, what: &str| {
+            if self.criteria.contains_key(c) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "approvals.{what}: `{c}` is not one of approvals.criteria ({})",
+                    self.criteria.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            }
+        };
+        for (name, c) in &self.criteria {
+            if !is_criterion_name(name) {
+                return Err(format!(
+                    "approvals.criteria: `{name}` is not a criterion name (letters, digits, `-` and `_`)"
+                ));
+            }
+            for by in c.implied_by() {
+                known(by, "criteria.implied_by")?;
+            }
+        }
+        for r in &self.require {
+            known(r, "require")?;
+        }
+        for i in &self.imports {
+            for c in &i.criteria {
+                known(c, "imports.criteria")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `name` can name a criterion: ASCII letters, digits, `-` and `_`, 1 to 64 of them.
+pub fn is_criterion_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `licenses:`: the allow-list, per-model exceptions and clarifications.
@@ -198,6 +314,9 @@ impl Policy {
                 }
             }
         }
+        if let Some(a) = &policy.approvals {
+            a.validate().map_err(invalid)?;
+        }
         if let Some(l) = &policy.licenses {
             for id in l
                 .allow
@@ -264,6 +383,7 @@ impl Policy {
                 scan: Some(ScanLevel::High),
                 smoke: Some(false),
             }),
+            approvals: None,
         }
     }
 
@@ -313,6 +433,27 @@ pub struct CheckResults {
     /// `Some(true)` verified, `Some(false)` failed, `None` not run / not possible (with why).
     pub verified: Option<bool>,
     pub verify_note: Option<String>,
+    /// The decisions about this revision: the catalogue's own current ones, then those of the
+    /// imports the policy trusts (already filtered to the criteria each is trusted for).
+    pub approvals: Vec<ApprovalFact>,
+}
+
+/// One decision about the audited revision, as the approval check sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalFact {
+    pub criterion: String,
+    pub state: ApprovalState,
+    /// Who decided, and where the decision comes from (`this catalogue` or an import's name).
+    pub by: String,
+    pub source: String,
+}
+
+/// Whether a decision holds today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalState {
+    Live,
+    Expired,
+    Revoked,
 }
 
 /// The verdict on one model.
@@ -361,6 +502,9 @@ pub fn evaluate(
     if policy.wants_smoke() {
         check_smoke(record, &mut out);
     }
+    if let Some(a) = &policy.approvals {
+        check_approvals(a, &checks.approvals, &mut out);
+    }
 
     let pass = !out.iter().any(|f| f.severity > Severity::Info);
     let obligations = crate::license::obligations(&license)
@@ -374,6 +518,53 @@ pub fn evaluate(
         license,
         findings: out,
         obligations,
+    }
+}
+
+/// The `approvals` section: each required criterion needs a live decision for it, or for a
+/// criterion that implies it. Without one, the finding says why: revoked, expired or missing.
+fn check_approvals(a: &Approvals, facts: &[ApprovalFact], out: &mut Vec<Finding>) {
+    for required in &a.require {
+        let accepted = a.satisfying(required);
+        let relevant: Vec<&ApprovalFact> = facts
+            .iter()
+            .filter(|f| accepted.contains(&f.criterion))
+            .collect();
+        if relevant.iter().any(|f| f.state == ApprovalState::Live) {
+            continue;
+        }
+        let accepted_list = accepted.join(", ");
+        let describe = |f: &&ApprovalFact| format!("{} by {} ({})", f.criterion, f.by, f.source);
+        let with_state = |state| {
+            relevant
+                .iter()
+                .filter(|f| f.state == state)
+                .map(describe)
+                .collect::<Vec<_>>()
+        };
+        let (revoked, expired) = (
+            with_state(ApprovalState::Revoked),
+            with_state(ApprovalState::Expired),
+        );
+        out.push(if !revoked.is_empty() {
+            Finding::new(
+                &PolicyCode::ApprovalRevoked,
+                format!("the approval for `{required}` was revoked"),
+            )
+            .with_evidence(revoked.join("; "))
+        } else if !expired.is_empty() {
+            Finding::new(
+                &PolicyCode::ApprovalExpired,
+                format!("the approval for `{required}` has expired"),
+            )
+            .with_evidence(expired.join("; "))
+        } else {
+            Finding::new(
+                &PolicyCode::ApprovalMissing,
+                format!("this revision has no approval for `{required}`"),
+            )
+            .with_evidence(format!("accepted criteria: {accepted_list}"))
+        });
     }
 }
 

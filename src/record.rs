@@ -143,6 +143,27 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// What an API token may do on the registry server. Each role can do everything the one
+    /// before it can.
+    pub enum Role {
+        /// Read everything.
+        Reader = "reader",
+        /// Reader, and add, audit, approve and revoke.
+        Auditor = "auditor",
+        /// Auditor, and manage tokens and remove models.
+        Admin = "admin",
+    }
+}
+
+impl Role {
+    /// Whether this role may do what `needed` may.
+    pub fn allows(self, needed: Role) -> bool {
+        let rank = |r: Role| Role::ALL.iter().position(|x| *x == r).unwrap_or(0);
+        rank(self) >= rank(needed)
+    }
+}
+
 /// Where a revision came from.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SourceInfo {

@@ -3,6 +3,8 @@
 //! Data goes to stdout, logs and progress to stderr. Exit codes: 0 ok, 1 problems found, 2 error.
 
 mod add;
+mod approvals;
+mod approve;
 mod audit;
 mod classify;
 mod export;
@@ -14,9 +16,11 @@ mod policy;
 mod progress;
 mod remove;
 mod report;
+mod revoke;
 mod scan;
 mod show;
 mod smoke;
+mod token;
 mod verify;
 
 use crate::catalogue::Catalogue;
@@ -49,6 +53,9 @@ pub struct GlobalArgs {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Who the event log records as making this command's changes [default: $USER@host].
+    #[arg(long, global = true, env = "MODELVET_ACTOR", value_name = "NAME")]
+    pub by: Option<String>,
     /// More log output on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -118,6 +125,14 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Write a compliance report.
     Report(report::ReportArgs),
+    /// Record that a revision (NAME@REV) meets a criterion.
+    Approve(approve::ApproveArgs),
+    /// Withdraw a revision's approval for a criterion.
+    Revoke(revoke::RevokeArgs),
+    /// List approvals, or export them for another catalogue's policy.
+    Approvals(approvals::ApprovalsArgs),
+    /// Create, list and revoke API tokens for the registry server.
+    Token(token::TokenArgs),
 }
 
 /// What a command found: everything fine, or problems worth a non-zero exit.
@@ -160,7 +175,25 @@ impl Ctx {
             Some(url) => url.clone(),
             None => crate::catalogue::default_url()?,
         };
-        Ok(self.block_on(Catalogue::open(&url))?)
+        let catalogue = self.block_on(Catalogue::open(&url))?;
+        Ok(catalogue.acting_as(&self.actor()))
+    }
+
+    /// Who this command's changes are by: `--by`, else `$USER@host`.
+    pub fn actor(&self) -> String {
+        if let Some(by) = self.global.by.as_deref().filter(|b| !b.trim().is_empty()) {
+            return by.trim().to_string();
+        }
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into());
+        format!("{user}@{host}")
     }
 
     /// The use-case layer's context for this command: the catalogue, `--offline`, and where
@@ -241,6 +274,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Policy(a) => policy::run(&ctx, a),
         Command::Audit(a) => audit::run(&ctx, a),
         Command::Report(a) => report::run(&ctx, a),
+        Command::Approve(a) => approve::run(&ctx, a),
+        Command::Revoke(a) => revoke::run(&ctx, a),
+        Command::Approvals(a) => approvals::run(&ctx, a),
+        Command::Token(a) => token::run(&ctx, a),
     }
 }
 

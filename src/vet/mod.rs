@@ -10,13 +10,14 @@
 mod bytes;
 mod pipeline;
 mod record;
+pub mod registry;
 
 pub use bytes::{LocateError, Location, locate};
 pub use pipeline::{
     AddOutcome, VerifyOutcome, add, add_cache, audit, check_fails, classify, fetch, fetch_hub,
     smoke, target, verify,
 };
-pub use record::{record, record_of};
+pub use record::{record, record_of, report_document, summarise, summary_of};
 
 use crate::catalogue::{Catalogue, CatalogueError};
 use crate::hashing::Progress;
@@ -44,6 +45,9 @@ pub enum VetError {
     Openness(#[from] crate::openness::OpennessError),
     #[error(transparent)]
     Locate(#[from] LocateError),
+    /// Registry input the caller got wrong (a date, a criterion, an unreachable import).
+    #[error(transparent)]
+    Registry(#[from] registry::RegistryError),
     /// A source that could not be ingested.
     #[error("cannot add `{spec}`")]
     Add {

@@ -56,6 +56,9 @@ pub async fn add(vet: &Vet<'_>, spec: &str, name: Option<String>) -> Result<AddO
         }
     };
     let inserted = vet.catalogue.insert(&ingested).await?;
+    if inserted.new {
+        super::summarise(vet.catalogue, &inserted.rev).await?;
+    }
     Ok(AddOutcome { ingested, inserted })
 }
 
@@ -67,7 +70,11 @@ pub async fn add_cache(
     let (audit, revisions) = blocking(|| crate::ingest::ingest_cache(dir))?;
     let mut inserted = Vec::new();
     for ing in &revisions {
-        inserted.push(vet.catalogue.insert(ing).await?);
+        let done = vet.catalogue.insert(ing).await?;
+        if done.new {
+            super::summarise(vet.catalogue, &done.rev).await?;
+        }
+        inserted.push(done);
     }
     Ok((audit, inserted))
 }
@@ -300,6 +307,7 @@ pub async fn classify(
             &[],
         )
         .await?;
+    super::summarise(vet.catalogue, rev).await?;
     Ok(section)
 }
 
@@ -346,6 +354,9 @@ pub async fn audit(
             );
         }
     }
+    if let Some(approvals) = &policy.approvals {
+        checks.approvals = super::registry::approval_facts(vet, rev, approvals).await?;
+    }
     // Reload: verification and the smoke test recorded their results with the model.
     let record: ModelRecord = super::record_of(vet.catalogue, rev).await?;
     let verdict = crate::policy::evaluate(policy, policy_name, &record, &checks);
@@ -353,6 +364,7 @@ pub async fn audit(
     vet.catalogue
         .record_run(rev, "audit", status, &serde_json::to_value(&verdict)?, &[])
         .await?;
+    super::summarise(vet.catalogue, rev).await?;
     Ok(verdict)
 }
 

@@ -102,3 +102,53 @@ fn base_chain<'a>(
         Ok(chain)
     })
 }
+
+/// Rewrites what the catalogue page shows for a revision (its effective license and openness),
+/// from its record. Called after every change to a revision; the server also fills in revisions
+/// that have none.
+pub async fn summarise(catalogue: &Catalogue, rev: &RevisionRef) -> Result<(), VetError> {
+    let record = record_of(catalogue, rev).await?;
+    catalogue.write_summary(rev, &summary_of(&record)).await?;
+    Ok(())
+}
+
+/// What the catalogue page stores of a record.
+pub fn summary_of(record: &ModelRecord) -> crate::catalogue::SummaryWrite {
+    let mut ids: Vec<String> =
+        spdx::Expression::parse_mode(&record.license.effective, spdx::ParseMode::LAX)
+            .map(|e| {
+                e.requirements()
+                    .map(|r| r.req.license.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+    ids.sort();
+    ids.dedup();
+    crate::catalogue::SummaryWrite {
+        license: record.license.effective.clone(),
+        license_ids: ids,
+        openness: record
+            .openness
+            .as_ref()
+            .map(|o| o.class.as_str().to_string()),
+        mof_class: record.openness.as_ref().map(|o| o.mof.class.0),
+    }
+}
+
+/// The document every report format is rendered from: the record with its newest verify and
+/// audit runs.
+pub async fn report_document(
+    catalogue: &Catalogue,
+    rev: &RevisionRef,
+    generated_at: &str,
+) -> Result<crate::report::ReportDocument, VetError> {
+    let record = record_of(catalogue, rev).await?;
+    let verify = catalogue.latest_run(rev, "verify").await?;
+    let audit = catalogue.latest_run(rev, "audit").await?;
+    Ok(crate::report::build_document(
+        record,
+        verify.as_ref(),
+        audit.as_ref(),
+        generated_at,
+    ))
+}
