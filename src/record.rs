@@ -2,6 +2,7 @@
 //! reports are rendered from. Key names and meanings are fixed by DESIGN.md; add keys, never rename.
 
 use crate::finding::Finding;
+use crate::ids::{GitOid, LicenseExpr, ModelId, ModelName, Revision, Sha256};
 use serde::{Deserialize, Serialize};
 
 /// A closed set of names, serialized as the strings the record has always used.
@@ -102,9 +103,9 @@ pub const RECORD_SCHEMA: u32 = 1;
 pub struct ModelRecord {
     pub schema: u32,
     /// `NAME@REVISION`.
-    pub id: String,
-    pub name: String,
-    pub revision: String,
+    pub id: ModelId,
+    pub name: ModelName,
+    pub revision: Revision,
     /// Every revision of this model, oldest first.
     pub revisions: Vec<RevisionSummary>,
     pub source: SourceInfo,
@@ -127,7 +128,7 @@ pub struct ModelRecord {
 /// One revision of a model and when it was recorded.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RevisionSummary {
-    pub revision: String,
+    pub revision: Revision,
     pub added_at: String,
 }
 
@@ -159,16 +160,16 @@ pub struct FileRecord {
     pub path: String,
     pub size: u64,
     /// SHA-256 in lowercase hex; `None` where only a git blob id is known (non-LFS Hub files).
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256>,
     /// Git blob id (sha1) as the Hub reports it.
-    pub git_oid: Option<String>,
+    pub git_oid: Option<GitOid>,
     pub format: crate::format::FileFormat,
 }
 
 /// A base model named by the card (`base_model`), with the relation when the card or tags say it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BaseModelRef {
-    pub name: String,
+    pub name: ModelName,
     pub relation: Relation,
 }
 
@@ -178,7 +179,7 @@ pub struct LicenseSection {
     pub declared: Vec<DeclaredLicense>,
     pub detected: Vec<DetectedLicense>,
     /// SPDX expression with `LicenseRef-…` for non-SPDX terms, or `NOASSERTION`.
-    pub effective: String,
+    pub effective: LicenseExpr,
     pub base_chain: Vec<BaseLicense>,
     pub conflicts: Vec<LicenseConflict>,
     pub obligations: Vec<serde_json::Value>,
@@ -202,9 +203,9 @@ pub struct DetectedLicense {
 /// One link of the base-model chain and the license it contributes.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BaseLicense {
-    pub name: String,
+    pub name: ModelName,
     pub relation: Relation,
-    pub effective: String,
+    pub effective: LicenseExpr,
     /// Whether the base is in the catalogue: only then are its terms inherited.
     #[serde(skip)]
     pub recorded: bool,

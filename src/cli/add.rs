@@ -23,7 +23,7 @@ pub struct AddArgs {
 /// What `add --format json` prints.
 #[derive(serde::Serialize)]
 struct Added<'a> {
-    id: String,
+    id: crate::ids::ModelId,
     name: &'a str,
     revision: &'a str,
     new: bool,
@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
     let added = ctx.block_on(crate::vet::add(
         &ctx.vet(&catalogue, &bars),
         source,
-        args.name.clone(),
+        args.name.clone().map(crate::ids::ModelName::from),
     ));
     bars.clear();
     let crate::vet::AddOutcome { ingested, inserted } = added?;
@@ -81,8 +81,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
             } else {
                 out.push_str("unchanged: this content is already recorded; nothing added\n");
             }
-            out.push_str(&id);
-            out.push('\n');
+            out.push_str(&format!("{id}\n"));
             super::print(&out)?;
         }
     }

@@ -6,7 +6,7 @@
 
 use super::{HubCode, HubError, HubFile, HubSnapshot};
 use crate::finding::Finding;
-use crate::hashing::{is_git_oid, is_sha256_hex};
+use crate::ids::{GitOid, Sha256};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -36,14 +36,17 @@ pub(crate) fn blob_digest(
     name: &str,
 ) -> std::io::Result<Option<(String, &'static str)>> {
     let lower = name.to_ascii_lowercase();
-    if is_sha256_hex(&lower) {
+    if Sha256::is_valid(&lower) {
         let d = crate::hashing::hash_file(path, &|_| {}).map_err(|e| match e {
             crate::hashing::HashError::Io { source, .. } => source,
             other => std::io::Error::other(other.to_string()),
         })?;
-        Ok(Some((d.sha256, "sha256")))
-    } else if is_git_oid(&lower) {
-        Ok(Some((crate::hashing::git_blob_id_file(path)?, "git-sha1")))
+        Ok(Some((d.sha256.into_string(), "sha256")))
+    } else if GitOid::is_valid(&lower) {
+        Ok(Some((
+            crate::hashing::git_blob_id_file(path)?.into_string(),
+            "git-sha1",
+        )))
     } else {
         Ok(None)
     }
@@ -194,7 +197,7 @@ fn audit_repo(
             }
             let size = e.metadata().map(|m| m.len()).unwrap_or(0);
             let lower = name.to_ascii_lowercase();
-            if !hash_blobs && (is_sha256_hex(&lower) || is_git_oid(&lower)) {
+            if !hash_blobs && (Sha256::is_valid(&lower) || GitOid::is_valid(&lower)) {
                 // Listing only (offline resolution): `fetch` verifies what it uses.
                 blobs.insert(name, (size, false));
                 continue;
@@ -238,7 +241,7 @@ fn audit_repo(
         for d in dirs {
             let commit = d.file_name().to_string_lossy().into_owned();
             let sdir = d.path();
-            if !d.file_type().is_ok_and(|t| t.is_dir()) || !is_git_oid(&commit) {
+            if !d.file_type().is_ok_and(|t| t.is_dir()) || !GitOid::is_valid(&commit) {
                 audit.findings.push(
                     Finding::new(
                         &HubCode::CacheUnexpectedEntry,
@@ -307,8 +310,8 @@ fn audit_repo(
                     files.push(CachedFile {
                         path: in_repo,
                         size,
-                        sha256: is_sha256_hex(&lower).then(|| lower.clone()),
-                        git_oid: is_git_oid(&lower).then(|| lower.clone()),
+                        sha256: Sha256::is_valid(&lower).then(|| lower.clone()),
+                        git_oid: GitOid::is_valid(&lower).then(|| lower.clone()),
                         blob: Some(blob),
                         verified,
                     });
@@ -324,7 +327,7 @@ fn audit_repo(
                         path: in_repo,
                         size: d.size,
                         blob: None,
-                        sha256: Some(d.sha256),
+                        sha256: Some(d.sha256.into_string()),
                         git_oid: None,
                         verified: false,
                     });
@@ -370,7 +373,7 @@ fn audit_repo(
                 .unwrap_or_default()
                 .trim()
                 .to_ascii_lowercase();
-            let known = is_git_oid(&commit) && snapshots.iter().any(|s| s.commit == commit);
+            let known = GitOid::is_valid(&commit) && snapshots.iter().any(|s| s.commit == commit);
             if !known {
                 audit.findings.push(
                     Finding::new(
@@ -456,7 +459,7 @@ fn check_tree_manifest(
         }
         if f.git_oid.is_none() {
             f.git_oid = blob_id
-                .filter(|b| is_git_oid(b))
+                .filter(|b| GitOid::is_valid(b))
                 .map(str::to_ascii_lowercase);
         }
     }
@@ -496,7 +499,7 @@ pub(crate) fn resolve_offline(
         revision: revision.to_string(),
         cache: cache.to_path_buf(),
     };
-    let commit = if is_git_oid(revision) {
+    let commit = if GitOid::is_valid(revision) {
         revision.to_ascii_lowercase()
     } else {
         if super::unsafe_path_reason(revision).is_some() {
@@ -508,7 +511,7 @@ pub(crate) fn resolve_offline(
             .to_ascii_lowercase()
     };
     let sdir = rdir.join("snapshots").join(&commit);
-    if !is_git_oid(&commit) || !sdir.is_dir() {
+    if !GitOid::is_valid(&commit) || !sdir.is_dir() {
         return Err(not_cached());
     }
     let mut files: Vec<HubFile> = Vec::new();
@@ -592,7 +595,7 @@ mod tests {
         let commit = "c".repeat(40);
         let cfg = b"{\"a\": 1}\n";
         let weights = vec![7u8; 1000];
-        let cfg_id = crate::hashing::git_blob_id(cfg);
+        let cfg_id = crate::hashing::git_blob_id(cfg).into_string();
         let w_id = sha256_hex(&weights);
         fs::create_dir_all(rdir.join("blobs")).unwrap();
         fs::create_dir_all(rdir.join("snapshots").join(&commit).join("sub")).unwrap();
