@@ -1,5 +1,6 @@
 //! Typed ids: a model's name and revision, the `NAME@REV` id they make, file digests and the
-//! license expression modelvet writes. Each serializes as the plain string the record has always
+//! license expression modelvet writes; and [`string_enum!`](crate::string_enum) for the record's
+//! closed sets of names. Each serializes as the plain string the record has always
 //! used; the digests are checked when they are parsed, so a value of these types is well formed.
 //!
 //! Conversion happens at the edges (command-line arguments, database rows, JSON, the Hub's
@@ -8,6 +9,46 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
+
+/// A closed set of names, serialized as the strings the record and the catalogue have always
+/// used: `as_str`, `parse`, `ALL`, `Display` and comparison with `&str`, written once.
+#[macro_export]
+macro_rules! string_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[doc = $doc:literal])* $variant:ident = $s:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        pub enum $name {
+            $($(#[doc = $doc])* #[serde(rename = $s)] $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The name used in JSON and the catalogue.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s,)* }
+            }
+
+            /// Parses the name.
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
 
 /// The trait impls every string-backed id shares: display, `as_str` (and `Deref` to `str`),
 /// comparison with strings, and serialization as the bare string.

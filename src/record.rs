@@ -5,45 +5,7 @@ use crate::finding::Finding;
 use crate::ids::{GitOid, LicenseExpr, ModelId, ModelName, Revision, Sha256};
 use serde::{Deserialize, Serialize};
 
-/// A closed set of names, serialized as the strings the record has always used.
-macro_rules! string_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[doc = $doc:literal])* $variant:ident = $s:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[doc = $doc])* #[serde(rename = $s)] $variant,)*
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
-
-            /// The name used in JSON and the catalogue.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s,)* }
-            }
-
-            /// Parses the name.
-            pub fn parse(s: &str) -> Option<$name> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-        }
-
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-string_enum! {
+crate::string_enum! {
     /// How a model derives from a base model its card names.
     pub enum Relation {
         Finetune = "finetune",
@@ -55,7 +17,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::string_enum! {
     /// The OSAID 1.0 verdict.
     pub enum OpennessClass {
         OpenSource = "open-source",
@@ -64,7 +26,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::string_enum! {
     /// Whether the weights' terms are open (OSD-conformant, no use restrictions).
     pub enum WeightsTerms {
         Open = "open",
@@ -75,7 +37,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::string_enum! {
     /// Whether a MOF component is supplied with the model.
     pub enum ComponentStatus {
         Included = "included",
@@ -84,7 +46,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::string_enum! {
     /// The result of a smoke test.
     pub enum SmokeStatus {
         Passed = "passed",
@@ -132,7 +94,7 @@ pub struct RevisionSummary {
     pub added_at: String,
 }
 
-string_enum! {
+crate::string_enum! {
     /// What kind of source a revision came from.
     pub enum SourceKind {
         /// A folder or a single weights file on this machine.
