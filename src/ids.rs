@@ -174,6 +174,29 @@ free_id! {
     LicenseExpr
 }
 
+/// A name someone gave that would make `NAME@REV` ambiguous or unreadable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid model name `{0}`: it must be non-empty, without `@`, spaces or control characters"
+)]
+pub struct ModelNameError(pub String);
+
+impl ModelName {
+    /// A name as a person gives it (`add --name`, a request): checked, since it becomes the
+    /// `NAME` of `NAME@REV`. Names found in cards, folders or the catalogue go through [`new`].
+    ///
+    /// [`new`]: ModelName::new
+    pub fn given(name: &str) -> Result<ModelName, ModelNameError> {
+        if name.is_empty()
+            || name.contains('@')
+            || name.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(ModelNameError(name.to_string()));
+        }
+        Ok(ModelName::new(name))
+    }
+}
+
 impl LicenseExpr {
     /// The expression of a license nobody can name.
     pub const NOASSERTION: &'static str = "NOASSERTION";
@@ -389,6 +412,14 @@ mod tests {
         assert_eq!(serde_json::to_string(&name).unwrap(), "\"x/y\"");
         assert_eq!(format!("[{name:<5}]"), "[x/y  ]");
         assert_eq!(format!("[{id:>14}]"), "[  org/m@abc123]");
+    }
+
+    #[test]
+    fn given_names_are_checked() {
+        assert_eq!(ModelName::given("acme/m-1").unwrap(), "acme/m-1");
+        for bad in ["", "a@b", "a b", "a\tb", "a\u{7}"] {
+            assert!(ModelName::given(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -489,6 +489,17 @@ fn catalogue_urls_that_cannot_work_are_errors() {
     assert_eq!(code, 2, "{err}");
 }
 
+#[test]
+fn a_name_that_breaks_name_at_rev_is_refused() {
+    let env = Env::new();
+    let model = write_model(&env.work().join("m"));
+    for bad in ["a b", "a@b", ""] {
+        let (code, _, err) = env.run(&["add", model.to_str().unwrap(), "--name", bad]);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(err.contains("invalid model name"), "{err}");
+    }
+}
+
 /// Runs one SQL statement on the environment's SQLite catalogue, behind modelvet's back.
 fn sqlite_exec(env: &Env, sql: &str) {
     let status = std::process::Command::new("python3")
