@@ -397,7 +397,7 @@ impl Catalogue {
         .bind(ing.revision.as_str())
         .bind(ing.source.kind.as_str())
         .bind(&ing.source.location)
-        .bind(ing.source.revision.clone())
+        .bind(ing.source.revision.as_ref().map(Revision::as_str))
         .bind(now())
         .bind(ing.card_raw.clone())
         .bind(to_json_text(&ing.card))
@@ -595,7 +595,7 @@ impl Catalogue {
             kind: SourceKind::parse(&kind)
                 .ok_or_else(|| CatalogueError::UnknownSourceKind(kind))?,
             location: row.get(1),
-            revision: row.get(2),
+            revision: row.get::<Option<String>, _>(2).map(Revision::from),
         };
         let card = parse_json("card", row.get(3))?;
         let config = parse_json("config", row.get(4))?;

@@ -113,7 +113,7 @@ pub struct SourceInfo {
     /// A folder or file path, `hf:owner/name`, or a MOF YAML path.
     pub location: String,
     /// The source's own revision (Hub commit), where it has one.
-    pub revision: Option<String>,
+    pub revision: Option<Revision>,
 }
 
 /// One file of a model revision.

@@ -141,7 +141,7 @@ pub fn ingest_snapshot(
         source: SourceInfo {
             kind: crate::record::SourceKind::Hub,
             location: format!("hf:{}", snapshot.repo),
-            revision: Some(snapshot.commit.clone()),
+            revision: Some(snapshot.commit.as_str().into()),
         },
         files,
         card_raw,

@@ -62,7 +62,7 @@ fn hub_record() -> ModelRecord {
     r.source = SourceInfo {
         kind: crate::record::SourceKind::Hub,
         location: "hf:Acme/Tiny-Chat".into(),
-        revision: Some(r.revision.to_string()),
+        revision: Some(r.revision.clone()),
     };
     r.license.effective = "MIT AND LicenseRef-Llama-3.1-Community".into();
     r.base_models = vec![BaseModelRef {

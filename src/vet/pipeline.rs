@@ -140,8 +140,9 @@ fn hub_pin(
     };
     let commit = source
         .revision
-        .clone()
-        .unwrap_or_else(|| rev.revision.to_string());
+        .as_ref()
+        .unwrap_or(&rev.revision)
+        .to_string();
     Ok((repo.to_string(), commit))
 }
 
