@@ -8,6 +8,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::format::FileFormat;
+use crate::ids::{DigestError, GitOid, ModelId, ModelName, Revision, Sha256};
 use crate::ingest::{ClaimKind, Ingested, LicenseClaim};
 use crate::record::{
     BaseModelRef, ComponentRecord, ComponentStatus, FileRecord, Relation, RevisionSummary,
@@ -100,6 +101,14 @@ pub enum CatalogueError {
         #[source]
         source: serde_json::Error,
     },
+    /// A stored digest that is not one (the database was edited, or damaged).
+    #[error("the stored digest of `{path}` in `{id}` is corrupt")]
+    CorruptDigest {
+        id: ModelId,
+        path: String,
+        #[source]
+        source: DigestError,
+    },
 }
 
 type Result<T, E = CatalogueError> = std::result::Result<T, E>;
@@ -117,14 +126,14 @@ pub struct Catalogue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevisionRef {
     pub key: i64,
-    pub name: String,
-    pub revision: String,
+    pub name: ModelName,
+    pub revision: Revision,
 }
 
 impl RevisionRef {
     /// `NAME@REVISION`.
-    pub fn id(&self) -> String {
-        format!("{}@{}", self.name, self.revision)
+    pub fn id(&self) -> ModelId {
+        ModelId::new(self.name.clone(), self.revision.clone())
     }
 }
 
@@ -139,9 +148,9 @@ pub struct Inserted {
 /// One line of `list`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ModelSummary {
-    pub id: String,
-    pub name: String,
-    pub revision: String,
+    pub id: ModelId,
+    pub name: ModelName,
+    pub revision: Revision,
     pub revisions: i64,
     pub source: String,
     pub added_at: String,
@@ -178,9 +187,9 @@ pub struct StoredRevision {
 /// What `remove` deleted.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Removed {
-    pub name: String,
+    pub name: ModelName,
     /// The revisions removed; all of them when the whole model went.
-    pub revisions: Vec<String>,
+    pub revisions: Vec<Revision>,
     pub model_removed: bool,
 }
 
@@ -403,7 +412,7 @@ impl Catalogue {
     pub async fn insert(&self, ing: &Ingested) -> Result<Inserted> {
         let mut tx = self.begin_write().await?;
         let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM models WHERE name = $1")
-            .bind(&ing.name)
+            .bind(ing.name.as_str())
             .fetch_optional(&mut *tx)
             .await?;
         let model_id = match existing {
@@ -412,12 +421,12 @@ impl Catalogue {
                 // Another process may create the same model between our SELECT and INSERT; the
                 // unique constraint turns that into a conflict we resolve by reading its id.
                 sqlx::query("INSERT INTO models (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-                    .bind(&ing.name)
+                    .bind(ing.name.as_str())
                     .bind(now())
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query_scalar("SELECT id FROM models WHERE name = $1")
-                    .bind(&ing.name)
+                    .bind(ing.name.as_str())
                     .fetch_one(&mut *tx)
                     .await?
             }
@@ -430,7 +439,7 @@ impl Catalogue {
         let already: Option<i64> =
             sqlx::query_scalar("SELECT id FROM revisions WHERE model_id = $1 AND revision = $2")
                 .bind(model_id)
-                .bind(&ing.revision)
+                .bind(ing.revision.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(key) = already {
@@ -447,10 +456,10 @@ impl Catalogue {
              ON CONFLICT (model_id, revision) DO NOTHING RETURNING id",
         )
         .bind(model_id)
-        .bind(&ing.revision)
+        .bind(ing.revision.as_str())
         .bind(ing.source.kind.as_str())
         .bind(&ing.source.location)
-        .bind(ing.source.revision.clone())
+        .bind(ing.source.revision.as_ref().map(Revision::as_str))
         .bind(now())
         .bind(ing.card_raw.clone())
         .bind(to_json_text(&ing.card))
@@ -466,7 +475,7 @@ impl Catalogue {
                 "SELECT id FROM revisions WHERE model_id = $1 AND revision = $2",
             )
             .bind(model_id)
-            .bind(&ing.revision)
+            .bind(ing.revision.as_str())
             .fetch_one(&self.pool)
             .await?;
             return Ok(Inserted {
@@ -481,8 +490,8 @@ impl Catalogue {
             .bind(key)
             .bind(&f.path)
             .bind(f.size as i64)
-            .bind(f.sha256.clone())
-            .bind(f.git_oid.clone())
+            .bind(f.sha256.as_ref().map(Sha256::as_str))
+            .bind(f.git_oid.as_ref().map(GitOid::as_str))
             .bind(f.format.as_str())
             .execute(&mut *tx)
             .await?;
@@ -491,7 +500,7 @@ impl Catalogue {
             sqlx::query("INSERT INTO base_models (revision_id, position, name, relation) VALUES ($1, $2, $3, $4)")
                 .bind(key)
                 .bind(i as i64)
-                .bind(&b.name)
+                .bind(b.name.as_str())
                 .bind(b.relation.as_str())
                 .execute(&mut *tx)
                 .await?;
@@ -547,7 +556,7 @@ impl Catalogue {
             "SELECT r.id, r.revision FROM revisions r JOIN models m ON m.id = r.model_id
              WHERE m.name = $1 ORDER BY r.id DESC",
         )
-        .bind(&name)
+        .bind(name.as_str())
         .fetch_all(&self.pool)
         .await?;
         let revs: Vec<(i64, String)> = rows
@@ -582,17 +591,18 @@ impl Catalogue {
         Ok(RevisionRef {
             key,
             name,
-            revision,
+            revision: revision.into(),
         })
     }
 
-    async fn resolve_name(&self, name: &str, spec: &str) -> Result<String> {
+    /// The one recorded name that `name` is, or is a unique prefix of.
+    async fn resolve_name(&self, name: &str, spec: &str) -> Result<ModelName> {
         let exact: Option<String> = sqlx::query_scalar("SELECT name FROM models WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
         if let Some(n) = exact {
-            return Ok(n);
+            return Ok(n.into());
         }
         // substr() rather than LIKE: names contain `_`, which LIKE treats as a wildcard.
         let hits: Vec<String> = sqlx::query_scalar(
@@ -603,7 +613,7 @@ impl Catalogue {
         .await?;
         match hits.len() {
             0 => Err(CatalogueError::NotFound(spec.to_string())),
-            1 => Ok(hits.into_iter().next().expect("one")),
+            1 => Ok(hits.into_iter().next().expect("one").into()),
             _ => Err(CatalogueError::Ambiguous {
                 spec: spec.to_string(),
                 candidates: hits,
@@ -612,9 +622,9 @@ impl Catalogue {
     }
 
     /// Whether a model of this exact name is recorded.
-    pub async fn has_model(&self, name: &str) -> Result<bool> {
+    pub async fn has_model(&self, name: &ModelName) -> Result<bool> {
         let n: Option<i64> = sqlx::query_scalar("SELECT id FROM models WHERE name = $1")
-            .bind(name)
+            .bind(name.as_str())
             .fetch_optional(&self.pool)
             .await?;
         Ok(n.is_some())
@@ -635,12 +645,12 @@ impl Catalogue {
         Ok(rows
             .iter()
             .map(|r| {
-                let name: String = r.get(0);
-                let revision: String = r.get(1);
+                let name = ModelName::new(r.get::<String, _>(0));
+                let revision = Revision::new(r.get::<String, _>(1));
                 let kind: String = r.get(3);
                 let location: String = r.get(4);
                 ModelSummary {
-                    id: format!("{name}@{revision}"),
+                    id: ModelId::new(name.clone(), revision.clone()),
                     name,
                     revision,
                     revisions: r.get(2),
@@ -670,7 +680,7 @@ impl Catalogue {
             kind: SourceKind::parse(&kind)
                 .ok_or_else(|| CatalogueError::UnknownSourceKind(kind))?,
             location: row.get(1),
-            revision: row.get(2),
+            revision: row.get::<Option<String>, _>(2).map(Revision::from),
         };
         let card = parse_json("card", row.get(3))?;
         let config = parse_json("config", row.get(4))?;
@@ -678,12 +688,12 @@ impl Catalogue {
             "SELECT r.revision, r.added_at FROM revisions r JOIN models m ON m.id = r.model_id
              WHERE m.name = $1 ORDER BY r.id",
         )
-        .bind(&rev.name)
+        .bind(rev.name.as_str())
         .fetch_all(&self.pool)
         .await?
         .iter()
         .map(|r| RevisionSummary {
-            revision: r.get(0),
+            revision: Revision::new(r.get::<String, _>(0)),
             added_at: r.get(1),
         })
         .collect();
@@ -722,18 +732,18 @@ impl Catalogue {
     }
 
     /// The newest revision of the model named exactly `name`, if it is in the catalogue.
-    pub async fn resolve_exact(&self, name: &str) -> Result<Option<RevisionRef>> {
+    pub async fn resolve_exact(&self, name: &ModelName) -> Result<Option<RevisionRef>> {
         let row = sqlx::query(
             "SELECT r.id, r.revision FROM revisions r JOIN models m ON m.id = r.model_id
              WHERE m.name = $1 ORDER BY r.id DESC LIMIT 1",
         )
-        .bind(name)
+        .bind(name.as_str())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|r| RevisionRef {
             key: r.get(0),
-            name: name.to_string(),
-            revision: r.get(1),
+            name: name.clone(),
+            revision: Revision::new(r.get::<String, _>(1)),
         }))
     }
 
@@ -747,13 +757,14 @@ impl Catalogue {
         .await?
         .iter()
         .map(|r| BaseModelRef {
-            name: r.get(0),
+            name: ModelName::new(r.get::<String, _>(0)),
             relation: Relation::parse(&r.get::<String, _>(1)).unwrap_or(Relation::Unknown),
         })
         .collect())
     }
 
-    /// The files of a revision, sorted by path.
+    /// The files of a revision, sorted by path. A stored digest that does not parse is
+    /// [`CatalogueError::CorruptDigest`].
     pub async fn files(&self, rev: &RevisionRef) -> Result<Vec<FileRecord>> {
         let rows = sqlx::query(
             "SELECT path, size, sha256, git_oid, format FROM files WHERE revision_id = $1 ORDER BY path",
@@ -761,16 +772,7 @@ impl Catalogue {
         .bind(rev.key)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| FileRecord {
-                path: r.get(0),
-                size: r.get::<i64, _>(1) as u64,
-                sha256: r.get(2),
-                git_oid: r.get(3),
-                format: FileFormat::from_stored(&r.get::<String, _>(4)),
-            })
-            .collect())
+        rows.iter().map(|r| file_from_row(rev, r)).collect()
     }
 
     /// The license claims recorded for a revision.
@@ -933,7 +935,7 @@ impl Catalogue {
                 .await?;
             Removed {
                 name: rev.name.clone(),
-                revisions: revs,
+                revisions: revs.into_iter().map(Revision::from).collect(),
                 model_removed: true,
             }
         } else {
@@ -969,6 +971,24 @@ impl Catalogue {
         tx.commit().await?;
         Ok(removed)
     }
+}
+
+fn file_from_row(rev: &RevisionRef, r: &AnyRow) -> Result<FileRecord> {
+    let path: String = r.get(0);
+    let corrupt = |source| CatalogueError::CorruptDigest {
+        id: rev.id(),
+        path: path.clone(),
+        source,
+    };
+    let sha256 = r.get::<Option<String>, _>(2).map(Sha256::try_from);
+    let git_oid = r.get::<Option<String>, _>(3).map(GitOid::try_from);
+    Ok(FileRecord {
+        sha256: sha256.transpose().map_err(corrupt)?,
+        git_oid: git_oid.transpose().map_err(corrupt)?,
+        size: r.get::<i64, _>(1) as u64,
+        format: FileFormat::from_stored(&r.get::<String, _>(4)),
+        path,
+    })
 }
 
 fn finding_from_row(r: &AnyRow) -> Finding {

@@ -1,57 +1,34 @@
 //! File formats, decided from a file's leading bytes (and, for text files, its name).
 
-use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-/// The kinds of file a model folder holds, as spelled in the record's `files[].format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileFormat {
-    Safetensors,
-    Gguf,
-    /// PyTorch zip archive (`torch.save` since 1.6) or the legacy pickle-based format.
-    Pytorch,
-    /// A raw pickle stream (protocol 2+), including joblib dumps.
-    Pickle,
-    Onnx,
-    /// Keras v3 `.keras` zip or an HDF5 (`.h5`) file.
-    Keras,
-    Config,
-    Tokenizer,
-    License,
-    Readme,
-    Other,
+crate::string_enum! {
+    /// The kinds of file a model folder holds, as spelled in the record's `files[].format`.
+    pub enum FileFormat {
+        Safetensors = "safetensors",
+        Gguf = "gguf",
+        /// PyTorch zip archive (`torch.save` since 1.6) or the legacy pickle-based format.
+        Pytorch = "pytorch",
+        /// A raw pickle stream (protocol 2+), including joblib dumps.
+        Pickle = "pickle",
+        Onnx = "onnx",
+        /// Keras v3 `.keras` zip or an HDF5 (`.h5`) file.
+        Keras = "keras",
+        Config = "config",
+        Tokenizer = "tokenizer",
+        License = "license",
+        Readme = "readme",
+        Other = "other",
+    }
 }
 
 impl FileFormat {
-    /// The lowercase name used in JSON and the catalogue.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileFormat::Safetensors => "safetensors",
-            FileFormat::Gguf => "gguf",
-            FileFormat::Pytorch => "pytorch",
-            FileFormat::Pickle => "pickle",
-            FileFormat::Onnx => "onnx",
-            FileFormat::Keras => "keras",
-            FileFormat::Config => "config",
-            FileFormat::Tokenizer => "tokenizer",
-            FileFormat::License => "license",
-            FileFormat::Readme => "readme",
-            FileFormat::Other => "other",
-        }
-    }
-
     /// Parses the lowercase name; a name this version does not know (written by a newer one)
     /// reads as `Other`.
     pub fn from_stored(s: &str) -> FileFormat {
         FileFormat::parse(s).unwrap_or(FileFormat::Other)
-    }
-
-    /// Parses the lowercase name.
-    pub fn parse(s: &str) -> Option<FileFormat> {
-        ALL.iter().copied().find(|f| f.as_str() == s)
     }
 
     /// Whether the format carries weights (tensors) a runtime could load.
@@ -66,20 +43,6 @@ impl FileFormat {
         )
     }
 }
-
-const ALL: [FileFormat; 11] = [
-    FileFormat::Safetensors,
-    FileFormat::Gguf,
-    FileFormat::Pytorch,
-    FileFormat::Pickle,
-    FileFormat::Onnx,
-    FileFormat::Keras,
-    FileFormat::Config,
-    FileFormat::Tokenizer,
-    FileFormat::License,
-    FileFormat::Readme,
-    FileFormat::Other,
-];
 
 /// How many leading bytes [`sniff`] wants.
 pub const SNIFF_LEN: usize = 64;
@@ -211,18 +174,6 @@ impl From<&str> for FileFormat {
     /// The format of a stored name; an unknown one is `Other` (see [`FileFormat::from_stored`]).
     fn from(s: &str) -> FileFormat {
         FileFormat::from_stored(s)
-    }
-}
-
-impl PartialEq<&str> for FileFormat {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl std::fmt::Display for FileFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

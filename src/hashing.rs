@@ -4,6 +4,7 @@
 //! previous one, so the copy out of the page cache overlaps the compression function and a single
 //! file gets close to one core's SHA-NI rate. Several files are spread over the available cores.
 
+use crate::ids::{GitOid, Sha256 as Sha256Digest};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read};
@@ -61,23 +62,18 @@ pub enum HashError {
 /// A file's digest and the number of bytes hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileDigest {
-    pub sha256: String,
+    pub sha256: Sha256Digest,
     pub size: u64,
 }
 
-/// Lowercase hex of a SHA-256 digest.
-pub fn to_hex(bytes: &[u8]) -> String {
-    hex::encode(bytes)
+/// SHA-256 of a byte slice.
+pub fn sha256(bytes: &[u8]) -> Sha256Digest {
+    Sha256Digest::from_bytes(&Sha256::digest(bytes))
 }
 
 /// SHA-256 of a byte slice, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    to_hex(&Sha256::digest(bytes))
-}
-
-/// Whether `s` looks like a SHA-256 in hex (64 hex digits, any case).
-pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    sha256(bytes).into_string()
 }
 
 /// Hashes one file, calling `progress(bytes)` as bytes are consumed.
@@ -115,7 +111,7 @@ fn hash_file_with(
         });
     }
     Ok(FileDigest {
-        sha256: to_hex(&hasher.finalize()),
+        sha256: Sha256Digest::from_bytes(&hasher.finalize()),
         size: read,
     })
 }
@@ -235,16 +231,16 @@ pub fn default_threads() -> usize {
 
 /// Git blob id of `content`: sha1 over `blob <len>\0` followed by the bytes, as git and the Hub
 /// compute it for regular (non-LFS) files.
-pub fn git_blob_id(content: &[u8]) -> String {
+pub fn git_blob_id(content: &[u8]) -> GitOid {
     use sha1::{Digest as _, Sha1};
     let mut h = Sha1::new();
     h.update(format!("blob {}\0", content.len()).as_bytes());
     h.update(content);
-    to_hex(&h.finalize())
+    GitOid::from_bytes(&h.finalize())
 }
 
 /// The git blob id of a file, streamed; a file that changes size while being read is an error.
-pub fn git_blob_id_file(path: &Path) -> io::Result<String> {
+pub fn git_blob_id_file(path: &Path) -> io::Result<GitOid> {
     use sha1::{Digest as _, Sha1};
     let mut f = File::open(path)?;
     let size = f.metadata()?.len();
@@ -265,12 +261,7 @@ pub fn git_blob_id_file(path: &Path) -> io::Result<String> {
     if total != size {
         return Err(io::Error::other("file changed size while hashing"));
     }
-    Ok(to_hex(&h.finalize()))
-}
-
-/// Whether `s` is a 40-hex git object id (a commit or blob id).
-pub fn is_git_oid(s: &str) -> bool {
-    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    Ok(GitOid::from_bytes(&h.finalize()))
 }
 
 /// The largest Git LFS pointer file; anything longer is content.
@@ -278,7 +269,7 @@ const LFS_POINTER_MAX: usize = 1024;
 
 /// If `bytes` are a Git LFS pointer file, its `(sha256, size)`: such a file sitting where weights
 /// should be means the weights were never downloaded.
-pub fn lfs_pointer(bytes: &[u8]) -> Option<(String, u64)> {
+pub fn lfs_pointer(bytes: &[u8]) -> Option<(Sha256Digest, u64)> {
     if bytes.len() > LFS_POINTER_MAX {
         return None;
     }
@@ -293,13 +284,12 @@ pub fn lfs_pointer(bytes: &[u8]) -> Option<(String, u64)> {
     let (mut oid, mut size) = (None, None);
     for line in lines {
         if let Some(v) = line.strip_prefix("oid sha256:") {
-            oid = Some(v.trim().to_ascii_lowercase());
+            oid = Sha256Digest::parse(v.trim()).ok();
         } else if let Some(v) = line.strip_prefix("size ") {
             size = v.trim().parse().ok();
         }
     }
-    let oid = oid.filter(|o| is_sha256_hex(o))?;
-    Some((oid, size?))
+    Some((oid?, size?))
 }
 
 /// Whether a file on disk is a Git LFS pointer ([`lfs_pointer`]).
@@ -343,7 +333,7 @@ mod tests {
         let (h, n) = hash_inline(File::open(&path).unwrap(), &path, &|_| {}).unwrap();
         assert_eq!(n, 40 * 1_000_003);
         assert_eq!(d.size, n);
-        assert_eq!(d.sha256, to_hex(&h.finalize()));
+        assert_eq!(d.sha256, Sha256Digest::from_bytes(&h.finalize()));
     }
 
     #[test]
@@ -374,7 +364,10 @@ mod tests {
         let sha = "a".repeat(64);
         let ptr =
             format!("version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize 42\n");
-        assert_eq!(lfs_pointer(ptr.as_bytes()), Some((sha, 42)));
+        assert_eq!(
+            lfs_pointer(ptr.as_bytes()),
+            Some((Sha256Digest::parse(&sha).unwrap(), 42))
+        );
         assert_eq!(lfs_pointer(b"not a pointer"), None);
         let no_size = "version https://git-lfs.github.com/spec/v1\noid sha256:";
         assert_eq!(

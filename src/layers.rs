@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Layers from the bottom: base types, domain modules, the use cases, the front ends.
 const LAYERS: &[&[&str]] = &[
     &[
-        "record", "finding", "hashing", "format", "units", "manifest",
+        "ids", "record", "finding", "hashing", "format", "units", "manifest",
     ],
     &[
         "ingest",

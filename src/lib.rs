@@ -13,6 +13,7 @@ mod finding_docs;
 pub mod format;
 pub mod hashing;
 pub mod hub;
+pub mod ids;
 pub mod ingest;
 #[cfg(test)]
 mod layers;

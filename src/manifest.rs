@@ -5,6 +5,7 @@
 //! files always give the same bytes; a local revision id is the first 12 hex digits of its SHA-256.
 
 use crate::hashing;
+use crate::ids::{Revision, Sha256};
 use crate::record::FileRecord;
 use serde::Deserialize;
 use std::fmt::Write;
@@ -17,7 +18,8 @@ pub struct ManifestFile {
     /// Unknown in `sha256sum` files.
     #[serde(default)]
     pub size: Option<u64>,
-    pub sha256: String,
+    /// Checked (and lowercased) as it is read.
+    pub sha256: Sha256,
 }
 
 /// A list of files and their SHA-256 digests.
@@ -86,8 +88,8 @@ impl Manifest {
     }
 
     /// The local revision id: the first 12 hex digits of the canonical YAML's SHA-256.
-    pub fn revision_id(&self) -> String {
-        hashing::sha256_hex(self.to_yaml().as_bytes())[..12].to_string()
+    pub fn revision_id(&self) -> Revision {
+        Revision::new(&hashing::sha256(self.to_yaml().as_bytes()).as_str()[..12])
     }
 
     /// Reads our YAML manifest or `sha256sum` lines (`<hex>  <path>` or `<hex> *<path>`).
@@ -98,7 +100,7 @@ impl Manifest {
             .find(|l| !l.is_empty() && !l.starts_with('#'))
             .unwrap_or("");
         let looks_like_sums = first.len() > 66
-            && hashing::is_sha256_hex(first.trim_start_matches('\\').get(..64).unwrap_or(""));
+            && Sha256::is_valid(first.trim_start_matches('\\').get(..64).unwrap_or(""));
         let m = if looks_like_sums {
             parse_sums(text)?
         } else {
@@ -120,23 +122,15 @@ impl Manifest {
     }
 }
 
+/// Reads the YAML form; each digest is checked as it is read.
 fn parse_yaml(text: &str) -> Result<Manifest, ManifestError> {
-    let mut m: Manifest =
+    let m: Manifest =
         serde_saphyr::from_str(text).map_err(|e| ManifestError::Yaml(e.to_string()))?;
     if m.version != 1 {
         return Err(ManifestError::Version(m.version));
     }
     if m.algorithm != "sha256" {
         return Err(ManifestError::Algorithm(m.algorithm));
-    }
-    for f in &mut m.files {
-        if !hashing::is_sha256_hex(&f.sha256) {
-            return Err(ManifestError::Yaml(format!(
-                "`{}` has an invalid sha256 `{}`",
-                f.path, f.sha256
-            )));
-        }
-        f.sha256.make_ascii_lowercase();
     }
     Ok(m)
 }
@@ -160,9 +154,7 @@ fn parse_sums(text: &str) -> Result<Manifest, ManifestError> {
         let (hex, rest) = line
             .split_at_checked(64)
             .ok_or_else(|| bad("expected `<sha256>  <path>`"))?;
-        if !hashing::is_sha256_hex(hex) {
-            return Err(bad("expected 64 hex digits at the start"));
-        }
+        let sha256 = Sha256::parse(hex).map_err(|_| bad("expected 64 hex digits at the start"))?;
         let path = rest
             .strip_prefix("  ")
             .or_else(|| rest.strip_prefix(" *"))
@@ -176,7 +168,7 @@ fn parse_sums(text: &str) -> Result<Manifest, ManifestError> {
         files.push(ManifestFile {
             path,
             size: None,
-            sha256: hex.to_ascii_lowercase(),
+            sha256,
         });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -206,7 +198,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// Formats one `sha256sum`-compatible line, escaping names as coreutils does.
-pub fn sha256sum_line(sha256: &str, name: &str) -> String {
+pub fn sha256sum_line(sha256: &Sha256, name: &str) -> String {
     if name.contains(['\\', '\n', '\r']) {
         let esc = name
             .replace('\\', "\\\\")
@@ -237,7 +229,7 @@ mod tests {
         FileRecord {
             path: path.into(),
             size: data.len() as u64,
-            sha256: Some(hashing::sha256_hex(data)),
+            sha256: Some(hashing::sha256(data)),
             git_oid: None,
             format: "other".into(),
         }
@@ -258,7 +250,7 @@ mod tests {
 
     #[test]
     fn sha256sum_lines() {
-        let h = hashing::sha256_hex(b"x");
+        let h = hashing::sha256(b"x");
         let text = format!(
             "{h}  ./model.safetensors\n{h} *sub/b.bin\n{}",
             sha256sum_line(&h, "we\nird")
@@ -295,5 +287,14 @@ mod tests {
             Manifest::parse("version: 1\nalgorithm: sha256\nfiles: []\nextra: 1\n"),
             Err(ManifestError::Yaml(_))
         ));
+        let yaml = |sha: &str| {
+            format!("version: 1\nalgorithm: sha256\nfiles:\n  - path: a\n    sha256: \"{sha}\"\n")
+        };
+        assert!(matches!(
+            Manifest::parse(&yaml("beef")),
+            Err(ManifestError::Yaml(_))
+        ));
+        let upper = Manifest::parse(&yaml(&h.to_ascii_uppercase())).unwrap();
+        assert_eq!(upper.files[0].sha256, h);
     }
 }

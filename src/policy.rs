@@ -343,7 +343,7 @@ impl Policy {
                     )));
                 }
                 for f in &c.files {
-                    if !crate::hashing::is_sha256_hex(&f.sha256) {
+                    if !crate::ids::Sha256::is_valid(&f.sha256) {
                         return Err(invalid(format!(
                             "licenses.clarify: `{}` is not a SHA-256",
                             f.sha256
@@ -411,9 +411,9 @@ impl Policy {
 pub fn names_model(entry: &str, record: &ModelRecord) -> bool {
     match entry.split_once('@') {
         Some((name, rev)) => {
-            name == record.name && !rev.is_empty() && record.revision.starts_with(rev)
+            record.name == name && !rev.is_empty() && record.revision.starts_with(rev)
         }
-        None => entry == record.name,
+        None => record.name == entry,
     }
 }
 
@@ -459,12 +459,12 @@ pub enum ApprovalState {
 /// The verdict on one model.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Verdict {
-    pub id: String,
+    pub id: crate::ids::ModelId,
     pub pass: bool,
     /// The policy the verdict was reached under: a file path, or `built-in default`.
     pub policy: String,
     /// The license expression evaluated (after a `clarify`, if one applied).
-    pub license: String,
+    pub license: crate::ids::LicenseExpr,
     pub findings: Vec<Finding>,
     /// The duties adoption brings under that license (attribution, notices, naming, use policy…).
     #[serde(default)]
@@ -570,7 +570,11 @@ fn check_approvals(a: &Approvals, facts: &[ApprovalFact], out: &mut Vec<Finding>
 
 /// The `licenses` section: `clarify` entries (pinned to file hashes), then the allow-list with
 /// the model's exceptions. Returns the license the rest of the verdict uses.
-fn check_licenses(l: &Licenses, record: &ModelRecord, out: &mut Vec<Finding>) -> String {
+fn check_licenses(
+    l: &Licenses,
+    record: &ModelRecord,
+    out: &mut Vec<Finding>,
+) -> crate::ids::LicenseExpr {
     let mut license = record.license.effective.clone();
     for c in l.clarify.iter().filter(|c| names_model(&c.model, record)) {
         let stale: Vec<String> = c
@@ -591,7 +595,7 @@ fn check_licenses(l: &Licenses, record: &ModelRecord, out: &mut Vec<Finding>) ->
                 &PolicyCode::LicenseClarified,
                 format!("license clarified as `{}` by the policy", c.expression),
             ));
-            license = c.expression.clone();
+            license = c.expression.as_str().into();
         } else {
             out.push(
                 Finding::new(
@@ -762,7 +766,7 @@ mod tests {
     fn record(license: &str) -> ModelRecord {
         ModelRecord {
             schema: 1,
-            id: "acme/m@abcdef123456".into(),
+            id: "acme/m@abcdef123456".parse().unwrap(),
             name: "acme/m".into(),
             revision: "abcdef123456".into(),
             revisions: vec![],
@@ -774,7 +778,7 @@ mod tests {
             files: vec![FileRecord {
                 path: "LICENSE".into(),
                 size: 3,
-                sha256: Some("a".repeat(64)),
+                sha256: Some(crate::ids::Sha256::parse(&"a".repeat(64)).unwrap()),
                 git_oid: None,
                 format: "license".into(),
             }],

@@ -2,47 +2,10 @@
 //! reports are rendered from. Key names and meanings are fixed by DESIGN.md; add keys, never rename.
 
 use crate::finding::Finding;
+use crate::ids::{GitOid, LicenseExpr, ModelId, ModelName, Revision, Sha256};
 use serde::{Deserialize, Serialize};
 
-/// A closed set of names, serialized as the strings the record has always used.
-macro_rules! string_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[doc = $doc:literal])* $variant:ident = $s:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[doc = $doc])* #[serde(rename = $s)] $variant,)*
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
-
-            /// The name used in JSON and the catalogue.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s,)* }
-            }
-
-            /// Parses the name.
-            pub fn parse(s: &str) -> Option<$name> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-        }
-
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-string_enum! {
+crate::string_enum! {
     /// How a model derives from a base model its card names.
     pub enum Relation {
         Finetune = "finetune",
@@ -54,7 +17,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::string_enum! {
     /// The OSAID 1.0 verdict.
     pub enum OpennessClass {
         OpenSource = "open-source",
@@ -63,7 +26,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::string_enum! {
     /// Whether the weights' terms are open (OSD-conformant, no use restrictions).
     pub enum WeightsTerms {
         Open = "open",
@@ -74,7 +37,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::string_enum! {
     /// Whether a MOF component is supplied with the model.
     pub enum ComponentStatus {
         Included = "included",
@@ -83,7 +46,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::string_enum! {
     /// The result of a smoke test.
     pub enum SmokeStatus {
         Passed = "passed",
@@ -102,9 +65,9 @@ pub const RECORD_SCHEMA: u32 = 1;
 pub struct ModelRecord {
     pub schema: u32,
     /// `NAME@REVISION`.
-    pub id: String,
-    pub name: String,
-    pub revision: String,
+    pub id: ModelId,
+    pub name: ModelName,
+    pub revision: Revision,
     /// Every revision of this model, oldest first.
     pub revisions: Vec<RevisionSummary>,
     pub source: SourceInfo,
@@ -127,11 +90,11 @@ pub struct ModelRecord {
 /// One revision of a model and when it was recorded.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RevisionSummary {
-    pub revision: String,
+    pub revision: Revision,
     pub added_at: String,
 }
 
-string_enum! {
+crate::string_enum! {
     /// What kind of source a revision came from.
     pub enum SourceKind {
         /// A folder or a single weights file on this machine.
@@ -171,7 +134,7 @@ pub struct SourceInfo {
     /// A folder or file path, `hf:owner/name`, or a MOF YAML path.
     pub location: String,
     /// The source's own revision (Hub commit), where it has one.
-    pub revision: Option<String>,
+    pub revision: Option<Revision>,
 }
 
 /// One file of a model revision.
@@ -180,16 +143,16 @@ pub struct FileRecord {
     pub path: String,
     pub size: u64,
     /// SHA-256 in lowercase hex; `None` where only a git blob id is known (non-LFS Hub files).
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256>,
     /// Git blob id (sha1) as the Hub reports it.
-    pub git_oid: Option<String>,
+    pub git_oid: Option<GitOid>,
     pub format: crate::format::FileFormat,
 }
 
 /// A base model named by the card (`base_model`), with the relation when the card or tags say it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BaseModelRef {
-    pub name: String,
+    pub name: ModelName,
     pub relation: Relation,
 }
 
@@ -199,7 +162,7 @@ pub struct LicenseSection {
     pub declared: Vec<DeclaredLicense>,
     pub detected: Vec<DetectedLicense>,
     /// SPDX expression with `LicenseRef-…` for non-SPDX terms, or `NOASSERTION`.
-    pub effective: String,
+    pub effective: LicenseExpr,
     pub base_chain: Vec<BaseLicense>,
     pub conflicts: Vec<LicenseConflict>,
     pub obligations: Vec<serde_json::Value>,
@@ -223,9 +186,9 @@ pub struct DetectedLicense {
 /// One link of the base-model chain and the license it contributes.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BaseLicense {
-    pub name: String,
+    pub name: ModelName,
     pub relation: Relation,
-    pub effective: String,
+    pub effective: LicenseExpr,
     /// Whether the base is in the catalogue: only then are its terms inherited.
     #[serde(skip)]
     pub recorded: bool,

@@ -124,7 +124,7 @@ pub fn build_document(
     });
     let eu_ai_act = eu_ai_act::assess(&record);
     let serial = serial_for(&[
-        &record.id,
+        &record.id.to_string(),
         generated_at,
         &serde_json::to_string(&record.files).unwrap_or_default(),
         &record.license.effective,
@@ -210,13 +210,13 @@ fn json_text<T: Serialize>(v: &T) -> Result<String, ReportError> {
 /// One model in the catalogue inventory (`report --all`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InventoryEntry {
-    pub id: String,
-    pub name: String,
-    pub revision: String,
+    pub id: crate::ids::ModelId,
+    pub name: crate::ids::ModelName,
+    pub revision: crate::ids::Revision,
     pub source: String,
     pub files: usize,
     pub size: u64,
-    pub license: String,
+    pub license: crate::ids::LicenseExpr,
     /// `open-source`, `open-weight`, `closed`, or `None` when not classified.
     pub openness: Option<String>,
     pub mof_class: Option<u8>,
@@ -268,9 +268,9 @@ pub fn inventory_entry(
 
 /// The inventory document for `entries`.
 pub fn inventory(entries: Vec<InventoryEntry>, generated_at: &str) -> Inventory {
-    let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    let ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
     let mut parts = vec![generated_at];
-    parts.extend(ids);
+    parts.extend(ids.iter().map(String::as_str));
     Inventory {
         schema: REPORT_SCHEMA,
         report: ReportMeta {

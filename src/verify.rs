@@ -5,6 +5,7 @@ use crate::finding::Finding;
 use crate::hashing::{
     FileDigest, Progress, default_threads, git_blob_id_file, hash_files, is_lfs_pointer_file,
 };
+use crate::ids::{GitOid, Sha256};
 use std::io;
 use std::path::Path;
 
@@ -24,10 +25,10 @@ crate::finding_codes! {
 pub struct Expected {
     pub path: String,
     pub size: Option<u64>,
-    /// SHA-256 hex; where absent, `git_oid` is checked instead.
-    pub sha256: Option<String>,
+    /// Where absent, `git_oid` is checked instead.
+    pub sha256: Option<Sha256>,
     /// Git blob id (sha1 of `blob <size>\0` + content), as the Hub lists for regular files.
-    pub git_oid: Option<String>,
+    pub git_oid: Option<GitOid>,
 }
 
 /// The verdict on one file.
@@ -128,23 +129,23 @@ pub fn verify_tree(
 
 fn judge(e: &Expected, path: &Path, d: &FileDigest) -> FileStatus {
     if let Some(want) = &e.sha256 {
-        if d.sha256.eq_ignore_ascii_case(want) {
+        if d.sha256 == *want {
             return FileStatus::Ok;
         }
         if d.size < 1024 && is_lfs_pointer_file(path) {
             return FileStatus::LfsPointer;
         }
         return FileStatus::Mismatch {
-            expected: want.to_ascii_lowercase(),
-            actual: d.sha256.clone(),
+            expected: want.to_string(),
+            actual: d.sha256.to_string(),
         };
     }
     if let Some(want) = &e.git_oid {
         return match git_blob_id_file(path) {
-            Ok(actual) if actual.eq_ignore_ascii_case(want) => FileStatus::Ok,
+            Ok(actual) if actual == *want => FileStatus::Ok,
             Ok(actual) => FileStatus::Mismatch {
-                expected: want.to_ascii_lowercase(),
-                actual,
+                expected: want.to_string(),
+                actual: actual.into_string(),
             },
             Err(err) => FileStatus::Unreadable {
                 error: err.to_string(),

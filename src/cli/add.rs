@@ -23,7 +23,7 @@ pub struct AddArgs {
 /// What `add --format json` prints.
 #[derive(serde::Serialize)]
 struct Added<'a> {
-    id: String,
+    id: crate::ids::ModelId,
     name: &'a str,
     revision: &'a str,
     new: bool,
@@ -35,9 +35,11 @@ struct Added<'a> {
 /// Runs `add`.
 pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
     let format = ctx.require_format(&[Format::Human, Format::Json])?;
-    if let Some(name) = &args.name {
-        validate_name(name)?;
-    }
+    let name = args
+        .name
+        .as_deref()
+        .map(crate::ids::ModelName::given)
+        .transpose()?;
     if let Some(dir) = &args.hf_cache {
         return add_cache(ctx, format, dir.clone(), args.name.is_some());
     }
@@ -47,11 +49,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
         .expect("clap requires SOURCE without --hf-cache");
     let catalogue = ctx.catalogue()?;
     let bars = HashBars::new(ctx.progress());
-    let added = ctx.block_on(crate::vet::add(
-        &ctx.vet(&catalogue, &bars),
-        source,
-        args.name.clone(),
-    ));
+    let added = ctx.block_on(crate::vet::add(&ctx.vet(&catalogue, &bars), source, name));
     bars.clear();
     let crate::vet::AddOutcome { ingested, inserted } = added?;
     let id = inserted.rev.id();
@@ -81,8 +79,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> anyhow::Result<Outcome> {
             } else {
                 out.push_str("unchanged: this content is already recorded; nothing added\n");
             }
-            out.push_str(&id);
-            out.push('\n');
+            out.push_str(&format!("{id}\n"));
             super::print(&out)?;
         }
     }
@@ -139,17 +136,4 @@ fn add_cache(
         }
     }
     Ok(Outcome::problems_if(problems))
-}
-
-/// Rejects names that would make `NAME@REV` ambiguous or unreadable.
-pub fn validate_name(name: &str) -> anyhow::Result<()> {
-    if name.is_empty()
-        || name.contains('@')
-        || name.chars().any(|c| c.is_control() || c.is_whitespace())
-    {
-        anyhow::bail!(
-            "invalid model name `{name}`: it must be non-empty, without `@`, spaces or control characters"
-        );
-    }
-    Ok(())
 }

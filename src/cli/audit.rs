@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, args: AuditArgs) -> anyhow::Result<Outcome> {
         }
         models
             .iter()
-            .map(|m| ctx.block_on(catalogue.resolve(&m.id)))
+            .map(|m| ctx.block_on(catalogue.resolve(&m.id.to_string())))
             .collect::<Result<_, _>>()?
     } else {
         args.targets

@@ -109,7 +109,7 @@ fn from_catalogue(
     let rev = ctx.block_on(catalogue.resolve(spec))?;
     let vet = ctx.vet(&catalogue, &crate::hashing::NoProgress);
     let section = ctx.block_on(crate::vet::classify(&vet, &rev, strict))?;
-    Ok((rev.id(), section))
+    Ok((rev.id().to_string(), section))
 }
 
 fn weights_license_of(components: &[ComponentRecord]) -> String {

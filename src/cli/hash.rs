@@ -21,7 +21,7 @@ pub struct HashArgs {
 struct Entry {
     path: String,
     size: u64,
-    sha256: String,
+    sha256: crate::ids::Sha256,
 }
 
 /// Runs `hash`.

@@ -20,7 +20,12 @@ pub fn run(ctx: &Ctx, _args: ListArgs) -> anyhow::Result<Outcome> {
         eprintln!("the catalogue is empty; add a model with `modelvet add PATH`");
         return Ok(Outcome::Ok);
     }
-    let width = models.iter().map(|m| m.id.len()).max().unwrap_or(0).max(2);
+    let width = models
+        .iter()
+        .map(|m| m.id.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max(2);
     let mut out = format!("{:<width$}  {:>4}  {:<24}  SOURCE\n", "ID", "REVS", "ADDED");
     for m in &models {
         out.push_str(&format!(

@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
     let text = if args.all {
         let mut entries = Vec::new();
         for m in ctx.block_on(catalogue.list())? {
-            let rev = ctx.block_on(catalogue.resolve(&m.id))?;
+            let rev = ctx.block_on(catalogue.resolve(&m.id.to_string()))?;
             let record = ctx.block_on(crate::vet::record_of(&catalogue, &rev))?;
             let verify = ctx.block_on(catalogue.latest_run(&rev, "verify"))?;
             let audit = ctx.block_on(catalogue.latest_run(&rev, "audit"))?;

@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, args: SmokeArgs) -> anyhow::Result<Outcome> {
             }
             Err(e) => return Err(e.into()),
         };
-        (Some(rev.id()), outcome)
+        (Some(rev.id().to_string()), outcome)
     };
     let label = id.clone().unwrap_or_else(|| args.target.clone());
     match format {

@@ -91,7 +91,7 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<Outcome> {
     let verified = verified?;
     finish(
         format,
-        Some(rev.id()),
+        Some(rev.id().to_string()),
         &verified.root,
         &verified.checks,
         args.strict,

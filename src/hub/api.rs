@@ -292,12 +292,12 @@ impl HubClient {
             .sha
             .as_deref()
             .map(str::to_ascii_lowercase)
-            .filter(|s| crate::hashing::is_git_oid(s))
+            .filter(|s| crate::ids::GitOid::is_valid(s))
             .ok_or_else(|| HubError::BadResponse {
                 url: info_url.to_string(),
                 detail: "no 40-hex `sha` (commit) in the model info".to_string(),
             })?;
-        if crate::hashing::is_git_oid(revision) && !revision.eq_ignore_ascii_case(&commit) {
+        if crate::ids::GitOid::is_valid(revision) && !revision.eq_ignore_ascii_case(&commit) {
             return Err(HubError::BadResponse {
                 url: info_url.to_string(),
                 detail: format!("asked for commit {revision}, the Hub answered {commit}"),
@@ -346,7 +346,7 @@ impl HubClient {
                 let git_oid = e
                     .oid
                     .map(|o| o.to_ascii_lowercase())
-                    .filter(|o| crate::hashing::is_git_oid(o))
+                    .filter(|o| crate::ids::GitOid::is_valid(o))
                     .ok_or_else(|| HubError::BadResponse {
                         url: url.to_string(),
                         detail: format!("tree entry `{}` has no git blob id", e.path),
@@ -354,7 +354,7 @@ impl HubClient {
                 let sha256 = match &e.lfs {
                     Some(l) => {
                         let oid = l.oid.to_ascii_lowercase();
-                        if !crate::hashing::is_sha256_hex(&oid) {
+                        if !crate::ids::Sha256::is_valid(&oid) {
                             return Err(HubError::BadResponse {
                                 url: url.to_string(),
                                 detail: format!(
@@ -438,7 +438,7 @@ impl HubClient {
                 path: f.path.clone(),
                 algorithm: "git-sha1",
                 expected: f.git_oid.clone(),
-                actual,
+                actual: actual.into_string(),
             });
         }
         Ok(body)

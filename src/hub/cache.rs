@@ -6,7 +6,7 @@
 
 use super::{HubCode, HubError, HubFile, HubSnapshot};
 use crate::finding::Finding;
-use crate::hashing::{is_git_oid, is_sha256_hex};
+use crate::ids::{GitOid, Sha256};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -36,14 +36,17 @@ pub(crate) fn blob_digest(
     name: &str,
 ) -> std::io::Result<Option<(String, &'static str)>> {
     let lower = name.to_ascii_lowercase();
-    if is_sha256_hex(&lower) {
+    if Sha256::is_valid(&lower) {
         let d = crate::hashing::hash_file(path, &|_| {}).map_err(|e| match e {
             crate::hashing::HashError::Io { source, .. } => source,
             other => std::io::Error::other(other.to_string()),
         })?;
-        Ok(Some((d.sha256, "sha256")))
-    } else if is_git_oid(&lower) {
-        Ok(Some((crate::hashing::git_blob_id_file(path)?, "git-sha1")))
+        Ok(Some((d.sha256.into_string(), "sha256")))
+    } else if GitOid::is_valid(&lower) {
+        Ok(Some((
+            crate::hashing::git_blob_id_file(path)?.into_string(),
+            "git-sha1",
+        )))
     } else {
         Ok(None)
     }
@@ -143,6 +146,9 @@ pub fn audit_cache(hub_dir: &Path) -> Result<CacheAudit, HubError> {
     Ok(audit)
 }
 
+/// Audits one repo folder of the cache: its blobs, its snapshots, its refs, then the blobs no
+/// snapshot uses. Findings go to `audit`. With `hash_blobs` false, blobs named by a digest are
+/// only listed (offline resolution: `fetch` verifies what it uses).
 fn audit_repo(
     hub_dir: &Path,
     folder: &str,
@@ -153,203 +159,272 @@ fn audit_repo(
 ) -> Result<CachedRepo, HubError> {
     let rdir = hub_dir.join(folder);
     let blobs_dir = rdir.join("blobs");
-    let blobs_norm = lexical_join(&blobs_dir, Path::new("."));
-    // Blob name → (size, verified).
-    let mut blobs: BTreeMap<String, (u64, bool)> = BTreeMap::new();
-    let rel = |p: &Path| -> String {
-        p.strip_prefix(hub_dir)
-            .unwrap_or(p)
-            .to_string_lossy()
-            .into_owned()
+    let mut a = RepoAudit {
+        hub_dir,
+        rdir: &rdir,
+        blobs_norm: lexical_join(&blobs_dir, Path::new(".")),
+        blobs_dir,
+        repo,
+        audit,
+        blobs: BTreeMap::new(),
+        used: BTreeSet::new(),
     };
-    if let Ok(rd) = fs::read_dir(&blobs_dir) {
-        let mut names: Vec<_> = rd.filter_map(|e| e.ok()).collect();
-        names.sort_by_key(|e| e.file_name());
-        for e in names {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let path = e.path();
-            let ft = e.file_type().map_err(|err| HubError::io(&path, err))?;
-            if name.ends_with(".incomplete") {
-                audit.findings.push(
-                    Finding::new(
-                        &HubCode::CacheIncomplete,
-                        format!("interrupted download `{name}` in `{repo}`"),
-                    )
-                    .at(rel(&path)),
-                );
-                continue;
-            }
-            if name.ends_with(".lock") {
-                continue;
-            }
-            if !ft.is_file() {
-                audit.findings.push(
-                    Finding::new(
-                        &HubCode::CacheUnexpectedEntry,
-                        format!("blob `{name}` of `{repo}` is not a regular file"),
-                    )
-                    .at(rel(&path)),
-                );
-                continue;
-            }
-            let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-            let lower = name.to_ascii_lowercase();
-            if !hash_blobs && (is_sha256_hex(&lower) || is_git_oid(&lower)) {
-                // Listing only (offline resolution): `fetch` verifies what it uses.
-                blobs.insert(name, (size, false));
-                continue;
-            }
-            match blob_digest(&path, &name).map_err(|err| HubError::io(&path, err))? {
-                None => {
-                    audit.findings.push(
-                        Finding::new(
-                            &HubCode::CacheUnexpectedEntry,
-                            format!("blob `{name}` of `{repo}` is not named by a digest"),
-                        )
-                        .at(rel(&path)),
-                    );
-                    blobs.insert(name, (size, false));
-                }
-                Some((actual, algorithm)) => {
-                    audit.blobs_checked += 1;
-                    let ok = actual == name.to_ascii_lowercase();
-                    if !ok {
-                        audit.findings.push(
-                            Finding::new(&
-                                HubCode::CacheBlobMismatch,
-                                format!("blob of `{repo}` does not match its name: {algorithm} is {actual}"),
-                            )
-                            .at(rel(&path))
-                            .with_evidence(format!("expected {name}, got {actual}")),
-                        );
-                    }
-                    blobs.insert(name, (size, ok));
-                }
-            }
-        }
+    a.check_blobs(hash_blobs)?;
+    let snapshots = a.check_snapshots()?;
+    let refs = a.check_refs(&snapshots);
+    a.report_orphans();
+    Ok(CachedRepo {
+        repo: repo.to_string(),
+        repo_type: kind.to_string(),
+        path: rdir,
+        refs,
+        snapshots,
+    })
+}
+
+/// A path as findings name it: relative to the cache.
+fn rel_to(hub_dir: &Path, p: &Path) -> String {
+    p.strip_prefix(hub_dir)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// One repo folder's audit as it goes: where the repo is, what its blobs are, and which of them
+/// the snapshots use.
+struct RepoAudit<'a> {
+    hub_dir: &'a Path,
+    rdir: &'a Path,
+    blobs_dir: PathBuf,
+    /// `blobs_dir` with `.` folded away, to compare link targets with.
+    blobs_norm: PathBuf,
+    repo: &'a str,
+    audit: &'a mut CacheAudit,
+    /// Blob name → (size, verified).
+    blobs: BTreeMap<String, (u64, bool)>,
+    /// The blobs some snapshot links to.
+    used: BTreeSet<String>,
+}
+
+impl RepoAudit<'_> {
+    /// Records a finding about `at`.
+    fn flag(&mut self, finding: Finding, at: &Path) {
+        self.audit
+            .findings
+            .push(finding.at(rel_to(self.hub_dir, at)));
     }
 
-    let mut used: BTreeSet<String> = BTreeSet::new();
-    let mut snapshots = Vec::new();
-    let snaps_dir = rdir.join("snapshots");
-    if let Ok(rd) = fs::read_dir(&snaps_dir) {
+    /// `blobs/`: every blob hashed against its name (or listed), interrupted downloads and
+    /// anything that is not a blob reported.
+    fn check_blobs(&mut self, hash_blobs: bool) -> Result<(), HubError> {
+        let Ok(rd) = fs::read_dir(&self.blobs_dir) else {
+            return Ok(());
+        };
+        let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            self.check_blob(&e, hash_blobs)?;
+        }
+        Ok(())
+    }
+
+    /// One entry of `blobs/`: a blob goes into [`RepoAudit::blobs`], verified when it hashes to
+    /// its name.
+    fn check_blob(&mut self, e: &fs::DirEntry, hash_blobs: bool) -> Result<(), HubError> {
+        let repo = self.repo;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let ft = e.file_type().map_err(|err| HubError::io(&path, err))?;
+        if name.ends_with(".incomplete") {
+            let f = Finding::new(
+                &HubCode::CacheIncomplete,
+                format!("interrupted download `{name}` in `{repo}`"),
+            );
+            self.flag(f, &path);
+            return Ok(());
+        }
+        if name.ends_with(".lock") {
+            return Ok(());
+        }
+        if !ft.is_file() {
+            let f = Finding::new(
+                &HubCode::CacheUnexpectedEntry,
+                format!("blob `{name}` of `{repo}` is not a regular file"),
+            );
+            self.flag(f, &path);
+            return Ok(());
+        }
+        let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+        let lower = name.to_ascii_lowercase();
+        if !hash_blobs && (Sha256::is_valid(&lower) || GitOid::is_valid(&lower)) {
+            // Listing only (offline resolution): `fetch` verifies what it uses.
+            self.blobs.insert(name, (size, false));
+            return Ok(());
+        }
+        let verified = match blob_digest(&path, &name).map_err(|err| HubError::io(&path, err))? {
+            None => {
+                let f = Finding::new(
+                    &HubCode::CacheUnexpectedEntry,
+                    format!("blob `{name}` of `{repo}` is not named by a digest"),
+                );
+                self.flag(f, &path);
+                false
+            }
+            Some((actual, algorithm)) => {
+                self.audit.blobs_checked += 1;
+                let ok = actual == lower;
+                if !ok {
+                    let f = Finding::new(
+                        &HubCode::CacheBlobMismatch,
+                        format!(
+                            "blob of `{repo}` does not match its name: {algorithm} is {actual}"
+                        ),
+                    )
+                    .with_evidence(format!("expected {name}, got {actual}"));
+                    self.flag(f, &path);
+                }
+                ok
+            }
+        };
+        self.blobs.insert(name, (size, verified));
+        Ok(())
+    }
+
+    /// `snapshots/`: a folder per commit, each with its files checked against its
+    /// `trees/<commit>.json` where there is one.
+    fn check_snapshots(&mut self) -> Result<Vec<CachedSnapshot>, HubError> {
+        let mut snapshots = Vec::new();
+        let Ok(rd) = fs::read_dir(self.rdir.join("snapshots")) else {
+            return Ok(snapshots);
+        };
         let mut dirs: Vec<_> = rd.filter_map(|e| e.ok()).collect();
         dirs.sort_by_key(|e| e.file_name());
         for d in dirs {
             let commit = d.file_name().to_string_lossy().into_owned();
             let sdir = d.path();
-            if !d.file_type().is_ok_and(|t| t.is_dir()) || !is_git_oid(&commit) {
-                audit.findings.push(
-                    Finding::new(
-                        &HubCode::CacheUnexpectedEntry,
-                        format!(
-                            "snapshot `{commit}` of `{repo}` is not a folder named by a commit"
-                        ),
-                    )
-                    .at(rel(&sdir)),
+            if !d.file_type().is_ok_and(|t| t.is_dir()) || !GitOid::is_valid(&commit) {
+                let f = Finding::new(
+                    &HubCode::CacheUnexpectedEntry,
+                    format!(
+                        "snapshot `{commit}` of `{}` is not a folder named by a commit",
+                        self.repo
+                    ),
                 );
+                self.flag(f, &sdir);
                 continue;
             }
-            let mut files = Vec::new();
-            for e in walkdir::WalkDir::new(&sdir)
-                .follow_links(false)
-                .sort_by_file_name()
-                .min_depth(1)
-            {
-                let e = match e {
-                    Ok(e) => e,
-                    Err(err) => {
-                        let p = err.path().map(Path::to_path_buf).unwrap_or(sdir.clone());
-                        return Err(HubError::io(&p, err.into()));
-                    }
-                };
-                if e.file_type().is_dir() {
-                    continue;
-                }
-                let path = e.path();
-                let in_repo = path
-                    .strip_prefix(&sdir)
-                    .expect("walked under sdir")
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                if e.path_is_symlink() {
-                    let target = fs::read_link(path).map_err(|err| HubError::io(path, err))?;
-                    let base = lexical_join(path.parent().expect("has parent"), Path::new("."));
-                    let resolved = lexical_join(&base, &target);
-                    let inside = resolved.parent() == Some(blobs_norm.as_path());
-                    if !inside {
-                        audit.findings.push(
-                            Finding::new(&
-                                HubCode::CacheLinkOutside,
-                                format!("`{in_repo}` of `{repo}` links outside the repo's blobs (not followed)"),
-                            )
-                            .at(rel(path))
-                            .with_evidence(target.to_string_lossy().into_owned()),
-                        );
-                        continue;
-                    }
-                    let blob = resolved
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    let Some(&(size, verified)) = blobs.get(&blob) else {
-                        audit.findings.push(
-                            Finding::new(
-                                &HubCode::CacheLinkBroken,
-                                format!("`{in_repo}` of `{repo}` links to missing blob `{blob}`"),
-                            )
-                            .at(rel(path)),
-                        );
-                        continue;
-                    };
-                    used.insert(blob.clone());
-                    let lower = blob.to_ascii_lowercase();
-                    files.push(CachedFile {
-                        path: in_repo,
-                        size,
-                        sha256: is_sha256_hex(&lower).then(|| lower.clone()),
-                        git_oid: is_git_oid(&lower).then(|| lower.clone()),
-                        blob: Some(blob),
-                        verified,
-                    });
-                } else if e.file_type().is_file() {
-                    // A real copy (huggingface_hub's degraded mode): hash it so it can be recorded.
-                    let d = crate::hashing::hash_file(path, &|_| {}).map_err(|err| match err {
-                        crate::hashing::HashError::Io { path, source } => {
-                            HubError::Io { path, source }
-                        }
-                        other => HubError::io(path, std::io::Error::other(other.to_string())),
-                    })?;
-                    files.push(CachedFile {
-                        path: in_repo,
-                        size: d.size,
-                        blob: None,
-                        sha256: Some(d.sha256),
-                        git_oid: None,
-                        verified: false,
-                    });
-                } else {
-                    audit.findings.push(
-                        Finding::new(
-                            &HubCode::CacheUnexpectedEntry,
-                            format!("`{in_repo}` of `{repo}` is neither a link nor a file"),
-                        )
-                        .at(rel(path)),
-                    );
-                }
-            }
-            check_tree_manifest(&rdir, repo, &commit, &mut files, audit, &rel);
+            let mut files = self.snapshot_files(&sdir)?;
+            let hub_dir = self.hub_dir;
+            check_tree_manifest(
+                self.rdir,
+                self.repo,
+                &commit,
+                &mut files,
+                self.audit,
+                &|p| rel_to(hub_dir, p),
+            );
             snapshots.push(CachedSnapshot {
                 commit,
                 path: sdir,
                 files,
             });
         }
+        Ok(snapshots)
     }
 
-    let mut refs = BTreeMap::new();
-    let refs_dir = rdir.join("refs");
-    if refs_dir.is_dir() {
+    /// The files of one snapshot folder: links into `blobs/`, or real copies (hashed).
+    fn snapshot_files(&mut self, sdir: &Path) -> Result<Vec<CachedFile>, HubError> {
+        let mut files = Vec::new();
+        for e in walkdir::WalkDir::new(sdir)
+            .follow_links(false)
+            .sort_by_file_name()
+            .min_depth(1)
+        {
+            let e = match e {
+                Ok(e) => e,
+                Err(err) => {
+                    let p = err.path().unwrap_or(sdir).to_path_buf();
+                    return Err(HubError::io(&p, err.into()));
+                }
+            };
+            if e.file_type().is_dir() {
+                continue;
+            }
+            let path = e.path();
+            let in_repo = path
+                .strip_prefix(sdir)
+                .expect("walked under sdir")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if e.path_is_symlink() {
+                files.extend(self.linked_file(path, in_repo)?);
+            } else if e.file_type().is_file() {
+                files.push(copied_file(path, in_repo)?);
+            } else {
+                let f = Finding::new(
+                    &HubCode::CacheUnexpectedEntry,
+                    format!(
+                        "`{in_repo}` of `{}` is neither a link nor a file",
+                        self.repo
+                    ),
+                );
+                self.flag(f, path);
+            }
+        }
+        Ok(files)
+    }
+
+    /// A snapshot file that links to a blob, which it then uses. A link that leaves the repo's
+    /// `blobs/` (never followed) or names a missing blob is a finding and no file.
+    fn linked_file(
+        &mut self,
+        path: &Path,
+        in_repo: String,
+    ) -> Result<Option<CachedFile>, HubError> {
+        let repo = self.repo;
+        let target = fs::read_link(path).map_err(|err| HubError::io(path, err))?;
+        let base = lexical_join(path.parent().expect("has parent"), Path::new("."));
+        let resolved = lexical_join(&base, &target);
+        if resolved.parent() != Some(self.blobs_norm.as_path()) {
+            let f = Finding::new(
+                &HubCode::CacheLinkOutside,
+                format!("`{in_repo}` of `{repo}` links outside the repo's blobs (not followed)"),
+            )
+            .with_evidence(target.to_string_lossy().into_owned());
+            self.flag(f, path);
+            return Ok(None);
+        }
+        let blob = resolved
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some(&(size, verified)) = self.blobs.get(&blob) else {
+            let f = Finding::new(
+                &HubCode::CacheLinkBroken,
+                format!("`{in_repo}` of `{repo}` links to missing blob `{blob}`"),
+            );
+            self.flag(f, path);
+            return Ok(None);
+        };
+        self.used.insert(blob.clone());
+        let lower = blob.to_ascii_lowercase();
+        Ok(Some(CachedFile {
+            path: in_repo,
+            size,
+            sha256: Sha256::is_valid(&lower).then(|| lower.clone()),
+            git_oid: GitOid::is_valid(&lower).then(|| lower.clone()),
+            blob: Some(blob),
+            verified,
+        }))
+    }
+
+    /// `refs/`: each ref by name with the commit it holds, which must have a snapshot.
+    fn check_refs(&mut self, snapshots: &[CachedSnapshot]) -> BTreeMap<String, String> {
+        let mut refs = BTreeMap::new();
+        let refs_dir = self.rdir.join("refs");
+        if !refs_dir.is_dir() {
+            return refs;
+        }
         for e in walkdir::WalkDir::new(&refs_dir)
             .follow_links(false)
             .sort_by_file_name()
@@ -370,36 +445,49 @@ fn audit_repo(
                 .unwrap_or_default()
                 .trim()
                 .to_ascii_lowercase();
-            let known = is_git_oid(&commit) && snapshots.iter().any(|s| s.commit == commit);
+            let known = GitOid::is_valid(&commit) && snapshots.iter().any(|s| s.commit == commit);
             if !known {
-                audit.findings.push(
-                    Finding::new(
-                        &HubCode::CacheRefMissingSnapshot,
-                        format!("ref `{name}` of `{repo}` names `{commit}`, which has no snapshot"),
-                    )
-                    .at(rel(e.path())),
+                let f = Finding::new(
+                    &HubCode::CacheRefMissingSnapshot,
+                    format!(
+                        "ref `{name}` of `{}` names `{commit}`, which has no snapshot",
+                        self.repo
+                    ),
                 );
+                self.flag(f, e.path());
             }
             refs.insert(name, commit);
         }
+        refs
     }
 
-    for (blob, _) in blobs.iter().filter(|(b, _)| !used.contains(*b)) {
-        audit.findings.push(
-            Finding::new(
-                &HubCode::CacheOrphanBlob,
-                format!("blob `{blob}` of `{repo}` is used by no snapshot"),
-            )
-            .at(rel(&blobs_dir.join(blob))),
-        );
+    /// A finding for every blob no snapshot uses.
+    fn report_orphans(&mut self) {
+        for blob in self.blobs.keys().filter(|b| !self.used.contains(*b)) {
+            self.audit.findings.push(
+                Finding::new(
+                    &HubCode::CacheOrphanBlob,
+                    format!("blob `{blob}` of `{}` is used by no snapshot", self.repo),
+                )
+                .at(rel_to(self.hub_dir, &self.blobs_dir.join(blob))),
+            );
+        }
     }
+}
 
-    Ok(CachedRepo {
-        repo: repo.to_string(),
-        repo_type: kind.to_string(),
-        path: rdir,
-        refs,
-        snapshots,
+/// A real copy in a snapshot (huggingface_hub's degraded mode), hashed so it can be recorded.
+fn copied_file(path: &Path, in_repo: String) -> Result<CachedFile, HubError> {
+    let d = crate::hashing::hash_file(path, &|_| {}).map_err(|err| match err {
+        crate::hashing::HashError::Io { path, source } => HubError::Io { path, source },
+        other => HubError::io(path, std::io::Error::other(other.to_string())),
+    })?;
+    Ok(CachedFile {
+        path: in_repo,
+        size: d.size,
+        blob: None,
+        sha256: Some(d.sha256.into_string()),
+        git_oid: None,
+        verified: false,
     })
 }
 
@@ -456,7 +544,7 @@ fn check_tree_manifest(
         }
         if f.git_oid.is_none() {
             f.git_oid = blob_id
-                .filter(|b| is_git_oid(b))
+                .filter(|b| GitOid::is_valid(b))
                 .map(str::to_ascii_lowercase);
         }
     }
@@ -496,7 +584,7 @@ pub(crate) fn resolve_offline(
         revision: revision.to_string(),
         cache: cache.to_path_buf(),
     };
-    let commit = if is_git_oid(revision) {
+    let commit = if GitOid::is_valid(revision) {
         revision.to_ascii_lowercase()
     } else {
         if super::unsafe_path_reason(revision).is_some() {
@@ -508,7 +596,7 @@ pub(crate) fn resolve_offline(
             .to_ascii_lowercase()
     };
     let sdir = rdir.join("snapshots").join(&commit);
-    if !is_git_oid(&commit) || !sdir.is_dir() {
+    if !GitOid::is_valid(&commit) || !sdir.is_dir() {
         return Err(not_cached());
     }
     let mut files: Vec<HubFile> = Vec::new();
@@ -592,7 +680,7 @@ mod tests {
         let commit = "c".repeat(40);
         let cfg = b"{\"a\": 1}\n";
         let weights = vec![7u8; 1000];
-        let cfg_id = crate::hashing::git_blob_id(cfg);
+        let cfg_id = crate::hashing::git_blob_id(cfg).into_string();
         let w_id = sha256_hex(&weights);
         fs::create_dir_all(rdir.join("blobs")).unwrap();
         fs::create_dir_all(rdir.join("snapshots").join(&commit).join("sub")).unwrap();

@@ -122,7 +122,7 @@ pub(crate) fn fetch(
     for f in &selected {
         check_path(repo, &f.path)?;
         let name = f.blob_name();
-        if !(crate::hashing::is_git_oid(name) || crate::hashing::is_sha256_hex(name)) {
+        if !(crate::ids::GitOid::is_valid(name) || crate::ids::Sha256::is_valid(name)) {
             return Err(HubError::BadResponse {
                 url: client
                     .resolve_url(repo, &snapshot.commit, &f.path)
@@ -587,7 +587,7 @@ fn make_link(_target: &str, link: &Path, blob: &Path) -> std::io::Result<()> {
 
 /// Writes `refs/<revision>` = commit for a branch or tag name (not when a commit was asked).
 fn write_ref(rdir: &Path, revision: &str, commit: &str) -> Result<(), HubError> {
-    if crate::hashing::is_git_oid(revision) || super::unsafe_path_reason(revision).is_some() {
+    if crate::ids::GitOid::is_valid(revision) || super::unsafe_path_reason(revision).is_some() {
         return Ok(());
     }
     let path = rdir.join("refs").join(revision);

@@ -4,6 +4,7 @@
 use crate::finding::Finding;
 use crate::format::{FileFormat, sniff};
 use crate::hub::{CacheAudit, CachedRepo, CachedSnapshot, HubClient, HubError, HubSnapshot};
+use crate::ids::{GitOid, ModelName, Sha256};
 use crate::ingest::{self, ClaimKind, IngestCode, Ingested, LicenseClaim};
 use crate::record::{FileRecord, SourceInfo};
 use std::path::Path;
@@ -15,14 +16,18 @@ pub fn ingest_hub(
     client: &HubClient,
     repo: &str,
     revision: Option<&str>,
-    name: Option<String>,
+    name: Option<ModelName>,
 ) -> Result<Ingested, HubError> {
     let snapshot = client.resolve_repo(repo, revision)?;
     Ok(ingest_snapshot(&snapshot, client.endpoint(), name))
 }
 
 /// The revision to record for an already resolved snapshot.
-pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<String>) -> Ingested {
+pub fn ingest_snapshot(
+    snapshot: &HubSnapshot,
+    endpoint: &str,
+    name: Option<ModelName>,
+) -> Ingested {
     let mut findings = Vec::new();
     let small = |path: &str| {
         snapshot
@@ -36,14 +41,16 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
         .iter()
         .map(|f| {
             let bytes = small(&f.path);
+            // The Hub client checked both digests; a cached file may have no git blob id.
             FileRecord {
                 path: f.path.clone(),
                 size: f.size,
                 sha256: f
                     .sha256
-                    .clone()
-                    .or_else(|| bytes.map(crate::hashing::sha256_hex)),
-                git_oid: Some(f.git_oid.clone()),
+                    .as_deref()
+                    .and_then(|s| Sha256::parse(s).ok())
+                    .or_else(|| bytes.map(crate::hashing::sha256)),
+                git_oid: GitOid::parse(&f.git_oid).ok(),
                 format: format_of(&f.path, f.size, bytes, f.lfs),
             }
         })
@@ -129,12 +136,12 @@ pub fn ingest_snapshot(snapshot: &HubSnapshot, endpoint: &str, name: Option<Stri
         }
     });
     Ingested {
-        name: name.unwrap_or_else(|| snapshot.repo.clone()),
-        revision: snapshot.commit.clone(),
+        name: name.unwrap_or_else(|| snapshot.repo.as_str().into()),
+        revision: snapshot.commit.as_str().into(),
         source: SourceInfo {
             kind: crate::record::SourceKind::Hub,
             location: format!("hf:{}", snapshot.repo),
-            revision: Some(snapshot.commit.clone()),
+            revision: Some(snapshot.commit.as_str().into()),
         },
         files,
         card_raw,
@@ -174,7 +181,7 @@ pub fn ingest_cached(
     };
     let mut sha_of_copies = Vec::new();
     for f in &snapshot.files {
-        let lfs = f.blob.as_deref().is_some_and(crate::hashing::is_sha256_hex);
+        let lfs = f.blob.as_deref().is_some_and(Sha256::is_valid);
         hub.files.push(crate::hub::HubFile {
             path: f.path.clone(),
             size: f.size,
@@ -182,8 +189,8 @@ pub fn ingest_cached(
             sha256: if lfs { f.sha256.clone() } else { None },
             lfs,
         });
-        if !lfs && let Some(sha) = &f.sha256 {
-            sha_of_copies.push((f.path.clone(), sha.clone()));
+        if !lfs && let Some(sha) = f.sha256.as_deref().and_then(|s| Sha256::parse(s).ok()) {
+            sha_of_copies.push((f.path.clone(), sha));
         }
     }
     // The same small files a Hub revision gives ingest, read from the cache instead.
@@ -202,9 +209,6 @@ pub fn ingest_cached(
             {
                 file.sha256 = Some(d.sha256);
             }
-        }
-        if file.git_oid.as_deref() == Some("") {
-            file.git_oid = None;
         }
     }
     // The cached bytes are here: scan them as a local folder's would be.
@@ -286,7 +290,7 @@ mod tests {
                 HubFile {
                     path: "README.md".into(),
                     size: readme.len() as u64,
-                    git_oid: crate::hashing::git_blob_id(&readme),
+                    git_oid: crate::hashing::git_blob_id(&readme).into_string(),
                     sha256: None,
                     lfs: false,
                 },
@@ -307,7 +311,7 @@ mod tests {
             HubFile {
                 path: "LICENSE".into(),
                 size: mit.len() as u64,
-                git_oid: crate::hashing::git_blob_id(mit.as_bytes()),
+                git_oid: crate::hashing::git_blob_id(mit.as_bytes()).into_string(),
                 sha256: None,
                 lfs: false,
             },

@@ -13,6 +13,7 @@ pub use hub::{ingest_cache, ingest_cached, ingest_hub, ingest_snapshot};
 pub use mof::ingest_mof;
 
 use crate::hashing::{self, HashError};
+use crate::ids::{ModelName, Revision};
 use crate::manifest::Manifest;
 use crate::record::{BaseModelRef, ComponentRecord, FileRecord, SourceInfo};
 use std::path::{Path, PathBuf};
@@ -45,9 +46,9 @@ pub use crate::license::{ClaimKind, LicenseClaim};
 #[derive(Debug, Clone)]
 pub struct Ingested {
     /// The model name (from `--name`, the Hub id, the card's `model_name`, or the folder name).
-    pub name: String,
+    pub name: ModelName,
     /// The revision id: the Hub commit, or the first 12 hex digits of the manifest's SHA-256.
-    pub revision: String,
+    pub revision: Revision,
     pub source: SourceInfo,
     pub files: Vec<FileRecord>,
     /// Raw model-card front matter text, kept verbatim for provenance.
@@ -133,7 +134,7 @@ pub fn classify_local(path: &Path) -> Result<LocalKind, IngestError> {
 /// Options for a local ingest.
 pub struct LocalOptions<'a> {
     /// `--name`, overriding the card's `model_name` and the folder name.
-    pub name: Option<String>,
+    pub name: Option<ModelName>,
     /// Told the total up front, then the number of bytes hashed.
     pub progress: &'a dyn hashing::Progress,
     /// Hash and scan every file (`add`), or only describe the model — files, card, config,
@@ -422,12 +423,12 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
     let name = opts
         .name
         .clone()
-        .or_else(|| card_str(card.as_ref(), "model_name"))
-        .unwrap_or_else(|| default_name(path, &kind));
+        .or_else(|| card_str(card.as_ref(), "model_name").map(ModelName::from))
+        .unwrap_or_else(|| default_name(path, &kind).into());
     let revision = if opts.read_weights {
         Manifest::from_files(&files).revision_id()
     } else {
-        String::new()
+        Revision::default()
     };
     let location = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     Ok(Ingested {
@@ -700,7 +701,10 @@ pub fn base_models(card: Option<&serde_json::Value>, files: &[FileRecord]) -> Ve
     });
     names
         .into_iter()
-        .map(|name| BaseModelRef { name, relation })
+        .map(|name| BaseModelRef {
+            name: name.into(),
+            relation,
+        })
         .collect()
 }
 

@@ -12,7 +12,7 @@ use crate::openness::status;
 pub fn ingest_mof(
     path: &std::path::Path,
     text: &str,
-    name: Option<String>,
+    name: Option<crate::ids::ModelName>,
 ) -> Result<Ingested, MotError> {
     let model = parse(text)?;
     let file_name = path
@@ -22,7 +22,7 @@ pub fn ingest_mof(
     let files = vec![crate::record::FileRecord {
         path: file_name,
         size: text.len() as u64,
-        sha256: Some(crate::hashing::sha256_hex(text.as_bytes())),
+        sha256: Some(crate::hashing::sha256(text.as_bytes())),
         git_oid: None,
         format: crate::format::FileFormat::Other,
     }];
@@ -38,7 +38,8 @@ pub fn ingest_mof(
                     c
                 }
             })
-            .collect()
+            .collect::<String>()
+            .into()
     });
     let components = model.components();
     let mut claims = Vec::new();

@@ -22,7 +22,7 @@ pub use resolve::{
 };
 
 /// The expression used when nothing can be said about a license.
-pub const NOASSERTION: &str = "NOASSERTION";
+pub const NOASSERTION: &str = crate::ids::LicenseExpr::NOASSERTION;
 
 /// Errors of the license module.
 #[derive(Debug, thiserror::Error)]

@@ -332,7 +332,7 @@ pub fn section(
     let inherited: Vec<String> = chain
         .iter()
         .filter(|b| b.recorded)
-        .map(|b| b.effective.clone())
+        .map(|b| b.effective.to_string())
         .collect();
     if !inherited.is_empty() {
         let relation = if chain
@@ -383,7 +383,7 @@ pub fn section(
         LicenseSection {
             declared,
             detected,
-            effective,
+            effective: effective.into(),
             base_chain: chain.to_vec(),
             conflicts,
             obligations,

@@ -33,7 +33,7 @@ pub fn bom(doc: &ReportDocument) -> Value {
             prop("modelvet:format", f.format.to_string()),
         ];
         if let Some(oid) = &f.git_oid {
-            props.push(prop("modelvet:git_oid", oid.clone()));
+            props.push(prop("modelvet:git_oid", oid.to_string()));
         }
         if let Some(v) = doc.verify.as_ref().and_then(|v| v.files.get(&f.path)) {
             props.push(prop("modelvet:verification", v.clone()));
@@ -110,7 +110,7 @@ pub fn bom(doc: &ReportDocument) -> Value {
                 "name": "modelvet",
                 "version": doc.report.modelvet_version,
             }]},
-            "properties": [prop("modelvet:record_id", r.id.clone())],
+            "properties": [prop("modelvet:record_id", r.id.to_string())],
         },
         "components": components,
         "dependencies": dependencies,

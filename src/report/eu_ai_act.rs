@@ -186,8 +186,8 @@ impl<'a> Facts<'a> {
     }
 
     fn license(&self) -> Option<String> {
-        let e = self.r.license.effective.trim();
-        (!e.is_empty() && e != "NOASSERTION").then(|| format!("effective license `{e}`"))
+        let e = self.r.license.effective.asserted()?;
+        Some(format!("effective license `{e}`"))
     }
 }
 
@@ -219,274 +219,259 @@ pub fn two_significant(n: u64) -> String {
     format!("{mant:.1}×10^{exp}")
 }
 
-fn item(id: &str, title: &str, found: Option<String>, missing: &str) -> GapItem {
-    match found {
-        Some(e) => GapItem {
-            item: id.into(),
-            title: title.into(),
-            status: "present".into(),
-            evidence: e,
-        },
-        None => GapItem {
-            item: id.into(),
-            title: title.into(),
-            status: "missing".into(),
-            evidence: missing.into(),
-        },
-    }
+/// What the record holds for one documentation item, before the item is numbered and titled:
+/// Annex XI and Annex XII ask for several of the same facts under other numbers.
+#[derive(Debug, Clone)]
+struct Found {
+    /// `present`, `partial` or `missing`.
+    status: &'static str,
+    evidence: String,
 }
 
-fn item_status(id: &str, title: &str, status: &str, evidence: String) -> GapItem {
-    GapItem {
-        item: id.into(),
-        title: title.into(),
-        status: status.into(),
-        evidence,
+impl Found {
+    fn new(status: &'static str, evidence: impl Into<String>) -> Found {
+        Found {
+            status,
+            evidence: evidence.into(),
+        }
+    }
+
+    /// `present` with the evidence found, else `missing` with why.
+    fn or_missing(found: Option<String>, missing: &str) -> Found {
+        match found {
+            Some(e) => Found::new("present", e),
+            None => Found::new("missing", missing),
+        }
+    }
+
+    /// The item numbered `id` of an annex, with this evidence.
+    fn item(&self, id: &str, title: &str) -> GapItem {
+        GapItem {
+            item: id.into(),
+            title: title.into(),
+            status: self.status.into(),
+            evidence: self.evidence.clone(),
+        }
     }
 }
 
 const NOT_RECORDED: &str = "not in the machine-readable record (check the model card's text)";
 
-/// Assesses the record.
-pub fn assess(r: &ModelRecord) -> EuAiAct {
-    let f = Facts { r };
-    let (dist_status, dist) = f.distribution();
-    let arch_params = match (f.architecture(), f.parameters()) {
-        (Some(a), Some(p)) => item_status("", "", "present", format!("{a}; {p}")),
-        (Some(a), None) => item_status(
-            "",
-            "",
+/// The evidence for every item of the two annexes, each found once.
+struct Evidence {
+    tasks: Found,
+    use_policy: Found,
+    distribution: Found,
+    architecture: Found,
+    modality: Found,
+    license: Found,
+    integration: Found,
+    data: Found,
+    compute: Found,
+    energy: Found,
+    hardware: Found,
+    software: Found,
+    input_size: Found,
+}
+
+impl Evidence {
+    fn gather(f: &Facts) -> Evidence {
+        let (dist_status, dist) = f.distribution();
+        let modality = modality(f);
+        Evidence {
+            tasks: Found::or_missing(f.task(), "the model card declares no `pipeline_tag`"),
+            use_policy: Found::or_missing(
+                f.use_policy(),
+                "no acceptable-use policy among the license terms",
+            ),
+            distribution: Found::new(dist_status, dist),
+            architecture: architecture(f),
+            input_size: input_size(f, &modality),
+            modality,
+            license: Found::or_missing(f.license(), "no effective license (NOASSERTION)"),
+            integration: integration(f),
+            data: training_data(f),
+            compute: compute(f),
+            energy: energy(f),
+            hardware: match f.card("library_name").and_then(Value::as_str) {
+                Some(l) => Found::new("partial", format!("model card `library_name: {l}`")),
+                None => Found::new("missing", NOT_RECORDED),
+            },
+            software: Found::or_missing(
+                f.software(),
+                "no `library_name` and no `transformers_version`",
+            ),
+        }
+    }
+}
+
+/// Architecture and parameter count: `config.json` and the smoke test.
+fn architecture(f: &Facts) -> Found {
+    match (f.architecture(), f.parameters()) {
+        (Some(a), Some(p)) => Found::new("present", format!("{a}; {p}")),
+        (Some(a), None) => Found::new(
             "partial",
             format!("{a}; parameter count not recorded (run `modelvet smoke`)"),
         ),
-        (None, Some(p)) => {
-            item_status("", "", "partial", format!("{p}; architecture not recorded"))
-        }
-        (None, None) => item_status(
-            "",
-            "",
-            "missing",
-            "no config.json architecture and no smoke test".into(),
-        ),
-    };
+        (None, Some(p)) => Found::new("partial", format!("{p}; architecture not recorded")),
+        (None, None) => Found::new("missing", "no config.json architecture and no smoke test"),
+    }
+}
+
+/// Modality: the declared task, else what a tokenizer implies.
+fn modality(f: &Facts) -> Found {
     let tokenizer = f.has_file(|p, fmt| fmt == "tokenizer" || p.ends_with("tokenizer.json"));
-    let modality = match (f.task(), tokenizer) {
-        (Some(t), _) => item_status("", "", "present", t),
-        (None, Some(p)) => item_status(
-            "",
-            "",
+    match (f.task(), tokenizer) {
+        (Some(t), _) => Found::new("present", t),
+        (None, Some(p)) => Found::new(
             "partial",
             format!("text input implied by `{p}`; task not declared"),
         ),
-        (None, None) => item_status(
-            "",
-            "",
-            "missing",
-            "no `pipeline_tag` and no tokenizer".into(),
-        ),
-    };
-    let integration = match (f.software(), f.has_file(|p, _| p == "config.json")) {
-        (Some(s), _) => item_status("", "", "present", s),
-        (None, Some(p)) => item_status(
-            "",
-            "",
-            "partial",
-            format!("`{p}` present; no library declared"),
-        ),
-        (None, None) => item_status(
-            "",
-            "",
-            "missing",
-            "no config.json and no `library_name`".into(),
-        ),
-    };
+        (None, None) => Found::new("missing", "no `pipeline_tag` and no tokenizer"),
+    }
+}
+
+/// Technical means for integration: the declared library, else a `config.json`.
+fn integration(f: &Facts) -> Found {
+    match (f.software(), f.has_file(|p, _| p == "config.json")) {
+        (Some(s), _) => Found::new("present", s),
+        (None, Some(p)) => Found::new("partial", format!("`{p}` present; no library declared")),
+        (None, None) => Found::new("missing", "no config.json and no `library_name`"),
+    }
+}
+
+/// Training data: the card's `datasets`, which say nothing of type, provenance or curation.
+fn training_data(f: &Facts) -> Found {
     let ds = f.datasets();
-    let data = if ds.is_empty() {
-        item_status(
-            "",
-            "",
-            "missing",
-            "the model card names no `datasets`".into(),
-        )
+    if ds.is_empty() {
+        Found::new("missing", "the model card names no `datasets`")
     } else {
-        item_status(
-            "",
-            "",
+        Found::new(
             "partial",
             format!(
                 "model card `datasets`: {} (type, provenance and curation not recorded)",
                 ds.join(", ")
             ),
         )
-    };
-    let co2 = f.card("co2_eq_emissions");
-    let energy = match co2 {
-        Some(_) => item_status(
-            "",
-            "",
-            "partial",
-            "model card `co2_eq_emissions` (CO₂, not energy)".into(),
-        ),
-        None => item_status("", "", "missing", NOT_RECORDED.into()),
-    };
-    let compute = match co2.and_then(|c| c.get("hardware_used").or(c.get("training_type"))) {
-        Some(v) => item_status(
-            "",
-            "",
-            "partial",
-            format!("model card `co2_eq_emissions`: {v}"),
-        ),
-        None => item_status("", "", "missing", NOT_RECORDED.into()),
-    };
-    let named = |mut g: GapItem, id: &str, title: &str| {
-        g.item = id.into();
-        g.title = title.into();
-        g
-    };
-    let license = item("", "", f.license(), "no effective license (NOASSERTION)");
-    let aup = item(
-        "",
-        "",
-        f.use_policy(),
-        "no acceptable-use policy among the license terms",
-    );
-    let tasks = item(
-        "",
-        "",
-        f.task(),
-        "the model card declares no `pipeline_tag`",
-    );
-    let dist_item = item_status("", "", dist_status, dist);
+    }
+}
 
-    let annex_xi = vec![
-        named(
-            tasks.clone(),
-            "1(a)",
-            "Intended tasks and the AI systems it can be integrated in",
-        ),
-        named(aup.clone(), "1(b)", "Acceptable use policies"),
-        named(
-            dist_item.clone(),
-            "1(c)",
-            "Date of release and methods of distribution",
-        ),
-        named(
-            arch_params.clone(),
-            "1(d)",
-            "Architecture and number of parameters",
-        ),
-        named(
-            modality.clone(),
-            "1(e)",
-            "Modality and format of inputs and outputs",
-        ),
-        named(license.clone(), "1(f)", "The license"),
-        named(
-            integration.clone(),
-            "2(a)",
-            "Technical means for integration",
-        ),
-        named(
-            item_status("", "", "missing", NOT_RECORDED.into()),
-            "2(b)",
-            "Design specifications and training process",
-        ),
-        named(
-            data.clone(),
-            "2(c)",
-            "Training, testing and validation data",
-        ),
-        named(compute, "2(d)", "Computational resources used to train"),
-        named(energy, "2(e)", "Known or estimated energy consumption"),
-    ];
-    let input_size = match (f.max_input(), modality.status.as_str()) {
-        (Some(m), "missing") => item_status("", "", "partial", m),
-        (Some(m), _) => item_status("", "", "present", format!("{}; {m}", modality.evidence)),
-        (None, "missing") => item_status(
-            "",
-            "",
-            "missing",
-            "no modality and no maximum input size".into(),
-        ),
-        (None, _) => item_status(
-            "",
-            "",
+/// Energy: the card's `co2_eq_emissions` speaks of CO₂ only.
+fn energy(f: &Facts) -> Found {
+    match f.card("co2_eq_emissions") {
+        Some(_) => Found::new("partial", "model card `co2_eq_emissions` (CO₂, not energy)"),
+        None => Found::new("missing", NOT_RECORDED),
+    }
+}
+
+/// Training compute: the hardware or training type `co2_eq_emissions` names.
+fn compute(f: &Facts) -> Found {
+    let co2 = f.card("co2_eq_emissions");
+    match co2.and_then(|c| c.get("hardware_used").or(c.get("training_type"))) {
+        Some(v) => Found::new("partial", format!("model card `co2_eq_emissions`: {v}")),
+        None => Found::new("missing", NOT_RECORDED),
+    }
+}
+
+/// Modality, format and maximum input size: the modality found, with the context window.
+fn input_size(f: &Facts, modality: &Found) -> Found {
+    match (f.max_input(), modality.status) {
+        (Some(m), "missing") => Found::new("partial", m),
+        (Some(m), _) => Found::new("present", format!("{}; {m}", modality.evidence)),
+        (None, "missing") => Found::new("missing", "no modality and no maximum input size"),
+        (None, _) => Found::new(
             "partial",
             format!("{}; maximum input size not recorded", modality.evidence),
         ),
-    };
-    let annex_xii = vec![
-        named(
-            tasks,
+    }
+}
+
+/// Annex XI section 1 and 2: the technical documentation for the AI Office.
+fn annex_xi(e: &Evidence) -> Vec<GapItem> {
+    vec![
+        e.tasks.item(
+            "1(a)",
+            "Intended tasks and the AI systems it can be integrated in",
+        ),
+        e.use_policy.item("1(b)", "Acceptable use policies"),
+        e.distribution
+            .item("1(c)", "Date of release and methods of distribution"),
+        e.architecture
+            .item("1(d)", "Architecture and number of parameters"),
+        e.modality
+            .item("1(e)", "Modality and format of inputs and outputs"),
+        e.license.item("1(f)", "The license"),
+        e.integration
+            .item("2(a)", "Technical means for integration"),
+        Found::new("missing", NOT_RECORDED)
+            .item("2(b)", "Design specifications and training process"),
+        e.data.item("2(c)", "Training, testing and validation data"),
+        e.compute
+            .item("2(d)", "Computational resources used to train"),
+        e.energy
+            .item("2(e)", "Known or estimated energy consumption"),
+    ]
+}
+
+/// Annex XII: the information for downstream providers.
+fn annex_xii(e: &Evidence) -> Vec<GapItem> {
+    vec![
+        e.tasks.item(
             "1(a)",
             "Tasks and types of AI systems it can be integrated in",
         ),
-        named(aup, "1(b)", "Acceptable use policies"),
-        named(
-            dist_item,
-            "1(c)",
-            "Date of release and methods of distribution",
-        ),
-        named(
-            match f.card("library_name").and_then(Value::as_str) {
-                Some(l) => {
-                    item_status("", "", "partial", format!("model card `library_name: {l}`"))
-                }
-                None => item_status("", "", "missing", NOT_RECORDED.into()),
-            },
+        e.use_policy.item("1(b)", "Acceptable use policies"),
+        e.distribution
+            .item("1(c)", "Date of release and methods of distribution"),
+        e.hardware.item(
             "1(d)",
             "Interaction with hardware or software that is not part of the model",
         ),
-        named(
-            item(
-                "",
-                "",
-                f.software(),
-                "no `library_name` and no `transformers_version`",
-            ),
-            "1(e)",
-            "Versions of relevant software",
-        ),
-        named(arch_params, "1(f)", "Architecture and number of parameters"),
-        named(
-            modality,
-            "1(g)",
-            "Modality and format of inputs and outputs",
-        ),
-        named(license, "1(h)", "The license"),
-        named(integration, "2(a)", "Technical means for integration"),
-        named(
-            input_size,
+        e.software.item("1(e)", "Versions of relevant software"),
+        e.architecture
+            .item("1(f)", "Architecture and number of parameters"),
+        e.modality
+            .item("1(g)", "Modality and format of inputs and outputs"),
+        e.license.item("1(h)", "The license"),
+        e.integration
+            .item("2(a)", "Technical means for integration"),
+        e.input_size.item(
             "2(b)",
             "Modality, format and maximum input size (context window)",
         ),
-        named(
-            data,
+        e.data.item(
             "2(c)",
             "Training, testing and validation data: type, provenance, curation",
         ),
-    ];
-    let always_apply = vec![
-        item_status(
+    ]
+}
+
+/// Art. 53(1)(c) and (d), which no record can show.
+fn always_apply() -> Vec<GapItem> {
+    let missing = Found::new("missing", NOT_RECORDED);
+    vec![
+        missing.item(
             "53(1)(c)",
             "Policy to comply with Union copyright law (TDM opt-outs)",
-            "missing",
-            NOT_RECORDED.into(),
         ),
-        item_status(
+        missing.item(
             "53(1)(d)",
             "Public summary of training content (AI Office template)",
-            "missing",
-            NOT_RECORDED.into(),
         ),
-    ];
+    ]
+}
+
+/// Assesses the record.
+pub fn assess(r: &ModelRecord) -> EuAiAct {
+    let f = Facts { r };
+    let evidence = Evidence::gather(&f);
     EuAiAct {
         note: "Facts found in the record, not legal advice. The obligations fall on the model's provider; \
                Annex XI section 2 applies only to models with systemic risk."
             .into(),
-        annex_xi,
-        annex_xii,
-        always_apply,
+        annex_xi: annex_xi(&evidence),
+        annex_xii: annex_xii(&evidence),
+        always_apply: always_apply(),
         exemption: exemption(&f),
     }
 }

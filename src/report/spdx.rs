@@ -7,6 +7,7 @@
 //! `software_primaryPurpose`) are always written here; a unit test holds us to it.
 
 use super::{ReportDocument, eu_ai_act, hub_repo};
+use crate::record::ModelRecord;
 use serde_json::{Value, json};
 
 const CONTEXT: &str = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld";
@@ -14,34 +15,103 @@ const CREATION: &str = "_:creationinfo";
 /// The SPDX individual that stands for "no assertion" where an element is required.
 const NO_ASSERTION: &str = "https://spdx.org/rdf/3.0.1/terms/Core/NoAssertionElement";
 
-/// The SPDX document for a report document.
+/// The SPDX document for a report document: the creation info, the model package and the
+/// elements it relates to (files, datasets, base models, licenses), in that order.
 pub fn document(doc: &ReportDocument) -> Value {
-    let r = &doc.record;
-    let uuid = doc.report.serial.trim_start_matches("urn:uuid:");
-    let base = format!("urn:modelvet:{uuid}:");
-    let id = |local: &str| format!("{base}{local}");
-    let mut graph = Vec::new();
-    let mut elements = Vec::new();
-    let mut rel_n = 0usize;
-    let mut relationships = Vec::new();
-    let mut relate = |from: &str, kind: &str, to: Vec<String>| {
+    let mut g = Graph::new(doc.report.serial.trim_start_matches("urn:uuid:"));
+    creation_info(&mut g, doc);
+    let model = model_package(&mut g, doc);
+    file_elements(&mut g, doc, &model);
+    dataset_elements(&mut g, &doc.record, &model);
+    base_model_elements(&mut g, &doc.record, &model);
+    license_elements(&mut g, &doc.record, &model);
+    g.finish(&doc.record, model)
+}
+
+/// The `@graph` as it is built: nodes in document order, the ids that the document lists as its
+/// elements, and the relationships, which come after every other node.
+struct Graph {
+    /// `urn:modelvet:<uuid>:`, the prefix of every id.
+    base: String,
+    nodes: Vec<Value>,
+    elements: Vec<String>,
+    relationships: Vec<Value>,
+}
+
+impl Graph {
+    fn new(uuid: &str) -> Graph {
+        Graph {
+            base: format!("urn:modelvet:{uuid}:"),
+            nodes: Vec::new(),
+            elements: Vec::new(),
+            relationships: Vec::new(),
+        }
+    }
+
+    /// The id of a local name.
+    fn id(&self, local: &str) -> String {
+        format!("{}{local}", self.base)
+    }
+
+    /// A node that the document does not list as an element (creation info, agents).
+    fn node(&mut self, node: Value) {
+        self.nodes.push(node);
+    }
+
+    /// A node that the document lists as an element.
+    fn element(&mut self, id: &str, node: Value) {
+        self.nodes.push(node);
+        self.elements.push(id.to_string());
+    }
+
+    /// A relationship from `from` to each of `to`, numbered in the order they are made; none
+    /// when `to` is empty.
+    fn relate(&mut self, from: &str, kind: &str, to: Vec<String>) {
         if to.is_empty() {
             return;
         }
-        rel_n += 1;
-        relationships.push(json!({
+        let id = self.id(&format!("relationship-{}", self.relationships.len() + 1));
+        self.relationships.push(json!({
             "type": "Relationship",
-            "spdxId": format!("{base}relationship-{rel_n}"),
+            "spdxId": id,
             "creationInfo": CREATION,
             "from": from,
             "relationshipType": kind,
             "to": to,
         }));
-    };
+    }
 
-    let agent = id("modelvet");
-    let tool = id("tool");
-    graph.push(json!({
+    /// The document: the data license, the relationships, and the `SpdxDocument` rooted at
+    /// `model` that lists every element.
+    fn finish(mut self, r: &ModelRecord, model: String) -> Value {
+        let data_license = self.id("license-data");
+        self.node(license_expression(&data_license, "CC0-1.0"));
+        self.elements.extend(
+            self.relationships
+                .iter()
+                .filter_map(|rel| rel["spdxId"].as_str().map(str::to_string)),
+        );
+        self.nodes.append(&mut self.relationships);
+        let document = json!({
+            "type": "SpdxDocument",
+            "spdxId": self.id("document"),
+            "creationInfo": CREATION,
+            "name": format!("modelvet report for {}", r.id),
+            "dataLicense": data_license,
+            "profileConformance": ["core", "software", "simpleLicensing", "ai", "dataset"],
+            "rootElement": [model],
+            "element": self.elements,
+        });
+        self.nodes.push(document);
+        json!({ "@context": CONTEXT, "@graph": self.nodes })
+    }
+}
+
+/// Who made the document and with what: the creation info, modelvet as agent and as tool.
+fn creation_info(g: &mut Graph, doc: &ReportDocument) {
+    let agent = g.id("modelvet");
+    let tool = g.id("tool");
+    g.node(json!({
         "type": "CreationInfo",
         "@id": CREATION,
         "specVersion": "3.0.1",
@@ -49,27 +119,30 @@ pub fn document(doc: &ReportDocument) -> Value {
         "createdBy": [agent],
         "createdUsing": [tool],
     }));
-    graph.push(json!({
+    g.node(json!({
         "type": "SoftwareAgent",
         "spdxId": agent,
         "creationInfo": CREATION,
         "name": "modelvet",
     }));
-    graph.push(json!({
+    g.node(json!({
         "type": "Tool",
         "spdxId": tool,
         "creationInfo": CREATION,
         "name": format!("modelvet {}", doc.report.modelvet_version),
     }));
+}
 
-    // The model.
-    let model = id("model");
+/// The model as an `ai_AIPackage` (after its supplier, for a Hub model); returns its id.
+fn model_package(g: &mut Graph, doc: &ReportDocument) -> String {
+    let r = &doc.record;
+    let model = g.id("model");
     let repo = hub_repo(r);
     let supplier = match &repo {
         Some(repo) => {
             let owner = repo.split('/').next().unwrap_or(repo);
-            let org = id("supplier");
-            graph.push(json!({
+            let org = g.id("supplier");
+            g.node(json!({
                 "type": "Organization",
                 "spdxId": org,
                 "creationInfo": CREATION,
@@ -110,6 +183,29 @@ pub fn document(doc: &ReportDocument) -> Value {
     if let Some(repo) = &repo {
         pkg["software_packageUrl"] = json!(super::cyclonedx::purl(repo, Some(version)));
     }
+    let types = model_types(r);
+    if !types.is_empty() {
+        pkg["ai_typeOfModel"] = json!(types);
+    }
+    if let Some(t) = r
+        .card
+        .as_ref()
+        .and_then(|c| c.get("pipeline_tag"))
+        .and_then(Value::as_str)
+    {
+        pkg["ai_domain"] = json!([t]);
+    }
+    let hyper = hyperparameters(r);
+    if !hyper.is_empty() {
+        pkg["ai_hyperparameter"] = Value::Array(hyper);
+    }
+    g.element(&model, pkg);
+    model
+}
+
+/// `ai_typeOfModel`: the architecture (config, else the smoke test) and the config's
+/// `model_type`.
+fn model_types(r: &ModelRecord) -> Vec<String> {
     let config = r.config.as_ref();
     let mut types = Vec::new();
     if let Some(a) = config
@@ -126,17 +222,12 @@ pub fn document(doc: &ReportDocument) -> Value {
     {
         types.push(t.to_string());
     }
-    if !types.is_empty() {
-        pkg["ai_typeOfModel"] = json!(types);
-    }
-    if let Some(t) = r
-        .card
-        .as_ref()
-        .and_then(|c| c.get("pipeline_tag"))
-        .and_then(Value::as_str)
-    {
-        pkg["ai_domain"] = json!([t]);
-    }
+    types
+}
+
+/// `ai_hyperparameter`: the smoke test's parameter count and the config's sizes.
+fn hyperparameters(r: &ModelRecord) -> Vec<Value> {
+    let config = r.config.as_ref();
     let mut hyper = Vec::new();
     if let Some(p) = r.smoke.as_ref().and_then(|s| s.parameters) {
         hyper.push(
@@ -154,16 +245,15 @@ pub fn document(doc: &ReportDocument) -> Value {
             hyper.push(json!({ "type": "DictionaryEntry", "key": key, "value": v.to_string() }));
         }
     }
-    if !hyper.is_empty() {
-        pkg["ai_hyperparameter"] = Value::Array(hyper);
-    }
-    graph.push(pkg);
-    elements.push(model.clone());
+    hyper
+}
 
-    // Files.
-    let mut file_ids = Vec::new();
-    for (i, f) in r.files.iter().enumerate() {
-        let fid = id(&format!("file-{}", i + 1));
+/// Each file as a `software_File` with its SHA-256 and verification result; the model contains
+/// them.
+fn file_elements(g: &mut Graph, doc: &ReportDocument, model: &str) {
+    let mut ids = Vec::new();
+    for (i, f) in doc.record.files.iter().enumerate() {
+        let fid = g.id(&format!("file-{}", i + 1));
         let mut file = json!({
             "type": "software_File",
             "spdxId": fid,
@@ -175,46 +265,51 @@ pub fn document(doc: &ReportDocument) -> Value {
             file["verifiedUsing"] = json!([{
                 "type": "Hash",
                 "algorithm": "sha256",
-                "hashValue": h.to_ascii_lowercase(),
+                "hashValue": h,
             }]);
         }
         if let Some(v) = doc.verify.as_ref().and_then(|v| v.files.get(&f.path)) {
             file["comment"] = json!(format!("verification: {v}"));
         }
-        graph.push(file);
-        elements.push(fid.clone());
-        file_ids.push(fid);
+        g.element(&fid, file);
+        ids.push(fid);
     }
-    relate(&model, "contains", file_ids);
+    g.relate(model, "contains", ids);
+}
 
-    // Datasets.
-    let mut ds_ids = Vec::new();
+/// Each dataset the card names as a `dataset_DatasetPackage`; the model was trained on them.
+fn dataset_elements(g: &mut Graph, r: &ModelRecord, model: &str) {
+    let mut ids = Vec::new();
     for (i, d) in eu_ai_act::datasets(r).iter().enumerate() {
-        let did = id(&format!("dataset-{}", i + 1));
+        let did = g.id(&format!("dataset-{}", i + 1));
         let download = if d.contains("://") {
             d.clone()
         } else {
             format!("https://huggingface.co/datasets/{d}")
         };
-        graph.push(json!({
-            "type": "dataset_DatasetPackage",
-            "spdxId": did,
-            "creationInfo": CREATION,
-            "name": d,
-            "software_primaryPurpose": "data",
-            "software_downloadLocation": download,
-            "originatedBy": [NO_ASSERTION],
-            "dataset_datasetType": ["noAssertion"],
-        }));
-        elements.push(did.clone());
-        ds_ids.push(did);
+        g.element(
+            &did,
+            json!({
+                "type": "dataset_DatasetPackage",
+                "spdxId": did,
+                "creationInfo": CREATION,
+                "name": d,
+                "software_primaryPurpose": "data",
+                "software_downloadLocation": download,
+                "originatedBy": [NO_ASSERTION],
+                "dataset_datasetType": ["noAssertion"],
+            }),
+        );
+        ids.push(did);
     }
-    relate(&model, "trainedOn", ds_ids);
+    g.relate(model, "trainedOn", ids);
+}
 
-    // Base models.
-    let mut base_ids = Vec::new();
+/// Each base model the card names as an `ai_AIPackage`; the model descends from them.
+fn base_model_elements(g: &mut Graph, r: &ModelRecord, model: &str) {
+    let mut ids = Vec::new();
     for (i, b) in r.base_models.iter().enumerate() {
-        let bid = id(&format!("base-{}", i + 1));
+        let bid = g.id(&format!("base-{}", i + 1));
         let mut base = json!({
             "type": "ai_AIPackage",
             "spdxId": bid,
@@ -227,57 +322,32 @@ pub fn document(doc: &ReportDocument) -> Value {
             base["software_downloadLocation"] = json!(format!("https://huggingface.co/{}", b.name));
             base["software_packageUrl"] = json!(super::cyclonedx::purl(&b.name, None));
         }
-        graph.push(base);
-        elements.push(bid.clone());
-        base_ids.push(bid);
+        g.element(&bid, base);
+        ids.push(bid);
     }
-    relate(&model, "descendantOf", base_ids);
+    g.relate(model, "descendantOf", ids);
+}
 
-    // Licenses.
-    let effective = r.license.effective.trim();
-    if !effective.is_empty() && effective != "NOASSERTION" {
-        let lid = id("license-concluded");
-        graph.push(license_expression(&lid, effective));
-        elements.push(lid.clone());
-        relate(&model, "hasConcludedLicense", vec![lid]);
+/// The concluded licenses, where known: the model's effective expression, and each recorded
+/// base model's.
+fn license_elements(g: &mut Graph, r: &ModelRecord, model: &str) {
+    if let Some(effective) = r.license.effective.asserted() {
+        let lid = g.id("license-concluded");
+        g.element(&lid, license_expression(&lid, effective));
+        g.relate(model, "hasConcludedLicense", vec![lid]);
     }
     for (i, b) in r.license.base_chain.iter().enumerate() {
-        let e = b.effective.trim();
         let Some(pos) = r.base_models.iter().position(|m| m.name == b.name) else {
             continue;
         };
-        if e.is_empty() || e == "NOASSERTION" {
+        let Some(e) = b.effective.asserted() else {
             continue;
-        }
-        let lid = id(&format!("license-base-{}", i + 1));
-        graph.push(license_expression(&lid, e));
-        elements.push(lid.clone());
-        relate(
-            &id(&format!("base-{}", pos + 1)),
-            "hasConcludedLicense",
-            vec![lid],
-        );
+        };
+        let lid = g.id(&format!("license-base-{}", i + 1));
+        g.element(&lid, license_expression(&lid, e));
+        let base = g.id(&format!("base-{}", pos + 1));
+        g.relate(&base, "hasConcludedLicense", vec![lid]);
     }
-    let data_license = id("license-data");
-    graph.push(license_expression(&data_license, "CC0-1.0"));
-
-    elements.extend(
-        relationships
-            .iter()
-            .filter_map(|r| r["spdxId"].as_str().map(str::to_string)),
-    );
-    graph.extend(relationships);
-    graph.push(json!({
-        "type": "SpdxDocument",
-        "spdxId": id("document"),
-        "creationInfo": CREATION,
-        "name": format!("modelvet report for {}", r.id),
-        "dataLicense": data_license,
-        "profileConformance": ["core", "software", "simpleLicensing", "ai", "dataset"],
-        "rootElement": [model],
-        "element": elements,
-    }));
-    json!({ "@context": CONTEXT, "@graph": graph })
 }
 
 fn license_expression(spdx_id: &str, expr: &str) -> Value {

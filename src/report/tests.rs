@@ -5,10 +5,15 @@ use serde_json::json;
 
 const T: &str = "2026-01-02T03:04:05Z";
 
+/// A SHA-256 of one repeated byte, `pair` in hex.
+fn sha(pair: &str) -> crate::ids::Sha256 {
+    crate::ids::Sha256::parse(&pair.repeat(32)).unwrap()
+}
+
 fn record() -> ModelRecord {
     ModelRecord {
         schema: 1,
-        id: "tiny@abc123def456".into(),
+        id: "tiny@abc123def456".parse().unwrap(),
         name: "tiny".into(),
         revision: "abc123def456".into(),
         revisions: vec![RevisionSummary {
@@ -24,14 +29,14 @@ fn record() -> ModelRecord {
             FileRecord {
                 path: "model.safetensors".into(),
                 size: 96,
-                sha256: Some("ab".repeat(32)),
+                sha256: Some(sha("ab")),
                 git_oid: None,
                 format: "safetensors".into(),
             },
             FileRecord {
                 path: "README.md".into(),
                 size: 10,
-                sha256: Some("cd".repeat(32)),
+                sha256: Some(sha("cd")),
                 git_oid: None,
                 format: "readme".into(),
             },
@@ -53,7 +58,7 @@ fn hub_record() -> ModelRecord {
     let mut r = record();
     r.name = "Acme/Tiny-Chat".into();
     r.revision = "0123456789ABCDEF0123456789abcdef01234567".into();
-    r.id = format!("{}@{}", r.name, r.revision);
+    r.id = crate::ids::ModelId::new(r.name.clone(), r.revision.clone());
     r.source = SourceInfo {
         kind: crate::record::SourceKind::Hub,
         location: "hf:Acme/Tiny-Chat".into(),
@@ -304,7 +309,7 @@ fn eu_exemption_follows_terms() {
     with_config.files.push(FileRecord {
         path: "config.json".into(),
         size: 2,
-        sha256: Some("ef".repeat(32)),
+        sha256: Some(sha("ef")),
         git_oid: None,
         format: "config".into(),
     });

@@ -1,6 +1,7 @@
 //! Where a revision's bytes are on this machine: the one answer `verify`, `smoke`, `audit` and the
 //! server share.
 
+use crate::ids::{ModelId, ModelName};
 use crate::record::{ModelRecord, SourceKind};
 use std::path::PathBuf;
 
@@ -18,15 +19,15 @@ pub enum LocateError {
     #[error(
         "`{id}`: the model's source `{location}` is no longer there; say where its bytes are with --path DIR"
     )]
-    Gone { id: String, location: String },
+    Gone { id: ModelId, location: String },
     /// A Hub model whose commit is not in the Hugging Face cache.
     #[error(
         "`{id}` has no copy in the Hugging Face cache; fetch it first (`modelvet fetch {name}`) or give --path DIR"
     )]
-    NotCached { id: String, name: String },
+    NotCached { id: ModelId, name: ModelName },
     /// A source that carries no bytes (a MOF entry describes a model).
     #[error("`{id}` came from a {kind} source; say where its bytes are with --path DIR")]
-    NoBytes { id: String, kind: String },
+    NoBytes { id: ModelId, kind: String },
 }
 
 /// Finds a revision's bytes: the folder or file a local model was added from, or the Hugging

@@ -66,7 +66,7 @@ pub enum VetError {
         "`{id}` was not added from the Hub (source: {kind} `{location}`); there is nothing to fetch"
     )]
     NotFromHub {
-        id: String,
+        id: crate::ids::ModelId,
         kind: String,
         location: String,
     },
@@ -79,7 +79,10 @@ pub enum VetError {
     },
     /// A single-file `--path` given for a model of several files.
     #[error("`{id}` has {files} files; --path must be a folder")]
-    PathNotFolder { id: String, files: usize },
+    PathNotFolder {
+        id: crate::ids::ModelId,
+        files: usize,
+    },
     /// The catalogue's JSON could not be written (cannot happen for our own types).
     #[error("cannot encode a result as JSON")]
     Json(#[from] serde_json::Error),

@@ -5,6 +5,7 @@ use super::record::assemble;
 use super::{Location, Vet, VetError, blocking, locate};
 use crate::catalogue::{Inserted, RevisionRef};
 use crate::hub::{FetchReport, HubClient};
+use crate::ids::ModelName;
 use crate::ingest::{self, Ingested, LocalOptions, Source};
 use crate::policy::{CheckResults, Policy, Verdict};
 use crate::record::{ModelRecord, OpennessSection};
@@ -20,7 +21,11 @@ pub struct AddOutcome {
 
 /// Ingests a source — a folder, a weights file, a MOF model YAML or `hf:OWNER/NAME[@REV]` — and
 /// records it in one transaction. Re-adding unchanged content changes nothing.
-pub async fn add(vet: &Vet<'_>, spec: &str, name: Option<String>) -> Result<AddOutcome, VetError> {
+pub async fn add(
+    vet: &Vet<'_>,
+    spec: &str,
+    name: Option<ModelName>,
+) -> Result<AddOutcome, VetError> {
     let add_error = |shown: &str, source: Box<dyn std::error::Error + Send + Sync>| VetError::Add {
         spec: shown.to_string(),
         source,
@@ -142,8 +147,9 @@ fn hub_pin(
     };
     let commit = source
         .revision
-        .clone()
-        .unwrap_or_else(|| rev.revision.clone());
+        .as_ref()
+        .unwrap_or(&rev.revision)
+        .to_string();
     Ok((repo.to_string(), commit))
 }
 
@@ -169,7 +175,7 @@ fn check_against_record(
                 hub_size: f.size,
                 recorded_size: r.size,
                 hub_git: f.git_oid.clone(),
-                recorded_git: r.git_oid.clone().unwrap_or_else(|| "-".into()),
+                recorded_git: r.git_oid.as_deref().unwrap_or("-").to_string(),
             })));
         }
     }
@@ -325,7 +331,7 @@ pub async fn audit(
         && (policy.wants_verify() || policy.wants_smoke())
         && locate(&record).is_err()
         && !vet.offline
-        && let Err(e) = fetch(vet, &rev.id(), &[]).await
+        && let Err(e) = fetch(vet, &rev.id().to_string(), &[]).await
     {
         checks.verify_note = Some(format!(
             "the files could not be fetched from the Hub: {}",

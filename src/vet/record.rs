@@ -4,6 +4,7 @@
 
 use super::VetError;
 use crate::catalogue::{Catalogue, RevisionRef};
+use crate::ids::LicenseExpr;
 use crate::record::{BaseLicense, BaseModelRef, ModelRecord, RECORD_SCHEMA};
 use std::future::Future;
 use std::pin::Pin;
@@ -83,7 +84,7 @@ fn base_chain<'a>(
             let mut link = BaseLicense {
                 name: b.name.clone(),
                 relation: b.relation,
-                effective: crate::license::NOASSERTION.to_string(),
+                effective: LicenseExpr::noassertion(),
                 recorded: false,
             };
             if let Some(base_rev) = catalogue.resolve_exact(&b.name).await?

@@ -490,23 +490,59 @@ fn catalogue_urls_that_cannot_work_are_errors() {
 }
 
 #[test]
+fn a_name_that_breaks_name_at_rev_is_refused() {
+    let env = Env::new();
+    let model = write_model(&env.work().join("m"));
+    for bad in ["a b", "a@b", ""] {
+        let (code, _, err) = env.run(&["add", model.to_str().unwrap(), "--name", bad]);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(err.contains("invalid model name"), "{err}");
+    }
+}
+
+/// Runs one SQL statement on the environment's SQLite catalogue, behind modelvet's back.
+fn sqlite_exec(env: &Env, sql: &str) {
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
+        ])
+        .arg(env.path().join("catalogue.db"))
+        .arg(sql)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
 fn a_newer_schema_is_refused() {
     let env = Env::new();
     let model = write_model(&env.work().join("m"));
     add(&env, &model);
-    let db = env.path().join("catalogue.db");
-    let status = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (999, 'future', 1, x'00', 0)\"); c.commit()",
-        ])
-        .arg(&db)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    sqlite_exec(
+        &env,
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (999, 'future', 1, x'00', 0)",
+    );
     let (code, _, err) = env.run(&["list"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("newer"), "{err}");
+}
+
+#[test]
+fn a_corrupt_stored_digest_is_an_error_not_a_panic() {
+    let env = Env::new();
+    let model = write_model(&env.work().join("m"));
+    add(&env, &model);
+    sqlite_exec(
+        &env,
+        "UPDATE files SET sha256 = 'not-a-digest' WHERE path = 'config.json'",
+    );
+    let (code, _, err) = env.run(&["show", "tiny"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the stored digest of `config.json`") && err.contains("is corrupt"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -65,9 +65,9 @@ impl FakeFile {
     /// The git blob id the Hub reports (of the pointer for LFS files).
     pub fn git_oid(&self) -> String {
         if self.lfs {
-            git_blob_id(self.pointer().as_bytes())
+            git_blob_id(self.pointer().as_bytes()).into_string()
         } else {
-            git_blob_id(&self.bytes)
+            git_blob_id(&self.bytes).into_string()
         }
     }
 
@@ -116,7 +116,7 @@ impl FakeRepo {
             seed.push_str(&f.path);
             seed.push_str(&f.git_oid());
         }
-        let id = git_blob_id(seed.as_bytes());
+        let id = git_blob_id(seed.as_bytes()).into_string();
         self.commits.insert(id.clone(), files);
         self.refs.insert(branch.to_string(), id.clone());
         id
