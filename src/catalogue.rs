@@ -590,7 +590,7 @@ impl Catalogue {
         let (key, revision) = pick.ok_or_else(|| CatalogueError::NotFound(spec.to_string()))?;
         Ok(RevisionRef {
             key,
-            name,
+            name: name.into(),
             revision: revision.into(),
         })
     }

@@ -106,7 +106,7 @@ crate::string_enum! {
     }
 }
 
-string_enum! {
+crate::string_enum! {
     /// What an API token may do on the registry server. Each role can do everything the one
     /// before it can.
     pub enum Role {

@@ -305,8 +305,8 @@ impl Catalogue {
         .await?;
         tx.commit().await?;
         Ok(ApprovalRow {
-            model: rev.name.clone(),
-            revision: rev.revision.clone(),
+            model: rev.name.to_string(),
+            revision: rev.revision.to_string(),
             criterion: new.criterion.to_string(),
             approved_by: self.actor().to_string(),
             approved_at: at,

@@ -286,8 +286,8 @@ impl Catalogue {
             .iter()
             .map(|r| RevisionRef {
                 key: r.get(0),
-                name: r.get(1),
-                revision: r.get(2),
+                name: r.get::<String, _>(1).into(),
+                revision: r.get::<String, _>(2).into(),
             })
             .collect())
     }

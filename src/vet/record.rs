@@ -126,7 +126,7 @@ pub fn summary_of(record: &ModelRecord) -> crate::catalogue::SummaryWrite {
     ids.sort();
     ids.dedup();
     crate::catalogue::SummaryWrite {
-        license: record.license.effective.clone(),
+        license: record.license.effective.to_string(),
         license_ids: ids,
         openness: record
             .openness

@@ -138,8 +138,8 @@ pub async fn decided_revision(catalogue: &Catalogue, spec: &str) -> Result<Revis
     let rev = catalogue.resolve(spec).await?;
     if !spec.contains('@') {
         return Err(RegistryError::RevisionNotNamed {
-            name: rev.name.clone(),
-            newest: rev.revision.clone(),
+            name: rev.name.to_string(),
+            newest: rev.revision.to_string(),
         }
         .into());
     }
@@ -314,8 +314,8 @@ pub async fn approval_facts(
                 .approvals
                 .into_iter()
                 .filter(|a| {
-                    a.model == rev.name
-                        && a.revision == rev.revision
+                    rev.name == a.model
+                        && rev.revision == a.revision
                         && import.criteria.contains(&a.criterion)
                 })
                 .map(|a| ApprovalFact {
