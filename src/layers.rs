@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
         "openness",
         "verify",
         "scan",
+        "signing",
         "runtime",
         "policy",
         "report",
