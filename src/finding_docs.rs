@@ -15,6 +15,7 @@ fn all_codes() -> Vec<Code> {
     all.extend(crate::scan::ScanCode::ALL.iter().map(|c| c.code()));
     all.extend(crate::runtime::RuntimeCode::ALL.iter().map(|c| c.code()));
     all.extend(crate::license::LicenseCode::ALL.iter().map(|c| c.code()));
+    all.extend(crate::signing::SignatureCode::ALL.iter().map(|c| c.code()));
     all
 }
 

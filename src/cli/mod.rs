@@ -19,6 +19,7 @@ mod report;
 mod revoke;
 mod scan;
 mod show;
+mod sign;
 mod smoke;
 mod token;
 mod verify;
@@ -133,6 +134,8 @@ pub enum Command {
     Approvals(approvals::ApprovalsArgs),
     /// Create, list and revoke API tokens for the registry server.
     Token(token::TokenArgs),
+    /// Write an OpenSSF model-signing signature (`model.sig`) for a model's bytes.
+    Sign(sign::SignArgs),
 }
 
 /// What a command found: everything fine, or problems worth a non-zero exit.
@@ -278,6 +281,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Revoke(a) => revoke::run(&ctx, a),
         Command::Approvals(a) => approvals::run(&ctx, a),
         Command::Token(a) => token::run(&ctx, a),
+        Command::Sign(a) => sign::run(&ctx, a),
     }
 }
 

@@ -218,7 +218,17 @@ impl Bundle {
             .collect()
     }
 
-    /// The public key the bundle names (model signing: base64 of the PEM text), if any.
+    /// The key hint (model signing ≥ 1.1: hex SHA-256 of the public key's PEM text), if any.
+    pub fn key_hint(&self) -> Option<&str> {
+        self.verification_material
+            .public_key
+            .as_ref()?
+            .hint
+            .as_deref()
+            .filter(|h| !h.is_empty())
+    }
+
+    /// The public key the bundle carries (model signing before 1.1: base64 of the PEM text).
     pub fn public_key_hint(&self) -> Option<super::keys::PublicKey> {
         let raw = self
             .verification_material

@@ -132,6 +132,11 @@ impl PublicKey {
         )
     }
 
+    /// The hint model signing (≥ 1.1) writes for the key: hex SHA-256 of its PEM text.
+    pub fn model_signing_hint(&self) -> String {
+        hex::encode(sha2::Sha256::digest(self.to_pem().as_bytes()))
+    }
+
     /// The algorithm, as Sigstore's `keyDetails` names it.
     pub fn algorithm(&self) -> &'static str {
         match self {

@@ -194,21 +194,27 @@ pub fn verify(
     let signer = match trust {
         Trust::Key(key) => {
             if !envelope_signed_by(&b, key, &signed, &sig) {
-                return match b.public_key_hint() {
-                    Some(h)
+                let other = match (b.public_key_hint(), b.key_hint()) {
+                    (Some(h), _)
                         if h.fingerprint() != key.fingerprint()
                             && envelope_signed_by(&b, &h, &signed, &sig) =>
                     {
-                        Verification::failed(
-                            SignatureCode::WrongKey,
-                            format!(
-                                "signed with key {}, not the given key {}",
-                                h.fingerprint(),
-                                key.fingerprint()
-                            ),
-                        )
+                        Some(format!("key {}", h.fingerprint()))
                     }
-                    _ => Verification::failed(SignatureCode::Invalid, invalid.into()),
+                    (None, Some(hint)) if hint != key.model_signing_hint() => {
+                        Some(format!("the key whose PEM has SHA-256 {hint}"))
+                    }
+                    _ => None,
+                };
+                return match other {
+                    Some(other) => Verification::failed(
+                        SignatureCode::WrongKey,
+                        format!(
+                            "signed with {other}, not the given key {}",
+                            key.fingerprint()
+                        ),
+                    ),
+                    None => Verification::failed(SignatureCode::Invalid, invalid.into()),
                 };
             }
             Signer::of_key(key)
@@ -465,6 +471,10 @@ fn files_findings(files: &[FileCheck]) -> Vec<Finding> {
 pub struct Claimed {
     /// The signer the bundle names (its embedded key or leaf certificate), unverified.
     pub signer: Option<Signer>,
+    /// For bundles that name their key only by a hint (model signing ≥ 1.1): the hex SHA-256 of
+    /// the key's PEM text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_hint: Option<String>,
     pub predicate_type: String,
     /// The files the statement lists.
     pub files: Vec<SignedFile>,
@@ -508,6 +518,7 @@ pub fn inspect(bundle: &[u8]) -> Result<Claimed, String> {
     };
     Ok(Claimed {
         signer,
+        key_hint: b.key_hint().map(str::to_string),
         predicate_type: statement.predicate_type,
         files: statement.files,
     })
@@ -579,15 +590,13 @@ pub fn sign(
     let doc = serde_json::json!({
         "mediaType": bundle::MEDIA_TYPE,
         "verificationMaterial": {
-            "publicKey": {
-                "rawBytes": bundle::b64(public.to_pem().as_bytes()),
-                "keyDetails": public.algorithm(),
-            },
+            "publicKey": { "hint": public.model_signing_hint() },
+            "tlogEntries": [],
         },
         "dsseEnvelope": {
             "payload": bundle::b64(&payload),
             "payloadType": bundle::PAYLOAD_TYPE,
-            "signatures": [ { "sig": bundle::b64(&sig), "keyid": null } ],
+            "signatures": [ { "sig": bundle::b64(&sig), "keyid": "" } ],
         },
     });
     let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();

@@ -11,6 +11,7 @@ mod bytes;
 mod pipeline;
 mod record;
 pub mod registry;
+pub mod signature;
 
 pub use bytes::{LocateError, Location, locate};
 pub use pipeline::{
@@ -82,6 +83,16 @@ pub enum VetError {
     PathNotFolder {
         id: crate::ids::ModelId,
         files: usize,
+    },
+    /// A model signature that could not be made.
+    #[error(transparent)]
+    Sign(#[from] crate::signing::SignError),
+    /// A file that cannot be written.
+    #[error("cannot write `{}`", path.display())]
+    Unwritable {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
     },
     /// The catalogue's JSON could not be written (cannot happen for our own types).
     #[error("cannot encode a result as JSON")]

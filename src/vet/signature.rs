@@ -1,0 +1,134 @@
+//! Model signatures as use cases: find a revision's bytes and its `model.sig`, check it, or
+//! write one.
+
+use super::{Vet, VetError, locate};
+use crate::catalogue::RevisionRef;
+use crate::signing::keys::SigningKey;
+use crate::signing::{self, Trust, Verification};
+use std::path::{Path, PathBuf};
+
+/// The default name of a signature beside (or inside) the model.
+pub const SIGNATURE_FILE: &str = "model.sig";
+
+/// Where a model's bytes are: `path` if given, else where its revision was added from.
+async fn root_of(
+    vet: &Vet<'_>,
+    rev: Option<&RevisionRef>,
+    path: Option<&Path>,
+) -> Result<PathBuf, VetError> {
+    if let Some(p) = path {
+        return std::fs::metadata(p)
+            .map(|_| p.to_path_buf())
+            .map_err(|source| VetError::Unreadable {
+                path: p.to_path_buf(),
+                source,
+            });
+    }
+    let rev = rev.expect("a revision or a path");
+    let record = super::record_of(vet.catalogue, rev).await?;
+    Ok(locate(&record)?.path)
+}
+
+/// `model.sig` in a model folder, or beside a single-file model.
+pub fn default_signature(root: &Path) -> PathBuf {
+    if root.is_dir() {
+        root.join(SIGNATURE_FILE)
+    } else {
+        root.with_file_name(SIGNATURE_FILE)
+    }
+}
+
+/// `path` relative to the model folder `root`, if it is inside it: an absolute path, one that
+/// exists relative to the working folder, or else one meant relative to the model folder.
+fn relative_to(root: &Path, path: &Path) -> Option<String> {
+    let dir = if root.is_dir() {
+        root.to_path_buf()
+    } else {
+        root.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let canon_root = dir.canonicalize().ok()?;
+    let candidate = if path.is_absolute() || path.exists() {
+        path.canonicalize().ok()?
+    } else {
+        return Some(path.to_string_lossy().replace('\\', "/"));
+    };
+    candidate
+        .strip_prefix(&canon_root)
+        .ok()
+        .map(|r| r.to_string_lossy().replace('\\', "/"))
+}
+
+/// The result of checking a signature: which bytes, which signature, and the verdict.
+#[derive(Debug)]
+pub struct SignatureCheck {
+    pub root: PathBuf,
+    pub signature: PathBuf,
+    pub verification: Verification,
+}
+
+/// Checks the signature of a revision's bytes (or of `path`): `signature` or the model's own
+/// `model.sig`, against `trust`. `ignore` are paths left out of the check (`--ignore-paths`).
+pub async fn verify_signature(
+    vet: &Vet<'_>,
+    rev: Option<&RevisionRef>,
+    path: Option<&Path>,
+    signature: Option<&Path>,
+    trust: &Trust,
+    ignore: &[PathBuf],
+) -> Result<SignatureCheck, VetError> {
+    let root = root_of(vet, rev, path).await?;
+    let sig_path = signature
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| default_signature(&root));
+    let bytes = std::fs::read(&sig_path).map_err(|source| VetError::Unreadable {
+        path: sig_path.clone(),
+        source,
+    })?;
+    let mut skip: Vec<String> = vec![SIGNATURE_FILE.to_string()];
+    skip.extend(relative_to(&root, &sig_path));
+    skip.extend(ignore.iter().filter_map(|p| relative_to(&root, p)));
+    let verification =
+        super::blocking(|| signing::verify(&root, &bytes, trust, &skip, vet.progress));
+    Ok(SignatureCheck {
+        root,
+        signature: sig_path,
+        verification,
+    })
+}
+
+/// What `sign` wrote.
+#[derive(Debug)]
+pub struct Signed {
+    pub root: PathBuf,
+    pub signature: PathBuf,
+    pub files: Vec<signing::bundle::SignedFile>,
+}
+
+/// Signs a revision's bytes (or `path`) with `key` and writes `output` (default: the model's
+/// `model.sig`).
+pub async fn sign(
+    vet: &Vet<'_>,
+    rev: Option<&RevisionRef>,
+    path: Option<&Path>,
+    key: &SigningKey,
+    output: Option<&Path>,
+    ignore: &[PathBuf],
+) -> Result<Signed, VetError> {
+    let root = root_of(vet, rev, path).await?;
+    let out = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| default_signature(&root));
+    let mut skip: Vec<String> = vec![SIGNATURE_FILE.to_string()];
+    skip.extend(relative_to(&root, &out));
+    skip.extend(ignore.iter().filter_map(|p| relative_to(&root, p)));
+    let (bytes, files) = super::blocking(|| signing::sign(&root, key, &skip, vet.progress))?;
+    std::fs::write(&out, bytes).map_err(|source| VetError::Unwritable {
+        path: out.clone(),
+        source,
+    })?;
+    Ok(Signed {
+        root,
+        signature: out,
+        files,
+    })
+}
