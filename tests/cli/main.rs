@@ -10,6 +10,7 @@ mod hub_server;
 mod license;
 mod report;
 mod scan;
+mod signature;
 mod smoke;
 mod snapshots;
 mod support;
