@@ -251,7 +251,8 @@ fn signature_keyless_evidence_is_checked() {
     let env = Env::new();
     std::fs::create_dir_all(env.work()).unwrap();
     // A forged signed entry timestamp, inclusion proof hash, or integrated time.
-    let edits: [(&str, fn(&mut serde_json::Value)); 3] = [
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 3] = [
         ("set", |v| {
             let e = &mut v["verificationMaterial"]["tlogEntries"][0];
             e["inclusionPromise"]["signedEntryTimestamp"] =
