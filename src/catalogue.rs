@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod registry;
+mod signatures;
 mod summary;
 pub use registry::{
     ApprovalRow, EventQuery, EventRow, NewApproval, SessionRow, TokenRow,
@@ -195,7 +196,7 @@ pub struct Removed {
 
 fn migrator(backend: Backend) -> Migrator {
     // Each migration exists once per backend, with the same version number and name.
-    let steps: [(i64, &str, &str, &str); 2] = [
+    let steps: [(i64, &str, &str, &str); 3] = [
         (
             1,
             "init",
@@ -207,6 +208,12 @@ fn migrator(backend: Backend) -> Migrator {
             "registry",
             include_str!("../migrations/sqlite/0002_registry.sql"),
             include_str!("../migrations/postgres/0002_registry.sql"),
+        ),
+        (
+            3,
+            "signatures",
+            include_str!("../migrations/sqlite/0003_signatures.sql"),
+            include_str!("../migrations/postgres/0003_signatures.sql"),
         ),
     ];
     Migrator::with_migrations(

@@ -792,6 +792,7 @@ mod tests {
             card: None,
             config: None,
             base_models: vec![],
+            signature: None,
         }
     }
 

@@ -85,6 +85,87 @@ pub struct ModelRecord {
     /// Base models named by the card, as written (`base_model`), with their relation.
     #[serde(default)]
     pub base_models: Vec<BaseModelRef>,
+    /// The OpenSSF model signature (`model.sig`) found when the revision was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureSection>,
+}
+
+/// Who signed a model (OpenSSF model signing): a key, or a certificate with its identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signer {
+    /// `key`, `certificate` or `sigstore`.
+    pub kind: String,
+    /// `sha256:` of the public key's SubjectPublicKeyInfo DER (key), or of the leaf certificate's
+    /// DER; absent for a bundle that names its key only by a hint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// What model signing ≥ 1.1 writes instead of the key: hex SHA-256 of the key's PEM text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_hint: Option<String>,
+    /// The key's algorithm (`PKIX_ECDSA_P256_SHA_256`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    /// The leaf certificate's subject (RFC 4514).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The leaf certificate's subject alternative names (e-mail, URI, DNS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub san: Vec<String>,
+    /// The leaf certificate's issuer (RFC 4514).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_issuer: Option<String>,
+    /// The OIDC issuer Fulcio recorded (keyless signatures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_issuer: Option<String>,
+}
+
+impl Signer {
+    /// One line for people: the key fingerprint, or the identity and its issuer.
+    pub fn describe(&self) -> String {
+        let fp = self
+            .fingerprint
+            .clone()
+            .or_else(|| self.key_hint.as_ref().map(|h| format!("PEM sha256 {h}")))
+            .unwrap_or_default();
+        if self.kind == "key" {
+            return format!("key {fp}");
+        }
+        let who = self
+            .san
+            .first()
+            .cloned()
+            .or_else(|| self.subject.clone())
+            .unwrap_or_default();
+        match &self.oidc_issuer {
+            Some(i) => format!("{who} (issuer {i})"),
+            None => format!("{who} (certificate {fp})"),
+        }
+    }
+}
+
+/// A `model.sig` as `add` found it: the signer it names and what it covers. `add` checks the
+/// bundle is self-consistent and compares its digests with the recorded ones; whether the signer
+/// is trusted is for `verify --signature` and the policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureSection {
+    /// The signature file, relative to the model folder.
+    pub path: String,
+    /// The statement's predicate type.
+    pub predicate_type: String,
+    pub signer: Option<Signer>,
+    /// How many files the statement lists.
+    pub files_signed: usize,
+    /// Recorded files whose digest the statement lists.
+    pub files_covered: usize,
+    /// Recorded files the statement does not list (besides the signature).
+    #[serde(default)]
+    pub unsigned: Vec<String>,
+    /// Files whose recorded digest differs from the signed one.
+    #[serde(default)]
+    pub mismatched: Vec<String>,
+    /// Files the statement lists that were not recorded.
+    #[serde(default)]
+    pub missing: Vec<String>,
 }
 
 /// One revision of a model and when it was recorded.

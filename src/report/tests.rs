@@ -51,6 +51,7 @@ fn record() -> ModelRecord {
         card: Some(json!({"license": "apache-2.0"})),
         config: Some(json!({"architectures": ["BertModel"], "max_position_embeddings": 512})),
         base_models: vec![],
+        signature: None,
     }
 }
 

@@ -33,35 +33,14 @@ crate::finding_codes! {
     }
 }
 
-/// Who signed: a key, or a certificate (with its identity).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Signer {
-    /// `key`, `certificate` or `sigstore`.
-    pub kind: String,
-    /// `sha256:` of the public key's SubjectPublicKeyInfo (key), or of the leaf certificate's DER.
-    pub fingerprint: String,
-    /// The key's algorithm (`PKIX_ECDSA_P256_SHA_256`, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algorithm: Option<String>,
-    /// The leaf certificate's subject (RFC 4514).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// The leaf certificate's subject alternative names (e-mail, URI, DNS).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub san: Vec<String>,
-    /// The leaf certificate's issuer (RFC 4514).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate_issuer: Option<String>,
-    /// The OIDC issuer Fulcio recorded (keyless signatures).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_issuer: Option<String>,
-}
+pub use crate::record::Signer;
 
 impl Signer {
     fn of_key(key: &PublicKey) -> Signer {
         Signer {
             kind: "key".into(),
-            fingerprint: key.fingerprint(),
+            fingerprint: Some(key.fingerprint()),
+            key_hint: None,
             algorithm: Some(key.algorithm().into()),
             subject: None,
             san: Vec::new(),
@@ -73,31 +52,13 @@ impl Signer {
     fn of_cert(kind: &str, cert: &Cert) -> Signer {
         Signer {
             kind: kind.into(),
-            fingerprint: cert.fingerprint(),
+            fingerprint: Some(cert.fingerprint()),
+            key_hint: None,
             algorithm: cert.public_key().ok().map(|k| k.algorithm().into()),
             subject: Some(cert.subject()),
             san: cert.sans(),
             certificate_issuer: Some(cert.issuer()),
             oidc_issuer: cert.oidc_issuer(),
-        }
-    }
-
-    /// One line for people: the fingerprint, or the identity and issuer.
-    pub fn describe(&self) -> String {
-        match self.kind.as_str() {
-            "key" => format!("key {}", self.fingerprint),
-            _ => {
-                let who = self
-                    .san
-                    .first()
-                    .cloned()
-                    .or_else(|| self.subject.clone())
-                    .unwrap_or_default();
-                match &self.oidc_issuer {
-                    Some(i) => format!("{who} (issuer {i})"),
-                    None => format!("{who} (certificate {})", self.fingerprint),
-                }
-            }
         }
     }
 }
@@ -471,10 +432,6 @@ fn files_findings(files: &[FileCheck]) -> Vec<Finding> {
 pub struct Claimed {
     /// The signer the bundle names (its embedded key or leaf certificate), unverified.
     pub signer: Option<Signer>,
-    /// For bundles that name their key only by a hint (model signing ≥ 1.1): the hex SHA-256 of
-    /// the key's PEM text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_hint: Option<String>,
     pub predicate_type: String,
     /// The files the statement lists.
     pub files: Vec<SignedFile>,
@@ -493,6 +450,18 @@ pub fn inspect(bundle: &[u8]) -> Result<Claimed, String> {
             return Err("the envelope signature does not verify with the bundle's key".into());
         }
         Some(Signer::of_key(&k))
+    } else if let Some(hint) = b.key_hint() {
+        // Only the key's hint: the signature cannot be checked without the key.
+        Some(Signer {
+            kind: "key".into(),
+            fingerprint: None,
+            key_hint: Some(hint.to_string()),
+            algorithm: None,
+            subject: None,
+            san: Vec::new(),
+            certificate_issuer: None,
+            oidc_issuer: None,
+        })
     } else {
         let certs = b.certificates()?;
         match certs.first().map(|d| Cert::from_der(d)).transpose()? {
@@ -518,10 +487,87 @@ pub fn inspect(bundle: &[u8]) -> Result<Claimed, String> {
     };
     Ok(Claimed {
         signer,
-        key_hint: b.key_hint().map(str::to_string),
         predicate_type: statement.predicate_type,
         files: statement.files,
     })
+}
+
+/// What `add` records about a `model.sig` at `path` (relative to the model folder): the signer it
+/// names and how its digests compare with the `recorded` files (path, SHA-256), with a finding for
+/// each file that differs, is missing or is unsigned, or `signature-invalid` for a broken bundle.
+pub fn section_for(
+    bundle: &[u8],
+    path: &str,
+    recorded: &[(String, Option<String>)],
+) -> (Option<crate::record::SignatureSection>, Vec<Finding>) {
+    let claimed = match inspect(bundle) {
+        Ok(c) => c,
+        Err(e) => {
+            return (
+                None,
+                vec![Finding::new(&SignatureCode::Invalid, e).at(path)],
+            );
+        }
+    };
+    let mut findings = Vec::new();
+    let mut section = crate::record::SignatureSection {
+        path: path.to_string(),
+        predicate_type: claimed.predicate_type,
+        signer: claimed.signer,
+        files_signed: claimed.files.len(),
+        files_covered: 0,
+        unsigned: Vec::new(),
+        mismatched: Vec::new(),
+        missing: Vec::new(),
+    };
+    let signed: std::collections::BTreeMap<&str, &str> = claimed
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.sha256.as_str()))
+        .collect();
+    let skip = [path.to_string()];
+    for (file, sha) in recorded {
+        match signed.get(file.as_str()) {
+            Some(want) if sha.as_deref() == Some(*want) => section.files_covered += 1,
+            Some(want) => {
+                findings.push(
+                    Finding::new(
+                        &SignatureCode::DigestMismatch,
+                        format!(
+                            "signed as {want}, recorded as {}",
+                            sha.as_deref().unwrap_or("(no SHA-256)")
+                        ),
+                    )
+                    .at(file.clone()),
+                );
+                section.mismatched.push(file.clone());
+            }
+            None if skipped(file, &skip) => {}
+            None => {
+                findings.push(
+                    Finding::new(
+                        &SignatureCode::FileUnsigned,
+                        format!("{path} does not cover this file"),
+                    )
+                    .at(file.clone()),
+                );
+                section.unsigned.push(file.clone());
+            }
+        }
+    }
+    for f in &claimed.files {
+        if !recorded.iter().any(|(p, _)| *p == f.path) {
+            findings.push(
+                Finding::new(
+                    &SignatureCode::FileMissing,
+                    format!("{path} lists this file, but it was not recorded"),
+                )
+                .at(f.path.clone()),
+            );
+            section.missing.push(f.path.clone());
+        }
+    }
+    (Some(section), findings)
 }
 
 /// Why `sign` could not write a signature.

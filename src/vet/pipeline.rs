@@ -60,8 +60,16 @@ pub async fn add(
                 .map_err(|e| add_error(&path.display().to_string(), Box::new(e)))?
         }
     };
+    let mut ingested = ingested;
+    let signature = super::signature::found_at_add(&ingested);
+    if let Some((_, findings)) = &signature {
+        ingested.findings.extend(findings.iter().cloned());
+    }
     let inserted = vet.catalogue.insert(&ingested).await?;
     if inserted.new {
+        if let Some((Some(section), _)) = &signature {
+            vet.catalogue.save_signature(&inserted.rev, section).await?;
+        }
         super::summarise(vet.catalogue, &inserted.rev).await?;
     }
     Ok(AddOutcome { ingested, inserted })

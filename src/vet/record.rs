@@ -50,6 +50,7 @@ pub(super) async fn assemble(
         card: stored.card,
         config: stored.config,
         base_models: stored.base_models,
+        signature: catalogue.signature(rev).await?,
     };
     // Openness is computed on read, so it follows the folder's modelvet.yaml and license changes.
     let sidecar = crate::openness::sidecar_for_record(&record)?;

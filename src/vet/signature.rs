@@ -132,3 +132,26 @@ pub async fn sign(
         files,
     })
 }
+
+/// A `model.sig` in a local model folder being added: what it claims and the findings about it.
+pub fn found_at_add(
+    ingested: &crate::ingest::Ingested,
+) -> Option<(
+    Option<crate::record::SignatureSection>,
+    Vec<crate::finding::Finding>,
+)> {
+    if ingested.source.kind != crate::record::SourceKind::Local {
+        return None;
+    }
+    let root = Path::new(&ingested.source.location);
+    if !root.is_dir() {
+        return None;
+    }
+    let bytes = std::fs::read(root.join(SIGNATURE_FILE)).ok()?;
+    let recorded: Vec<(String, Option<String>)> = ingested
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.sha256.as_ref().map(|s| s.to_string())))
+        .collect();
+    Some(signing::section_for(&bytes, SIGNATURE_FILE, &recorded))
+}
