@@ -39,6 +39,18 @@ pub fn render(r: &ModelRecord) -> String {
         "  source:     {} {}{src_rev}",
         r.source.kind, r.source.location
     );
+    if let Some(sig) = &r.signature {
+        let signer = sig
+            .signer
+            .as_ref()
+            .map(|s| s.describe())
+            .unwrap_or_else(|| "no signer named".into());
+        let _ = writeln!(
+            s,
+            "  signature:  {} by {signer} ({} of {} signed files match)",
+            sig.path, sig.files_covered, sig.files_signed
+        );
+    }
     let revs: Vec<&str> = r.revisions.iter().map(|v| v.revision.as_str()).collect();
     let _ = writeln!(s, "  revisions:  {}", revs.join(", "));
     let total: u64 = r.files.iter().map(|f| f.size).sum();

@@ -251,6 +251,32 @@ fn model_properties(doc: &ReportDocument) -> Vec<Value> {
     if let Some(a) = &doc.audit {
         p.push(prop("modelvet:audit", a.status.clone()));
     }
+    if let Some(sig) = &r.signature {
+        p.push(prop("modelvet:signature", sig.path.clone()));
+        if let Some(s) = &sig.signer {
+            p.push(prop("modelvet:signature_signer", s.describe()));
+            p.push(prop("modelvet:signature_kind", s.kind.clone()));
+            if let Some(f) = s.fingerprint.as_ref().or(s.key_hint.as_ref()) {
+                p.push(prop("modelvet:signature_fingerprint", f.clone()));
+            }
+            for san in &s.san {
+                p.push(prop("modelvet:signature_identity", san.clone()));
+            }
+            if let Some(subject) = &s.subject {
+                p.push(prop("modelvet:signature_subject", subject.clone()));
+            }
+            if let Some(i) = &s.oidc_issuer {
+                p.push(prop("modelvet:signature_oidc_issuer", i.clone()));
+            }
+        }
+        p.push(prop(
+            "modelvet:signature_coverage",
+            format!(
+                "{} of {} signed files match",
+                sig.files_covered, sig.files_signed
+            ),
+        ));
+    }
     p.push(prop("modelvet:findings", r.findings.len().to_string()));
     p
 }

@@ -25,6 +25,7 @@ pub fn document(doc: &ReportDocument) -> Value {
     dataset_elements(&mut g, &doc.record, &model);
     base_model_elements(&mut g, &doc.record, &model);
     license_elements(&mut g, &doc.record, &model);
+    signature_elements(&mut g, &doc.record, &model);
     g.finish(&doc.record, model)
 }
 
@@ -391,6 +392,30 @@ fn seconds(t: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(t)
         .map(|d| super::timestamp(d.with_timezone(&chrono::Utc)))
         .unwrap_or_else(|_| t.to_string())
+}
+
+/// The OpenSSF model signature `add` found: an annotation on the model naming the signer.
+fn signature_elements(g: &mut Graph, r: &ModelRecord, model: &str) {
+    let Some(sig) = &r.signature else {
+        return;
+    };
+    let signer = sig
+        .signer
+        .as_ref()
+        .map(|s| s.describe())
+        .unwrap_or_else(|| "no signer named".into());
+    let id = g.id("signature");
+    g.element(&id, json!({
+        "type": "Annotation",
+        "spdxId": id,
+        "creationInfo": CREATION,
+        "annotationType": "other",
+        "subject": model,
+        "statement": format!(
+            "OpenSSF model signature {}: signed by {signer}; {} of {} signed files match the recorded digests (the signer is not checked against a trusted key here)",
+            sig.path, sig.files_covered, sig.files_signed
+        ),
+    }));
 }
 
 #[cfg(test)]

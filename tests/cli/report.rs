@@ -263,7 +263,7 @@ fn inventory_of_the_catalogue() {
 
 /// Validates `instance` against the schema at `path`, with `siblings` of the same folder registered
 /// under their `$id`s so that nothing is fetched.
-fn validate(path: &Path, siblings: &[&str], instance: &Value) -> Vec<String> {
+pub(crate) fn validate(path: &Path, siblings: &[&str], instance: &Value) -> Vec<String> {
     let load = |p: &Path| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
     let root = load(path);
     let mut registry = jsonschema::Registry::new();

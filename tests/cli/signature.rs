@@ -358,6 +358,78 @@ fn signature_sign_and_verify_a_catalogue_model() {
     // The ordinary verify of recorded digests is unchanged, and model.sig is an extra file.
     let (code, _, _) = env.run(&["verify", &id]);
     assert_eq!(code, 0);
+
+    // Added again with its model.sig, the revision records the signer and the coverage.
+    let signed = last_line(&env.ok(&["add", &m.display().to_string()])).to_string();
+    assert_ne!(signed, id);
+    let doc = env.json(&["--format", "json", "show", &signed], 0);
+    let sig = &doc["signature"];
+    assert_eq!(sig["path"], "model.sig");
+    assert_eq!(sig["files_signed"], 5);
+    assert_eq!(sig["files_covered"], 5);
+    assert_eq!(sig["signer"]["kind"], "key");
+    // Written by modelvet, the bundle names its key only by model signing's hint.
+    let hint = sig["signer"]["key_hint"].as_str().unwrap().to_string();
+    assert_eq!(hint.len(), 64);
+    assert!(
+        env.ok(&["show", &signed])
+            .contains("signature:  model.sig by key")
+    );
+    let md = env.ok(&["report", &signed, "--format", "markdown"]);
+    assert!(md.contains("| signature |") && md.contains(&hint), "{md}");
+    let html = env.ok(&["report", &signed, "--format", "html"]);
+    assert!(html.contains("<th>signature</th>") && html.contains(&hint));
+    let bom: serde_json::Value =
+        serde_json::from_str(&env.ok(&["report", &signed, "--format", "cyclonedx"])).unwrap();
+    let props = bom["components"][0]["properties"].as_array().unwrap();
+    assert!(
+        props
+            .iter()
+            .any(|p| p["name"] == "modelvet:signature_fingerprint" && p["value"] == hint.as_str())
+    );
+    let spdx: serde_json::Value =
+        serde_json::from_str(&env.ok(&["report", &signed, "--format", "spdx"])).unwrap();
+    let note = spdx["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "Annotation")
+        .expect("a signature annotation");
+    assert!(note["statement"].as_str().unwrap().contains(&hint));
+    if let Some(schema) = crate::support::schema("signature reports", "spdx-3.0.1/schema.json") {
+        let errors = crate::report::validate(&schema, &[], &spdx);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    if let Some(schema) =
+        crate::support::schema("signature reports", "cyclonedx/bom-1.6.schema.json")
+    {
+        let errors =
+            crate::report::validate(&schema, &["spdx.schema.json", "jsf-0.82.schema.json"], &bom);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    // A certificate-signed copy names its subject; a changed file is a finding at add.
+    let c = env.work().join("cert");
+    std::fs::create_dir_all(&c).unwrap();
+    for f in ["signme-1", "signme-2", "model.sig"] {
+        std::fs::write(
+            c.join(f),
+            std::fs::read(reference().join("v1.0.0-certificate").join(f)).unwrap(),
+        )
+        .unwrap();
+    }
+    std::fs::write(c.join("signme-2"), b"changed").unwrap();
+    let cid = last_line(&env.ok(&["add", &c.display().to_string()])).to_string();
+    let doc = env.json(&["--format", "json", "show", &cid], 0);
+    assert_eq!(doc["signature"]["signer"]["subject"], "CN=intermediate-ca");
+    assert_eq!(doc["signature"]["mismatched"][0], "signme-2");
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "signature-digest-mismatch")
+    );
 }
 
 /// PyPI `model-signing`'s CLI from the test cache (`scripts/test` installs it).
