@@ -24,6 +24,9 @@ crate::finding_codes! {
         ApprovalMissing = "approval-missing", High, "the policy requires an approval for a criterion and the revision has none (an approval binds a revision, not a name)";
         ApprovalExpired = "approval-expired", High, "the revision's approval for a required criterion has passed its expiry date";
         ApprovalRevoked = "approval-revoked", High, "the revision's approval for a required criterion was revoked";
+        SignatureMissing = "signature-missing", High, "the policy requires a model signature and the revision's files hold no `model.sig`";
+        SignatureNotTrusted = "signature-not-trusted", High, "the policy requires a signature from its listed keys or identities, and no valid signature by one of them covers the files";
+        SignatureNotChecked = "signature-not-checked", High, "the policy asks about signatures but the revision's bytes are not here to check (fetch it or give its folder)";
     }
 }
 
@@ -55,6 +58,72 @@ pub struct Policy {
     pub checks: Option<Checks>,
     #[serde(default)]
     pub approvals: Option<Approvals>,
+    #[serde(default)]
+    pub signatures: Option<Signatures>,
+}
+
+/// `signatures:`: OpenSSF model signing. `keys` are PEM public keys (paths relative to the policy
+/// file's folder) or `sha256:` fingerprints of their SubjectPublicKeyInfo; `identities` are
+/// keyless Sigstore signers, checked offline against `trust_root` (a Sigstore
+/// `trusted_root.json`, also relative to the policy file).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signatures {
+    #[serde(default)]
+    pub require: bool,
+    #[serde(default)]
+    pub keys: Vec<String>,
+    #[serde(default)]
+    pub identities: Vec<SignerIdentity>,
+    #[serde(default)]
+    pub trust_root: Option<String>,
+}
+
+/// A keyless signer: the certificate's SAN and the OIDC issuer that vouched for it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignerIdentity {
+    pub identity: String,
+    pub issuer: String,
+}
+
+impl Signatures {
+    fn validate(&self) -> Result<(), String> {
+        for k in &self.keys {
+            if let Some(hex) = k.strip_prefix("sha256:") {
+                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(format!(
+                        "signatures.keys: `{k}` is not `sha256:` and 64 hex digits"
+                    ));
+                }
+            } else if k.trim().is_empty() {
+                return Err("signatures.keys: an entry is empty".into());
+            }
+        }
+        if !self.identities.is_empty() && self.trust_root.is_none() {
+            return Err("signatures.identities needs signatures.trust_root (a Sigstore trusted_root.json) to check them offline".into());
+        }
+        Ok(())
+    }
+
+    /// Whether any signer is named (else `require` asks only for an intact signature).
+    pub fn names_signers(&self) -> bool {
+        !self.keys.is_empty() || !self.identities.is_empty()
+    }
+}
+
+/// The signature check's result for the audited revision.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SignatureFact {
+    /// Whether the revision's files hold a `model.sig`.
+    pub present: bool,
+    /// The signer, when a signature by one of the policy's keys or identities verified (or, when
+    /// the policy names none, the signer an intact signature names).
+    pub trusted_signer: Option<String>,
+    /// Problems the check found (files the signature does not match, a broken signature).
+    pub findings: Vec<Finding>,
+    /// Why no listed signer was accepted.
+    pub note: Option<String>,
 }
 
 /// `approvals:`: the named criteria, which of them an audit requires, and whose published
@@ -317,6 +386,9 @@ impl Policy {
         if let Some(a) = &policy.approvals {
             a.validate().map_err(invalid)?;
         }
+        if let Some(s) = &policy.signatures {
+            s.validate().map_err(invalid)?;
+        }
         if let Some(l) = &policy.licenses {
             for id in l
                 .allow
@@ -384,6 +456,7 @@ impl Policy {
                 smoke: Some(false),
             }),
             approvals: None,
+            signatures: None,
         }
     }
 
@@ -436,6 +509,9 @@ pub struct CheckResults {
     /// The decisions about this revision: the catalogue's own current ones, then those of the
     /// imports the policy trusts (already filtered to the criteria each is trusted for).
     pub approvals: Vec<ApprovalFact>,
+    /// The signature check, when the policy has a `signatures` section; `None` when the bytes
+    /// were not here to check.
+    pub signature: Option<SignatureFact>,
 }
 
 /// One decision about the audited revision, as the approval check sees it.
@@ -505,6 +581,9 @@ pub fn evaluate(
     if let Some(a) = &policy.approvals {
         check_approvals(a, &checks.approvals, &mut out);
     }
+    if let Some(s) = &policy.signatures {
+        check_signatures(s, checks.signature.as_ref(), &mut out);
+    }
 
     let pass = !out.iter().any(|f| f.severity > Severity::Info);
     let obligations = crate::license::obligations(&license)
@@ -518,6 +597,47 @@ pub fn evaluate(
         license,
         findings: out,
         obligations,
+    }
+}
+
+/// The `signatures` section: with `require`, a `model.sig` must be present and (when keys or
+/// identities are listed) verify against one of them; the files it does not match are findings.
+fn check_signatures(s: &Signatures, fact: Option<&SignatureFact>, out: &mut Vec<Finding>) {
+    if !s.require && !s.names_signers() {
+        return;
+    }
+    let Some(fact) = fact else {
+        out.push(Finding::new(
+            &PolicyCode::SignatureNotChecked,
+            "the policy asks for a model signature, but the revision's bytes are not here to check",
+        ));
+        return;
+    };
+    if !fact.present {
+        if s.require {
+            out.push(Finding::new(
+                &PolicyCode::SignatureMissing,
+                "the policy requires a model signature and there is no model.sig",
+            ));
+        }
+        return;
+    }
+    out.extend(fact.findings.iter().cloned());
+    if fact.trusted_signer.is_none() {
+        let why = fact
+            .note
+            .as_deref()
+            .unwrap_or("no listed key or identity signed it");
+        let f = Finding::new(
+            &PolicyCode::SignatureNotTrusted,
+            format!("model.sig is not signed by a key or identity the policy lists: {why}"),
+        )
+        .at("model.sig");
+        out.push(if s.require {
+            f
+        } else {
+            f.with_severity(Severity::Medium)
+        });
     }
 }
 

@@ -84,6 +84,9 @@ pub enum VetError {
         id: crate::ids::ModelId,
         files: usize,
     },
+    /// A policy whose `signatures` section names keys or roots that cannot be used.
+    #[error("invalid policy: {0}")]
+    Policy(String),
     /// A model signature that could not be made.
     #[error(transparent)]
     Sign(#[from] crate::signing::SignError),

@@ -371,6 +371,11 @@ pub async fn audit(
     if let Some(approvals) = &policy.approvals {
         checks.approvals = super::registry::approval_facts(vet, rev, approvals).await?;
     }
+    if let Some(signatures) = &policy.signatures {
+        // Key and trust-root paths are relative to the policy file.
+        let base = Path::new(policy_name).parent().unwrap_or(Path::new("."));
+        checks.signature = super::signature::policy_fact(vet, rev, signatures, base).await?;
+    }
     // Reload: verification and the smoke test recorded their results with the model.
     let record: ModelRecord = super::record_of(vet.catalogue, rev).await?;
     let verdict = crate::policy::evaluate(policy, policy_name, &record, &checks);

@@ -155,3 +155,117 @@ pub fn found_at_add(
         .collect();
     Some(signing::section_for(&bytes, SIGNATURE_FILE, &recorded))
 }
+
+/// Checks a revision's `model.sig` for the policy's `signatures` section: against each listed
+/// key and identity until one verifies. `base` is the policy file's folder (relative key and
+/// trust-root paths). `None` when the revision's bytes are not here.
+pub async fn policy_fact(
+    vet: &Vet<'_>,
+    rev: &RevisionRef,
+    policy: &crate::policy::Signatures,
+    base: &Path,
+) -> Result<Option<crate::policy::SignatureFact>, VetError> {
+    use crate::policy::SignatureFact;
+    use crate::signing::keys::PublicKey;
+    let record = super::record_of(vet.catalogue, rev).await?;
+    let Ok(location) = locate(&record) else {
+        return Ok(None);
+    };
+    let root = location.path;
+    let sig_path = default_signature(&root);
+    let Ok(bytes) = std::fs::read(&sig_path) else {
+        return Ok(Some(SignatureFact::default()));
+    };
+    let bad = |what: String| VetError::Policy(what);
+    let resolve = |p: &str| {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
+    let mut trusts: Vec<Trust> = Vec::new();
+    for k in &policy.keys {
+        if let Some(fp) = k.strip_prefix("sha256:") {
+            // A fingerprint names a key; only a bundle that carries the key can be checked by it.
+            let embedded = crate::signing::bundle::Bundle::parse(&bytes)
+                .ok()
+                .and_then(|b| b.public_key_hint())
+                .filter(|key| key.fingerprint() == format!("sha256:{}", fp.to_ascii_lowercase()));
+            trusts.extend(embedded.map(Trust::Key));
+            continue;
+        }
+        let path = resolve(k);
+        let text = std::fs::read_to_string(&path).map_err(|source| VetError::Unreadable {
+            path: path.clone(),
+            source,
+        })?;
+        let key = PublicKey::from_pem(&text)
+            .map_err(|e| bad(format!("signatures.keys: `{}`: {e}", path.display())))?;
+        trusts.push(Trust::Key(key));
+    }
+    if !policy.identities.is_empty() {
+        let path = resolve(policy.trust_root.as_deref().unwrap_or_default());
+        let text = std::fs::read_to_string(&path).map_err(|source| VetError::Unreadable {
+            path: path.clone(),
+            source,
+        })?;
+        for id in &policy.identities {
+            let root = crate::signing::sigstore::TrustedRoot::parse(&text)
+                .map_err(|e| bad(format!("signatures.trust_root: `{}`: {e}", path.display())))?;
+            trusts.push(Trust::Sigstore {
+                root: Box::new(root),
+                identity: Some(id.identity.clone()),
+                issuer: Some(id.issuer.clone()),
+            });
+        }
+    }
+    let mut skip: Vec<String> = vec![SIGNATURE_FILE.to_string()];
+    skip.extend(relative_to(&root, &sig_path));
+    if !policy.names_signers() {
+        // Only "signed at all": the bundle must be intact; the files are compared when added.
+        return Ok(Some(match signing::inspect(&bytes) {
+            Ok(c) => SignatureFact {
+                present: true,
+                trusted_signer: Some(c.signer.map(|s| s.describe()).unwrap_or_default()),
+                ..SignatureFact::default()
+            },
+            Err(e) => SignatureFact {
+                present: true,
+                note: Some(e),
+                ..SignatureFact::default()
+            },
+        }));
+    }
+    let mut note = None;
+    for trust in &trusts {
+        let v = super::blocking(|| signing::verify(&root, &bytes, trust, &skip, vet.progress));
+        let signer_ok = v.signer.is_some()
+            && !v.findings.iter().any(|f| {
+                f.code == signing::SignatureCode::UntrustedSigner
+                    || f.code == signing::SignatureCode::WrongKey
+                    || f.code == signing::SignatureCode::Invalid
+            });
+        if signer_ok {
+            return Ok(Some(SignatureFact {
+                present: true,
+                trusted_signer: v.signer.map(|s| s.describe()),
+                findings: v.findings,
+                note: None,
+            }));
+        }
+        if note.is_none() {
+            note = v
+                .findings
+                .first()
+                .map(|f| format!("{}: {}", f.code, f.message));
+        }
+    }
+    Ok(Some(SignatureFact {
+        present: true,
+        trusted_signer: None,
+        findings: Vec::new(),
+        note: note.or_else(|| Some("no listed key can check this bundle".into())),
+    }))
+}

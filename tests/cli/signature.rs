@@ -561,3 +561,76 @@ fn signature_interop_with_the_reference_implementation() {
         (1, vec!["signature-file-unsigned".to_string()])
     );
 }
+
+#[test]
+fn signature_policy_section_in_audit() {
+    let env = Env::new();
+    let m = write_model(&env.work().join("pol"));
+    let pol = env.work().join("policy");
+    std::fs::create_dir_all(pol.join("keys")).unwrap();
+    std::fs::copy(
+        reference().join("keys/signing-key-pub.pem"),
+        pol.join("keys/pub.pem"),
+    )
+    .unwrap();
+    std::fs::copy(
+        reference().join("sigstore-public-good.trusted_root.json"),
+        pol.join("root.json"),
+    )
+    .unwrap();
+    let write = |name: &str, body: &str| {
+        let p = pol.join(name);
+        std::fs::write(&p, format!("version: 1\nsignatures:\n{body}")).unwrap();
+        p.display().to_string()
+    };
+    let by_key = write("key.yaml", "  require: true\n  keys: [ keys/pub.pem ]\n");
+    let other = write(
+        "other.yaml",
+        "  require: true\n  identities: [ { identity: \"release@example.com\", issuer: \"https://accounts.google.com\" } ]\n  trust_root: root.json\n",
+    );
+    let id = last_line(&env.ok(&["add", &m.display().to_string()])).to_string();
+    let audit = |policy: &str| {
+        let (code, out, err) = env.run(&["--format", "json", "audit", &id, "--policy", policy]);
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
+        let codes: Vec<String> = v["verdicts"][0]["findings"]
+            .as_array()
+            .or_else(|| v["findings"].as_array())
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect();
+        (code, codes, v)
+    };
+    // Unsigned: required, so it fails.
+    let (code, codes, v) = audit(&by_key);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(codes.contains(&"signature-missing".to_string()), "{v:#}");
+    // Signed by the listed key: passes.
+    env.ok(&["sign", &id, "--key", &r("keys/signing-key.pem")]);
+    let (code, codes, v) = audit(&by_key);
+    assert_eq!(code, 0, "{codes:?} {v:#}");
+    // Signed, but not by the identity the policy lists.
+    let (code, codes, v) = audit(&other);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        codes.contains(&"signature-not-trusted".to_string()),
+        "{v:#}"
+    );
+    // A changed file under a listed key's signature fails too.
+    std::fs::write(m.join("sub/notes.txt"), "changed\n").unwrap();
+    let (code, codes, v) = audit(&by_key);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        codes.contains(&"signature-digest-mismatch".to_string()),
+        "{v:#}"
+    );
+    // Identities without a trust root are a broken policy.
+    let broken = write(
+        "broken.yaml",
+        "  identities: [ { identity: a, issuer: b } ]\n",
+    );
+    let (code, _, err) = env.run(&["audit", &id, "--policy", &broken]);
+    assert_eq!(code, 2, "{err}");
+}
