@@ -201,6 +201,12 @@ pub fn render(doc: &ReportDocument, format: ReportFormat) -> Result<String, Repo
     }
 }
 
+/// The HTML report's sections without the page around them, for a page that frames them (the
+/// registry server's model page).
+pub fn html_sections(doc: &ReportDocument) -> Result<String, ReportError> {
+    render_template("report_body.html", doc)
+}
+
 fn json_text<T: Serialize>(v: &T) -> Result<String, ReportError> {
     let mut s = serde_json::to_string_pretty(v)?;
     s.push('\n');
@@ -327,6 +333,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/inventory.html.j2"),
     ),
     ("style.css", include_str!("../templates/report.css")),
+    (
+        "report_body.html",
+        include_str!("../templates/report_body.html.j2"),
+    ),
 ];
 
 fn environment() -> minijinja::Environment<'static> {

@@ -18,6 +18,7 @@ mod remove;
 mod report;
 mod revoke;
 mod scan;
+mod serve;
 mod show;
 mod smoke;
 mod token;
@@ -133,6 +134,8 @@ pub enum Command {
     Approvals(approvals::ApprovalsArgs),
     /// Create, list and revoke API tokens for the registry server.
     Token(token::TokenArgs),
+    /// Run the team registry: web catalogue and JSON API.
+    Serve(serve::ServeArgs),
 }
 
 /// What a command found: everything fine, or problems worth a non-zero exit.
@@ -278,6 +281,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Revoke(a) => revoke::run(&ctx, a),
         Command::Approvals(a) => approvals::run(&ctx, a),
         Command::Token(a) => token::run(&ctx, a),
+        Command::Serve(a) => serve::run(&ctx, a),
     }
 }
 
