@@ -534,30 +534,41 @@ fn check_approvals(a: &Approvals, facts: &[ApprovalFact], out: &mut Vec<Finding>
             continue;
         }
         let accepted_list = accepted.join(", ");
-        let describe = |f: &&ApprovalFact| format!("{} by {} ({})", f.criterion, f.by, f.source);
-        let with_state = |state| {
-            relevant
-                .iter()
-                .filter(|f| f.state == state)
-                .map(describe)
-                .collect::<Vec<_>>()
+        let state_name = |s: ApprovalState| match s {
+            ApprovalState::Live => "live",
+            ApprovalState::Expired => "expired",
+            ApprovalState::Revoked => "revoked",
         };
+        let with_state = |state| relevant.iter().any(|f| f.state == state);
         let (revoked, expired) = (
             with_state(ApprovalState::Revoked),
             with_state(ApprovalState::Expired),
         );
-        out.push(if !revoked.is_empty() {
+        // Every decision considered, so that a reviewer sees all of them, not only the one named.
+        let considered: Vec<String> = relevant
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} by {} ({}): {}",
+                    f.criterion,
+                    f.by,
+                    f.source,
+                    state_name(f.state)
+                )
+            })
+            .collect();
+        out.push(if revoked {
             Finding::new(
                 &PolicyCode::ApprovalRevoked,
                 format!("the approval for `{required}` was revoked"),
             )
-            .with_evidence(revoked.join("; "))
-        } else if !expired.is_empty() {
+            .with_evidence(considered.join("; "))
+        } else if expired {
             Finding::new(
                 &PolicyCode::ApprovalExpired,
                 format!("the approval for `{required}` has expired"),
             )
-            .with_evidence(expired.join("; "))
+            .with_evidence(considered.join("; "))
         } else {
             Finding::new(
                 &PolicyCode::ApprovalMissing,

@@ -2,6 +2,9 @@
 // Tests say on stderr what they skip and why.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+// First, so that its macros (`both_backends!`) are in scope in every module after it.
+#[macro_use]
+mod support;
 mod audit;
 mod catalogue;
 mod classify;
@@ -10,6 +13,6 @@ mod hub_server;
 mod license;
 mod report;
 mod scan;
+mod server;
 mod smoke;
 mod snapshots;
-mod support;
