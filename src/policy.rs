@@ -55,6 +55,9 @@ pub struct Policy {
     pub checks: Option<Checks>,
     #[serde(default)]
     pub approvals: Option<Approvals>,
+    /// The SHA-256 of the text this policy was parsed from (set by [`Policy::parse`]).
+    #[serde(skip)]
+    pub sha256: Option<String>,
 }
 
 /// `approvals:`: the named criteria, which of them an audit requires, and whose published
@@ -282,7 +285,7 @@ impl Policy {
             path: origin.to_string(),
             message,
         };
-        let policy: Policy = serde_saphyr::from_str(text).map_err(|e| {
+        let mut policy: Policy = serde_saphyr::from_str(text).map_err(|e| {
             // The parser's message carries the line, column and a snippet; name the file in it.
             invalid(
                 e.to_string()
@@ -290,6 +293,7 @@ impl Policy {
                     .replace("<input>", origin),
             )
         })?;
+        policy.sha256 = Some(crate::hashing::sha256_hex(text.as_bytes()));
         if policy.version != 1 {
             return Err(invalid(format!(
                 "version {} is not supported (this modelvet reads version 1)",
@@ -384,6 +388,7 @@ impl Policy {
                 smoke: Some(false),
             }),
             approvals: None,
+            sha256: None,
         }
     }
 
@@ -465,6 +470,9 @@ pub struct Verdict {
     pub policy: String,
     /// The license expression evaluated (after a `clarify`, if one applied).
     pub license: crate::ids::LicenseExpr,
+    /// The SHA-256 of the policy file's bytes (none for the built-in default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_sha256: Option<String>,
     pub findings: Vec<Finding>,
     /// The duties adoption brings under that license (attribution, notices, naming, use policy…).
     #[serde(default)]
@@ -516,6 +524,7 @@ pub fn evaluate(
         pass,
         policy: policy_name.to_string(),
         license,
+        policy_sha256: policy.sha256.clone(),
         findings: out,
         obligations,
     }

@@ -7,6 +7,7 @@
 
 mod cyclonedx;
 pub mod eu_ai_act;
+pub mod intoto;
 mod spdx;
 
 use crate::catalogue::Run;
@@ -32,6 +33,10 @@ pub enum ReportError {
     },
     #[error("cannot serialise the report as JSON")]
     Json(#[from] serde_json::Error),
+    #[error(
+        "`{0}` has never been audited; run `modelvet audit` first (an in-toto statement states a verdict)"
+    )]
+    NotAudited(String),
     #[error("`--all` writes markdown, html or json, not `{0}`")]
     InventoryFormat(&'static str),
 }
@@ -44,6 +49,8 @@ pub enum ReportFormat {
     Json,
     Cyclonedx,
     Spdx,
+    /// The audit verdict as an in-toto Statement (SLSA VSA v1).
+    Intoto,
 }
 
 impl ReportFormat {
@@ -55,6 +62,7 @@ impl ReportFormat {
             ReportFormat::Json => "json",
             ReportFormat::Cyclonedx => "cyclonedx",
             ReportFormat::Spdx => "spdx",
+            ReportFormat::Intoto => "intoto",
         }
     }
 }
@@ -198,6 +206,7 @@ pub fn render(doc: &ReportDocument, format: ReportFormat) -> Result<String, Repo
         ReportFormat::Html => render_template("report.html", doc),
         ReportFormat::Cyclonedx => json_text(&cyclonedx::bom(doc)),
         ReportFormat::Spdx => json_text(&spdx::document(doc)),
+        ReportFormat::Intoto => json_text(&intoto::statement(doc)?),
     }
 }
 

@@ -74,6 +74,7 @@ pub enum Format {
     Html,
     Cyclonedx,
     Spdx,
+    Intoto,
 }
 
 impl Format {
@@ -89,6 +90,7 @@ impl Format {
             Format::Html => "html",
             Format::Cyclonedx => "cyclonedx",
             Format::Spdx => "spdx",
+            Format::Intoto => "intoto",
         }
     }
 }

@@ -233,21 +233,27 @@ pub async fn report(state: &AppState, rev: &RevisionRef, format: Option<&str>) -
         "html" => (ReportFormat::Html, "text/html; charset=utf-8"),
         "cyclonedx" => (ReportFormat::Cyclonedx, "application/vnd.cyclonedx+json"),
         "spdx" => (ReportFormat::Spdx, "application/spdx+json"),
+        "intoto" => (ReportFormat::Intoto, "application/vnd.in-toto+json"),
         other => {
             return Err(ApiError::bad_request(format!(
-                "format `{other}`: use json, markdown, html, cyclonedx or spdx"
+                "format `{other}`: use json, markdown, html, cyclonedx, spdx or intoto"
             )));
         }
     };
     let generated_at = crate::report::timestamp(chrono::Utc::now());
     let doc = crate::vet::report_document(&state.catalogue, rev, &generated_at).await?;
-    let text = crate::report::render(&doc, format).map_err(|e| {
-        tracing::error!("report failed: {}", super::error::chain(&e));
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the report could not be written",
-        )
+    let text = crate::report::render(&doc, format).map_err(|e| match e {
+        crate::report::ReportError::NotAudited(_) => {
+            ApiError::new(StatusCode::CONFLICT, "not-audited", e.to_string())
+        }
+        e => {
+            tracing::error!("report failed: {}", super::error::chain(&e));
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the report could not be written",
+            )
+        }
     })?;
     let file = format!(
         "attachment; filename=\"{}.{}\"",

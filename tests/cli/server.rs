@@ -827,3 +827,64 @@ fn sigterm_drains_and_kill_leaves_no_partial_model() {
         server.stderr()
     );
 }
+
+both_backends!(intoto_statement_is_a_slsa_vsa, |env| {
+    let (name, _rev) = add_fixture(env);
+    let (code, _, err) = env.run(&["report", &name, "--format", "intoto"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("never been audited"), "{err}");
+    let policy = env.work().join("policy.yaml");
+    std::fs::write(&policy, "version: 1\nchecks:\n  verify: true\n").unwrap();
+    env.run(&["audit", &name, "--policy", policy.to_str().unwrap()]);
+    let st = env.json(&["report", &name, "--format", "intoto"], 0);
+    // in-toto Statement v1: _type, subject (name + digest), predicateType, predicate.
+    assert_eq!(st["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(
+        st["predicateType"],
+        "https://slsa.dev/verification_summary/v1"
+    );
+    let record = env.json(&["show", &name, "--format", "json"], 0);
+    let subjects = st["subject"].as_array().unwrap();
+    assert_eq!(subjects.len(), record["files"].as_array().unwrap().len());
+    for (s, f) in subjects.iter().zip(record["files"].as_array().unwrap()) {
+        assert_eq!(s["name"], f["path"]);
+        assert_eq!(s["digest"]["sha256"], f["sha256"]);
+    }
+    // SLSA VSA v1: verifier.id, timeVerified, resourceUri, policy, verificationResult,
+    // verifiedLevels (custom levels must not start with SLSA_).
+    let p = &st["predicate"];
+    assert!(
+        p["verifier"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    assert!(p["verifier"]["version"]["modelvet"].is_string());
+    assert!(chrono::DateTime::parse_from_rfc3339(p["timeVerified"].as_str().unwrap()).is_ok());
+    assert!(p["resourceUri"].as_str().unwrap().contains(&name));
+    assert!(
+        p["policy"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("policy.yaml")
+    );
+    let text = std::fs::read(&policy).unwrap();
+    assert_eq!(
+        p["policy"]["digest"]["sha256"].as_str().unwrap(),
+        modelvet::hashing::sha256_hex(&text)
+    );
+    assert_eq!(p["verificationResult"], "PASSED");
+    let levels = p["verifiedLevels"].as_array().unwrap();
+    assert!(
+        !levels.is_empty()
+            && levels
+                .iter()
+                .all(|l| !l.as_str().unwrap().starts_with("SLSA_"))
+    );
+    // A failing audit states FAILED and claims no level.
+    std::fs::write(&policy, "version: 1\nlicenses:\n  allow: [GPL-3.0-only]\n").unwrap();
+    env.run(&["audit", &name, "--policy", policy.to_str().unwrap()]);
+    let st = env.json(&["report", &name, "--format", "intoto"], 0);
+    assert_eq!(st["predicate"]["verificationResult"], "FAILED");
+    assert_eq!(st["predicate"]["verifiedLevels"], serde_json::json!([]));
+});
