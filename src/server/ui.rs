@@ -175,6 +175,8 @@ async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>,
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(catalogue))
+        // Browsers ask for it on every page; no icon, but no 404 in their console either.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/models/{*rest}", get(model))
         .route("/diff/{*rest}", get(diff))
         .route("/events", get(events))

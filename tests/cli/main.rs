@@ -6,6 +6,7 @@
 #[macro_use]
 mod support;
 mod audit;
+mod browser;
 mod catalogue;
 mod classify;
 mod hub;
