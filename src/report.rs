@@ -9,6 +9,7 @@ mod cyclonedx;
 pub mod eu_ai_act;
 pub mod intoto;
 mod spdx;
+pub mod summary;
 
 use crate::catalogue::Run;
 use crate::policy::Verdict;
@@ -78,6 +79,10 @@ pub struct ReportDocument {
     /// The newest `audit` run, if the model was ever audited.
     pub audit: Option<AuditRun>,
     pub eu_ai_act: EuAiAct,
+    /// What a reviewer reads first.
+    pub summary: summary::Summary,
+    /// The openness reasons, grouped by component.
+    pub reason_groups: Vec<summary::ReasonGroup>,
 }
 
 /// Who wrote the report, when, and its serial number.
@@ -137,7 +142,11 @@ pub fn build_document(
         &serde_json::to_string(&record.files).unwrap_or_default(),
         &record.license.effective,
     ]);
+    let summary = summary::summary(&record, audit.as_ref().and_then(|a| a.verdict.as_ref()));
+    let reason_groups = summary::reason_groups(&record);
     ReportDocument {
+        summary,
+        reason_groups,
         record,
         report: ReportMeta {
             schema: REPORT_SCHEMA,
