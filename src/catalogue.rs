@@ -158,7 +158,7 @@ pub struct ModelSummary {
 }
 
 /// A stored run (smoke, scan, verify, audit) of a revision.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Run {
     pub kind: String,
     pub status: String,
@@ -893,6 +893,35 @@ impl Catalogue {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Every run of `kind` for a revision, newest first (at most `limit`).
+    pub async fn runs(&self, rev: &RevisionRef, kind: &str, limit: i64) -> Result<Vec<Run>> {
+        let rows = sqlx::query(
+            "SELECT kind, status, started_at, result_json FROM runs
+             WHERE revision_id = $1 AND kind = $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(rev.key)
+        .bind(kind)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let text: String = r.get(3);
+                Ok(Run {
+                    kind: r.get(0),
+                    status: r.get(1),
+                    started_at: r.get(2),
+                    result: serde_json::from_str(&text).map_err(|source| {
+                        CatalogueError::Corrupt {
+                            what: format!("{kind} run"),
+                            source,
+                        }
+                    })?,
+                })
+            })
+            .collect()
     }
 
     /// The newest run of `kind` for a revision.

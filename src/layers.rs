@@ -24,6 +24,8 @@ const LAYERS: &[&[&str]] = &[
         "hub",
     ],
     &["vet"],
+    // The server is a front end beside the command line; `modelvet serve` (cli) starts it.
+    &["server"],
     &["cli"],
 ];
 

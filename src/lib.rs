@@ -25,6 +25,7 @@ pub mod record;
 pub mod report;
 pub mod runtime;
 pub mod scan;
+pub mod server;
 pub mod signing;
 pub mod units;
 pub mod verify;

@@ -60,6 +60,9 @@ pub struct Policy {
     pub approvals: Option<Approvals>,
     #[serde(default)]
     pub signatures: Option<Signatures>,
+    /// The SHA-256 of the text this policy was parsed from (set by [`Policy::parse`]).
+    #[serde(skip)]
+    pub sha256: Option<String>,
 }
 
 /// `signatures:`: OpenSSF model signing. `keys` are PEM public keys (paths relative to the policy
@@ -351,7 +354,7 @@ impl Policy {
             path: origin.to_string(),
             message,
         };
-        let policy: Policy = serde_saphyr::from_str(text).map_err(|e| {
+        let mut policy: Policy = serde_saphyr::from_str(text).map_err(|e| {
             // The parser's message carries the line, column and a snippet; name the file in it.
             invalid(
                 e.to_string()
@@ -359,6 +362,7 @@ impl Policy {
                     .replace("<input>", origin),
             )
         })?;
+        policy.sha256 = Some(crate::hashing::sha256_hex(text.as_bytes()));
         if policy.version != 1 {
             return Err(invalid(format!(
                 "version {} is not supported (this modelvet reads version 1)",
@@ -457,6 +461,7 @@ impl Policy {
             }),
             approvals: None,
             signatures: None,
+            sha256: None,
         }
     }
 
@@ -541,6 +546,9 @@ pub struct Verdict {
     pub policy: String,
     /// The license expression evaluated (after a `clarify`, if one applied).
     pub license: crate::ids::LicenseExpr,
+    /// The SHA-256 of the policy file's bytes (none for the built-in default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_sha256: Option<String>,
     pub findings: Vec<Finding>,
     /// The duties adoption brings under that license (attribution, notices, naming, use policy…).
     #[serde(default)]
@@ -595,6 +603,7 @@ pub fn evaluate(
         pass,
         policy: policy_name.to_string(),
         license,
+        policy_sha256: policy.sha256.clone(),
         findings: out,
         obligations,
     }
@@ -654,30 +663,41 @@ fn check_approvals(a: &Approvals, facts: &[ApprovalFact], out: &mut Vec<Finding>
             continue;
         }
         let accepted_list = accepted.join(", ");
-        let describe = |f: &&ApprovalFact| format!("{} by {} ({})", f.criterion, f.by, f.source);
-        let with_state = |state| {
-            relevant
-                .iter()
-                .filter(|f| f.state == state)
-                .map(describe)
-                .collect::<Vec<_>>()
+        let state_name = |s: ApprovalState| match s {
+            ApprovalState::Live => "live",
+            ApprovalState::Expired => "expired",
+            ApprovalState::Revoked => "revoked",
         };
+        let with_state = |state| relevant.iter().any(|f| f.state == state);
         let (revoked, expired) = (
             with_state(ApprovalState::Revoked),
             with_state(ApprovalState::Expired),
         );
-        out.push(if !revoked.is_empty() {
+        // Every decision considered, so that a reviewer sees all of them, not only the one named.
+        let considered: Vec<String> = relevant
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} by {} ({}): {}",
+                    f.criterion,
+                    f.by,
+                    f.source,
+                    state_name(f.state)
+                )
+            })
+            .collect();
+        out.push(if revoked {
             Finding::new(
                 &PolicyCode::ApprovalRevoked,
                 format!("the approval for `{required}` was revoked"),
             )
-            .with_evidence(revoked.join("; "))
-        } else if !expired.is_empty() {
+            .with_evidence(considered.join("; "))
+        } else if expired {
             Finding::new(
                 &PolicyCode::ApprovalExpired,
                 format!("the approval for `{required}` has expired"),
             )
-            .with_evidence(expired.join("; "))
+            .with_evidence(considered.join("; "))
         } else {
             Finding::new(
                 &PolicyCode::ApprovalMissing,

@@ -7,7 +7,9 @@
 
 mod cyclonedx;
 pub mod eu_ai_act;
+pub mod intoto;
 mod spdx;
+pub mod summary;
 
 use crate::catalogue::Run;
 use crate::policy::Verdict;
@@ -32,6 +34,10 @@ pub enum ReportError {
     },
     #[error("cannot serialise the report as JSON")]
     Json(#[from] serde_json::Error),
+    #[error(
+        "`{0}` has never been audited; run `modelvet audit` first (an in-toto statement states a verdict)"
+    )]
+    NotAudited(String),
     #[error("`--all` writes markdown, html or json, not `{0}`")]
     InventoryFormat(&'static str),
 }
@@ -44,6 +50,8 @@ pub enum ReportFormat {
     Json,
     Cyclonedx,
     Spdx,
+    /// The audit verdict as an in-toto Statement (SLSA VSA v1).
+    Intoto,
 }
 
 impl ReportFormat {
@@ -55,6 +63,7 @@ impl ReportFormat {
             ReportFormat::Json => "json",
             ReportFormat::Cyclonedx => "cyclonedx",
             ReportFormat::Spdx => "spdx",
+            ReportFormat::Intoto => "intoto",
         }
     }
 }
@@ -70,6 +79,10 @@ pub struct ReportDocument {
     /// The newest `audit` run, if the model was ever audited.
     pub audit: Option<AuditRun>,
     pub eu_ai_act: EuAiAct,
+    /// What a reviewer reads first.
+    pub summary: summary::Summary,
+    /// The openness reasons, grouped by component.
+    pub reason_groups: Vec<summary::ReasonGroup>,
 }
 
 /// Who wrote the report, when, and its serial number.
@@ -129,7 +142,11 @@ pub fn build_document(
         &serde_json::to_string(&record.files).unwrap_or_default(),
         &record.license.effective,
     ]);
+    let summary = summary::summary(&record, audit.as_ref().and_then(|a| a.verdict.as_ref()));
+    let reason_groups = summary::reason_groups(&record);
     ReportDocument {
+        summary,
+        reason_groups,
         record,
         report: ReportMeta {
             schema: REPORT_SCHEMA,
@@ -198,7 +215,14 @@ pub fn render(doc: &ReportDocument, format: ReportFormat) -> Result<String, Repo
         ReportFormat::Html => render_template("report.html", doc),
         ReportFormat::Cyclonedx => json_text(&cyclonedx::bom(doc)),
         ReportFormat::Spdx => json_text(&spdx::document(doc)),
+        ReportFormat::Intoto => json_text(&intoto::statement(doc)?),
     }
+}
+
+/// The HTML report's sections without the page around them, for a page that frames them (the
+/// registry server's model page).
+pub fn html_sections(doc: &ReportDocument) -> Result<String, ReportError> {
+    render_template("report_body.html", doc)
 }
 
 fn json_text<T: Serialize>(v: &T) -> Result<String, ReportError> {
@@ -327,6 +351,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/inventory.html.j2"),
     ),
     ("style.css", include_str!("../templates/report.css")),
+    (
+        "report_body.html",
+        include_str!("../templates/report_body.html.j2"),
+    ),
 ];
 
 fn environment() -> minijinja::Environment<'static> {

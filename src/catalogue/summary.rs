@@ -292,3 +292,12 @@ impl Catalogue {
             .collect())
     }
 }
+
+impl Catalogue {
+    /// How many models the catalogue holds.
+    pub async fn model_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM models")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}

@@ -18,6 +18,7 @@ mod remove;
 mod report;
 mod revoke;
 mod scan;
+mod serve;
 mod show;
 mod sign;
 mod smoke;
@@ -74,6 +75,7 @@ pub enum Format {
     Html,
     Cyclonedx,
     Spdx,
+    Intoto,
 }
 
 impl Format {
@@ -89,6 +91,7 @@ impl Format {
             Format::Html => "html",
             Format::Cyclonedx => "cyclonedx",
             Format::Spdx => "spdx",
+            Format::Intoto => "intoto",
         }
     }
 }
@@ -136,6 +139,8 @@ pub enum Command {
     Token(token::TokenArgs),
     /// Write an OpenSSF model-signing signature (`model.sig`) for a model's bytes.
     Sign(sign::SignArgs),
+    /// Run the team registry: web catalogue and JSON API.
+    Serve(serve::ServeArgs),
 }
 
 /// What a command found: everything fine, or problems worth a non-zero exit.
@@ -282,6 +287,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Approvals(a) => approvals::run(&ctx, a),
         Command::Token(a) => token::run(&ctx, a),
         Command::Sign(a) => sign::run(&ctx, a),
+        Command::Serve(a) => serve::run(&ctx, a),
     }
 }
 

@@ -32,6 +32,7 @@ pub fn run(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
             Format::Json,
             Format::Cyclonedx,
             Format::Spdx,
+            Format::Intoto,
         ]
     };
     let format = match ctx.require_format(allowed)? {
@@ -39,6 +40,7 @@ pub fn run(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
         Format::Json => ReportFormat::Json,
         Format::Cyclonedx => ReportFormat::Cyclonedx,
         Format::Spdx => ReportFormat::Spdx,
+        Format::Intoto => ReportFormat::Intoto,
         _ => ReportFormat::Markdown,
     };
     let generated_at = generated_at()?;

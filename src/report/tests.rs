@@ -176,7 +176,7 @@ fn markdown_shows_what_is_present() {
     assert!(md.contains("**passed**, architecture llama"), "{md}");
     assert!(md.contains("weights terms classified restricted"), "{md}");
     assert!(
-        md.contains("- Model parameters (Final): the Llama license restricts use"),
+        md.contains("- **Model parameters (Final)**\n  - the Llama license restricts use"),
         "{md}"
     );
 }

@@ -1,29 +1,8 @@
 //! Catalogue, local ingest, hashing and verification (issue 2), on SQLite and PostgreSQL.
 
-use crate::support::{Backend, Env, last_line, write_model};
+use crate::support::{Env, last_line, write_model};
 use serde_json::Value;
 use std::path::Path;
-
-/// Runs a test body once on SQLite and once on PostgreSQL (each in its own database).
-macro_rules! both_backends {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[test]
-            fn sqlite() {
-                let f: fn(&Env) = $body;
-                f(&Env::with_backend(Backend::Sqlite).unwrap());
-            }
-            #[test]
-            fn postgres() {
-                let f: fn(&Env) = $body;
-                if let Some(env) = Env::with_backend(Backend::Postgres) {
-                    f(&env);
-                }
-            }
-        }
-    };
-}
 
 fn add(env: &Env, path: &Path) -> String {
     let out = env.ok(&["add", path.to_str().unwrap()]);

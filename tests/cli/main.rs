@@ -2,7 +2,11 @@
 // Tests say on stderr what they skip and why.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+// First, so that its macros (`both_backends!`) are in scope in every module after it.
+#[macro_use]
+mod support;
 mod audit;
+mod browser;
 mod catalogue;
 mod classify;
 mod hub;
@@ -10,7 +14,7 @@ mod hub_server;
 mod license;
 mod report;
 mod scan;
+mod server;
 mod signature;
 mod smoke;
 mod snapshots;
-mod support;

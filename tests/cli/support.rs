@@ -4,6 +4,29 @@
 #![allow(dead_code)]
 
 use assert_cmd::Command;
+
+/// Runs a test body once on SQLite and once on PostgreSQL (each in its own database).
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            use $crate::support::{Backend, Env};
+            #[test]
+            fn sqlite() {
+                let f: fn(&Env) = $body;
+                f(&Env::with_backend(Backend::Sqlite).unwrap());
+            }
+            #[test]
+            fn postgres() {
+                let f: fn(&Env) = $body;
+                if let Some(env) = Env::with_backend(Backend::Postgres) {
+                    f(&env);
+                }
+            }
+        }
+    };
+}
+
 use std::path::{Path, PathBuf};
 
 /// An isolated environment for running the binary.

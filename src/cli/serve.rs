@@ -1,0 +1,100 @@
+//! `modelvet serve`: the team registry (web catalogue and JSON API) over this catalogue.
+
+use super::{Ctx, Outcome};
+use crate::policy::Policy;
+use crate::server::{AppState, Metrics, ServerConfig};
+use clap::Args;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Let requests without a token read the catalogue (writes always need one).
+    #[arg(long)]
+    pub public_read: bool,
+    /// The policy that audits run under [default: the built-in default policy].
+    #[arg(long)]
+    pub policy: Option<std::path::PathBuf>,
+    /// Mark the session cookie Secure (set this behind a TLS proxy).
+    #[arg(long)]
+    pub secure_cookies: bool,
+    /// The longest a request may take, in seconds.
+    #[arg(long, default_value_t = 600)]
+    pub request_timeout: u64,
+    /// The longest a client may take to send its headers, then its body, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub read_timeout: u64,
+    /// The largest request body, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+    /// Requests handled at once; more are answered 503.
+    #[arg(long, default_value_t = 256)]
+    pub concurrency: usize,
+}
+
+/// Runs `serve` until SIGTERM or Ctrl-C.
+pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
+    let (policy, policy_name) = match &args.policy {
+        Some(p) => (Policy::load(p)?, p.display().to_string()),
+        None => (
+            Policy::default_with(crate::license::osi_approved_ids()),
+            "built-in default".to_string(),
+        ),
+    };
+    let catalogue = ctx.catalogue()?;
+    let mut config = ServerConfig::new(policy, policy_name);
+    config.public_read = args.public_read;
+    config.secure_cookies = args.secure_cookies;
+    config.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+    config.read_timeout = Duration::from_secs(args.read_timeout.max(1));
+    config.body_limit = args.body_limit;
+    config.concurrency = args.concurrency.max(1);
+    config.offline = ctx.global.offline;
+    let read_timeout = config.read_timeout;
+    ctx.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.bind)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on `{}`: {e}", args.bind))?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(AppState {
+            catalogue: catalogue.clone(),
+            config,
+            metrics: Metrics::default(),
+            started: std::time::Instant::now(),
+        });
+        tokio::spawn(crate::server::summarise_missing(catalogue));
+        let app = crate::server::router(state);
+        eprintln!("modelvet serve: listening on http://{addr}");
+        crate::server::serve(
+            listener,
+            app,
+            read_timeout,
+            Duration::from_secs(30),
+            shutdown_signal(),
+        )
+        .await;
+        eprintln!("modelvet serve: stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(Outcome::Ok)
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,245 @@
+//! The team registry (`modelvet serve`): a web catalogue and a JSON API over the same use-case
+//! layer as the command line, so a page and a command can never disagree.
+//!
+//! - `api`: the JSON API under `/api/v1/` (DESIGN.md, "The registry server").
+//! - `ui`: server-rendered HTML pages and forms (no JavaScript needed).
+//! - `auth`: tokens, sessions, roles and CSRF.
+//!
+//! Limits: request bodies are capped (413), handlers and slow request bodies time out (408),
+//! request headers must arrive within a few seconds, and past a concurrency limit the server
+//! answers 503 instead of queueing without bound. SIGTERM stops accepting and drains the requests
+//! in flight.
+
+mod api;
+mod auth;
+mod error;
+mod paths;
+mod ui;
+
+use crate::catalogue::Catalogue;
+use crate::policy::Policy;
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub use error::ApiError;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Let requests without a token read (never write).
+    pub public_read: bool,
+    /// The policy audits run under: a parsed file and its name, or the built-in default.
+    pub policy: Policy,
+    pub policy_name: String,
+    /// The longest a request may take, end to end.
+    pub request_timeout: Duration,
+    /// The longest a client may take to send its request headers, and then its body.
+    pub read_timeout: Duration,
+    /// The largest request body accepted.
+    pub body_limit: usize,
+    /// Requests handled at once; more get 503.
+    pub concurrency: usize,
+    /// Mark the session cookie `Secure` (behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// Never touch the network (no Hub access for adds and audits).
+    pub offline: bool,
+}
+
+impl ServerConfig {
+    /// Defaults for everything but the policy.
+    pub fn new(policy: Policy, policy_name: String) -> ServerConfig {
+        ServerConfig {
+            public_read: false,
+            policy,
+            policy_name,
+            request_timeout: Duration::from_secs(600),
+            read_timeout: Duration::from_secs(10),
+            body_limit: 64 * 1024,
+            concurrency: 256,
+            secure_cookies: false,
+            offline: false,
+        }
+    }
+}
+
+/// Request counters for `/api/v1/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: [AtomicU64; 6],
+    in_flight: AtomicU64,
+    duration_micros: AtomicU64,
+}
+
+impl Metrics {
+    fn record(&self, status: StatusCode, took: Duration) {
+        let class = (status.as_u16() / 100) as usize;
+        self.requests[class.min(5)].fetch_add(1, Ordering::Relaxed);
+        self.duration_micros
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub catalogue: Catalogue,
+    pub config: ServerConfig,
+    pub metrics: Metrics,
+    pub started: std::time::Instant,
+}
+
+async fn count_requests(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let start = std::time::Instant::now();
+    state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let response = next.run(req).await;
+    state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+    state.metrics.record(response.status(), start.elapsed());
+    response
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    use axum::http::HeaderValue;
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // No script runs on any page: a card or file name that smuggles markup past escaping still
+    // cannot execute.
+    if !h.contains_key("content-security-policy") {
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
+    response
+}
+
+/// The whole application: pages, API and their limits.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limits = tower::ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|e: tower::BoxError| async move {
+            if e.is::<tower::load_shed::error::Overloaded>() {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "too many requests at once; try again",
+                )
+                .into_response()
+            } else {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+                    .into_response()
+            }
+        }))
+        .load_shed()
+        .concurrency_limit(state.config.concurrency);
+    Router::new()
+        .merge(api::routes())
+        .merge(ui::routes())
+        .fallback(|| async { ApiError::not_found("no such page") })
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.config.read_timeout,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(limits)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and waits for
+/// the requests in flight (up to `drain`).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    read_timeout: Duration,
+    drain: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(read_timeout)
+        .max_buf_size(64 * 1024);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait rather than spin.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
+                let watched = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(e) = watched.await {
+                        tracing::debug!("connection ended: {e}");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(drain) => {
+            tracing::warn!("requests still running after {drain:?}; stopping anyway");
+        }
+    }
+}
+
+/// Fills in the catalogue page's summary of every newest revision that has none (models added
+/// before this version, or by the command line of an older one). Runs in the background.
+pub async fn summarise_missing(catalogue: Catalogue) {
+    let mut failed = std::collections::HashSet::new();
+    loop {
+        let todo = match catalogue.unsummarised(500 + failed.len() as i64).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("cannot list unsummarised revisions: {}", error::chain(&e));
+                return;
+            }
+        };
+        let todo: Vec<_> = todo
+            .into_iter()
+            .filter(|r| !failed.contains(&r.key))
+            .collect();
+        if todo.is_empty() {
+            return;
+        }
+        for rev in &todo {
+            if let Err(e) = crate::vet::summarise(&catalogue, rev).await {
+                tracing::warn!("cannot summarise `{}`: {}", rev.id(), error::chain(&e));
+                failed.insert(rev.key);
+            }
+        }
+    }
+}
