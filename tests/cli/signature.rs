@@ -65,6 +65,14 @@ fn check(env: &Env, dir: &Path, trust: &[String]) -> (i32, Vec<String>, serde_js
     (code, codes, doc)
 }
 
+/// Asserts that checking `dir` exits 1 with exactly the finding `want`.
+fn assert_fails(env: &Env, dir: &Path, trust: &[String], want: &str) {
+    let (code, codes, doc) = check(env, dir, trust);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(codes, [want], "{doc:#}");
+    assert_eq!(doc["ok"], false);
+}
+
 #[test]
 fn signature_reference_cases_verify() {
     let env = Env::new();
@@ -141,12 +149,7 @@ fn other_key(env: &Env) -> String {
 fn signature_tampered_copies_fail_each_with_its_own_finding() {
     let env = Env::new();
     std::fs::create_dir_all(env.work()).unwrap();
-    let fails = |dir: &Path, trust: &[String], want: &str| {
-        let (code, codes, doc) = check(&env, dir, trust);
-        assert_eq!(code, 1, "{doc:#}");
-        assert_eq!(codes, [want], "{doc:#}");
-        assert_eq!(doc["ok"], false);
-    };
+    let fails = |dir: &Path, trust: &[String], want: &str| assert_fails(&env, dir, trust, want);
 
     // A flipped byte.
     let d = copy_case(&env, "v1.0.0-certificate");
@@ -282,17 +285,19 @@ fn signature_keyless_evidence_is_checked() {
     // Another identity or issuer than the one asked for.
     let mut args = sigstore_args();
     args[4] = "someone@example.com".into();
-    let (code, codes, _) = check(&env, &reference().join("v1.0.0-sigstore"), &args);
-    assert_eq!(
-        (code, codes),
-        (1, vec!["signature-untrusted-signer".to_string()])
+    assert_fails(
+        &env,
+        &reference().join("v1.0.0-sigstore"),
+        &args,
+        "signature-untrusted-signer",
     );
     let mut args = sigstore_args();
     args[6] = "https://accounts.google.com".into();
-    let (code, codes, _) = check(&env, &reference().join("v1.0.0-sigstore"), &args);
-    assert_eq!(
-        (code, codes),
-        (1, vec!["signature-untrusted-signer".to_string()])
+    assert_fails(
+        &env,
+        &reference().join("v1.0.0-sigstore"),
+        &args,
+        "signature-untrusted-signer",
     );
 }
 
@@ -335,8 +340,7 @@ fn signature_errors_exit_2() {
     }
     // A model.sig that is not a bundle is a finding about the model.
     std::fs::write(Path::new(&m).join("model.sig"), "{not json").unwrap();
-    let (code, codes, _) = check(&env, Path::new(&m), &key_args());
-    assert_eq!((code, codes), (1, vec!["signature-invalid".to_string()]));
+    assert_fails(&env, Path::new(&m), &key_args(), "signature-invalid");
 }
 
 #[test]
@@ -481,28 +485,23 @@ fn signature_interop_with_the_reference_implementation() {
         &r("keys/signing-key.pem"),
     ]);
     let sig = m.join("model.sig").display().to_string();
-    let (ok, out) = run_ms(&[
-        "verify",
-        "key",
-        "--signature",
-        &sig,
-        "--public_key",
-        &r("keys/signing-key-pub.pem"),
-        &ms_path,
-    ]);
+    let verify_ours = || {
+        run_ms(&[
+            "verify",
+            "key",
+            "--signature",
+            &sig,
+            "--public_key",
+            &r("keys/signing-key-pub.pem"),
+            &ms_path,
+        ])
+    };
+    let (ok, out) = verify_ours();
     assert!(ok && out.contains("Verification succeeded"), "{out}");
     assert!(!out.contains("WARNING"), "{out}");
     // And rejects it once a byte changes.
     std::fs::write(m.join("sub/notes.txt"), "changed\n").unwrap();
-    let (ok, out) = run_ms(&[
-        "verify",
-        "key",
-        "--signature",
-        &sig,
-        "--public_key",
-        &r("keys/signing-key-pub.pem"),
-        &ms_path,
-    ]);
+    let (ok, out) = verify_ours();
     assert!(!ok, "{out}");
 
     // The reference signs with a key and with a certificate; modelvet verifies both.
@@ -555,11 +554,7 @@ fn signature_interop_with_the_reference_implementation() {
     assert!(out.contains("verified: 5 signed file(s)"), "{out}");
     // A file the reference did not sign is caught.
     std::fs::write(theirs.join("extra.txt"), "x").unwrap();
-    let (code, codes, _) = check(&env, &theirs, &chain_args());
-    assert_eq!(
-        (code, codes),
-        (1, vec!["signature-file-unsigned".to_string()])
-    );
+    assert_fails(&env, &theirs, &chain_args(), "signature-file-unsigned");
 }
 
 #[test]
