@@ -13,13 +13,13 @@ use serde::Deserialize;
 use sha2::Digest as _;
 
 /// The parts of a Sigstore `trusted_root.json` used here.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TrustedRoot {
     logs: Vec<Log>,
     cas: Vec<Ca>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Log {
     key_id: Vec<u8>,
     key: PublicKey,
@@ -27,7 +27,7 @@ struct Log {
     end: Option<i64>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Ca {
     chain: Vec<Cert>,
     start: Option<i64>,

@@ -134,3 +134,33 @@ fn merkle_proof_of_a_small_tree() {
     );
     assert_ne!(sigstore::merkle_root_for_test(1, 3, a, &[b, c]), Some(root));
 }
+
+#[test]
+fn p256_and_ed25519_keys_sign_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("w.bin"), b"weights").unwrap();
+    let p256 = SigningKey::P256(p256::SecretKey::from_slice(&[7u8; 32]).unwrap().into());
+    let ed = SigningKey::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(&[9u8; 32])));
+    for key in [p256, ed] {
+        let (sig, _) = sign(dir.path(), &key, &["model.sig".into()], &NoProgress).unwrap();
+        let public = PublicKey::from_pem(&key.public().to_pem()).unwrap();
+        let v = verify(
+            dir.path(),
+            &sig,
+            &Trust::Key(public),
+            &["model.sig".into()],
+            &NoProgress,
+        );
+        assert!(v.ok(), "{key:?}: {:?}", v.findings);
+        // Another key of the same kind: the hint names the signer's.
+        let other = PublicKey::from_pem(&read("keys/signing-key-pub.pem")).unwrap();
+        let v = verify(
+            dir.path(),
+            &sig,
+            &Trust::Key(other),
+            &["model.sig".into()],
+            &NoProgress,
+        );
+        assert_eq!(codes(&v), ["signature-wrong-key"]);
+    }
+}

@@ -211,11 +211,11 @@ pub async fn policy_fact(
             path: path.clone(),
             source,
         })?;
+        let root = crate::signing::sigstore::TrustedRoot::parse(&text)
+            .map_err(|e| bad(format!("signatures.trust_root: `{}`: {e}", path.display())))?;
         for id in &policy.identities {
-            let root = crate::signing::sigstore::TrustedRoot::parse(&text)
-                .map_err(|e| bad(format!("signatures.trust_root: `{}`: {e}", path.display())))?;
             trusts.push(Trust::Sigstore {
-                root: Box::new(root),
+                root: Box::new(root.clone()),
                 identity: Some(id.identity.clone()),
                 issuer: Some(id.issuer.clone()),
             });
