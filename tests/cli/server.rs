@@ -473,19 +473,25 @@ both_backends!(audit_requires_live_approvals_and_imports, |env| {
     let export = other.ok(&["approvals", "--export"]);
     let export_file = env.work().join("platform.json");
     std::fs::write(&export_file, &export).unwrap();
-    let import = |criteria: &str| {
+    let import_from = |criteria: &str, url: &str| {
         std::fs::write(
             &policy,
             format!(
-                "version: 1\napprovals:\n  criteria:\n    production: p\n    research: {{ description: r, implied_by: [production] }}\n  require: [{criteria}]\n  imports:\n    - {{ name: platform, url: \"{}\", criteria: [research] }}\n",
-                export_file.display()
+                "version: 1\napprovals:\n  criteria:\n    production: p\n    research: {{ description: r, implied_by: [production] }}\n  require: [{criteria}]\n  imports:\n    - {{ name: platform, url: \"{url}\", criteria: [research] }}\n",
             ),
         )
         .unwrap();
     };
+    let import = |criteria: &str| import_from(criteria, &export_file.display().to_string());
     import("research");
     let v = audit(env);
     assert_eq!(v["pass"], true, "{v}");
+    // The same decisions straight from the other team's registry.
+    let registry = Server::start(&other, &["--public-read"], &[]);
+    import_from("research", &format!("{}/api/v1/approvals", registry.url));
+    let v = audit(env);
+    assert_eq!(v["pass"], true, "{v}");
+    drop(registry);
     // The import is not trusted for production.
     import("production");
     let v = audit(env);
