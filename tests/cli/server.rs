@@ -473,19 +473,25 @@ both_backends!(audit_requires_live_approvals_and_imports, |env| {
     let export = other.ok(&["approvals", "--export"]);
     let export_file = env.work().join("platform.json");
     std::fs::write(&export_file, &export).unwrap();
-    let import = |criteria: &str| {
+    let import_from = |criteria: &str, url: &str| {
         std::fs::write(
             &policy,
             format!(
-                "version: 1\napprovals:\n  criteria:\n    production: p\n    research: {{ description: r, implied_by: [production] }}\n  require: [{criteria}]\n  imports:\n    - {{ name: platform, url: \"{}\", criteria: [research] }}\n",
-                export_file.display()
+                "version: 1\napprovals:\n  criteria:\n    production: p\n    research: {{ description: r, implied_by: [production] }}\n  require: [{criteria}]\n  imports:\n    - {{ name: platform, url: \"{url}\", criteria: [research] }}\n",
             ),
         )
         .unwrap();
     };
+    let import = |criteria: &str| import_from(criteria, &export_file.display().to_string());
     import("research");
     let v = audit(env);
     assert_eq!(v["pass"], true, "{v}");
+    // The same decisions straight from the other team's registry.
+    let registry = Server::start(&other, &["--public-read"], &[]);
+    import_from("research", &format!("{}/api/v1/approvals", registry.url));
+    let v = audit(env);
+    assert_eq!(v["pass"], true, "{v}");
+    drop(registry);
     // The import is not trusted for production.
     import("production");
     let v = audit(env);
@@ -887,4 +893,71 @@ both_backends!(intoto_statement_is_a_slsa_vsa, |env| {
     let st = env.json(&["report", &name, "--format", "intoto"], 0);
     assert_eq!(st["predicate"]["verificationResult"], "FAILED");
     assert_eq!(st["predicate"]["verifiedLevels"], serde_json::json!([]));
+});
+
+both_backends!(post_models_adds_and_audits_a_hub_model, |env| {
+    use crate::hub_server::{FakeFile, FakeRepo, HubServer};
+    let hub = HubServer::start();
+    let mut repo = FakeRepo::new("acme/tiny");
+    repo.card_data = serde_json::json!({"license": "mit"});
+    let commit = repo.commit(
+        "main",
+        vec![
+            FakeFile::git("README.md", "---\nlicense: mit\n---\n# Tiny\n"),
+            FakeFile::git("config.json", "{\"model_type\": \"bert\"}\n"),
+            FakeFile::lfs("model.safetensors", crate::support::tiny_safetensors(7)),
+        ],
+    );
+    hub.add_repo(repo);
+    let auditor = token(env, "aud", "auditor");
+    let server = Server::start(env, &[], &[("HF_ENDPOINT", hub.url.as_str())]);
+    let body = r#"{"source": "hf:acme/tiny"}"#;
+    let (s, out) = server.json("POST", "/api/v1/models", Some(&auditor), Some(body));
+    assert_eq!(s, 201, "{out}");
+    assert_eq!(out["id"], format!("acme/tiny@{commit}"));
+    assert_eq!(out["verdict"]["pass"], true, "{out}");
+    // Again: nothing new, 200.
+    let (s, out) = server.json("POST", "/api/v1/models", Some(&auditor), Some(body));
+    assert_eq!((s, &out["new"]), (200, &Value::Bool(false)), "{out}");
+    // A path is never read from the server's disk.
+    let (s, v) = server.json(
+        "POST",
+        "/api/v1/models",
+        Some(&auditor),
+        Some(r#"{"source": "/etc"}"#),
+    );
+    assert_eq!(s, 422, "{v}");
+    // The catalogue page lists it with its license and verdict; the events name the token.
+    let (_, page) = server.json(
+        "GET",
+        "/api/v1/models?license=MIT&verdict=passed",
+        Some(&auditor),
+        None,
+    );
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["models"][0]["verdict"], "passed");
+    let (_, ev) = server.json(
+        "GET",
+        "/api/v1/events?model=acme/tiny",
+        Some(&auditor),
+        None,
+    );
+    let actions: Vec<&str> = ev["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"add") && actions.contains(&"audit") && actions.contains(&"verify"),
+        "{ev}"
+    );
+    assert!(
+        ev["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"] == "aud"),
+        "{ev}"
+    );
 });
