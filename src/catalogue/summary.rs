@@ -196,18 +196,46 @@ impl Catalogue {
             count = count.bind(b.clone());
         }
         let total = count.fetch_one(&self.pool).await?;
+        // First the page's model ids: without filters an index-only walk of the names, so that a
+        // deep page costs no more than the first; then the details of those rows only.
+        let offset = (page - 1) * per_page;
+        let keys_sql = if clauses.is_empty() && q.sort != Sort::Added {
+            format!("SELECT m.id FROM models m ORDER BY {order} LIMIT {per_page} OFFSET {offset}")
+        } else {
+            format!("SELECT m.id {from}{filter} ORDER BY {order} LIMIT {per_page} OFFSET {offset}")
+        };
+        let mut keys_query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(keys_sql));
+        for b in &binds {
+            keys_query = keys_query.bind(b.clone());
+        }
+        let ids = keys_query.fetch_all(&self.pool).await?;
+        if ids.is_empty() {
+            return Ok(ListPage {
+                models: Vec::new(),
+                total,
+                page,
+                per_page,
+            });
+        }
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "SELECT m.name, r.revision, r.added_at,
                     (SELECT COUNT(*) FROM revisions y WHERE y.model_id = m.id),
-                    s.license, s.openness, s.mof_class, {verdict}, r.id
-             {from}{filter} ORDER BY {order} LIMIT {per_page} OFFSET {}",
-            (page - 1) * per_page
+                    s.license, s.openness, s.mof_class, {verdict}, r.id, m.id
+             {from} WHERE m.id IN ({list})"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for b in &binds {
-            query = query.bind(b.clone());
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut rows: Vec<&sqlx::any::AnyRow> = rows.iter().collect();
+        rows.sort_by_key(|r| {
+            let id: i64 = r.get(9);
+            ids.iter().position(|k| *k == id)
+        });
         let mut models: Vec<SummaryRow> = rows
             .iter()
             .map(|r| {
@@ -294,6 +322,14 @@ impl Catalogue {
 }
 
 impl Catalogue {
+    /// A number that grows with every write (the newest event's id): what caches compare.
+    pub async fn change_mark(&self) -> Result<i64> {
+        let mark: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(mark.unwrap_or(0))
+    }
+
     /// How many models the catalogue holds.
     pub async fn model_count(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM models")

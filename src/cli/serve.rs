@@ -2,7 +2,7 @@
 
 use super::{Ctx, Outcome};
 use crate::policy::Policy;
-use crate::server::{AppState, Metrics, ServerConfig};
+use crate::server::{AppState, ServerConfig};
 use clap::Args;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,12 +60,7 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on `{}`: {e}", args.bind))?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(AppState {
-            catalogue: catalogue.clone(),
-            config,
-            metrics: Metrics::default(),
-            started: std::time::Instant::now(),
-        });
+        let state = Arc::new(AppState::new(catalogue.clone(), config));
         tokio::spawn(crate::server::summarise_missing(catalogue));
         let app = crate::server::router(state);
         eprintln!("modelvet serve: listening on http://{addr}");

@@ -158,7 +158,7 @@ async fn list_models(
 ) -> ApiResult {
     require(&state, &headers, Role::Reader).await?;
     let q = query(params)?.to_query()?;
-    Ok(Json(state.catalogue.list_page(&q).await?).into_response())
+    Ok(Json(state.list_page(&q).await?.as_ref()).into_response())
 }
 
 /// The revision a route names: the newest of NAME, or NAME@REV (a unique prefix of REV).
@@ -202,26 +202,47 @@ async fn get_model(
 ) -> ApiResult {
     require(&state, &headers, Role::Reader).await?;
     match model_path(&rest)? {
-        ModelPath::Model(name) => {
-            let rev = revision(&state, &name, None).await?;
-            Ok(Json(crate::vet::record_of(&state.catalogue, &rev).await?).into_response())
-        }
-        ModelPath::Revision { name, rev, action } => {
-            let rev = revision(&state, &name, Some(&rev)).await?;
-            match action.as_deref() {
-                None => {
-                    Ok(Json(crate::vet::record_of(&state.catalogue, &rev).await?).into_response())
+        ModelPath::Model(name) => record_json(&state, &name, None).await,
+        ModelPath::Revision { name, rev, action } => match action.as_deref() {
+            None => record_json(&state, &name, Some(&rev)).await,
+            Some(action) => {
+                let rev = revision(&state, &name, Some(&rev)).await?;
+                match action {
+                    "report" => report(&state, &rev, query(params)?.format.as_deref()).await,
+                    "approvals" => {
+                        Ok(Json(state.catalogue.approvals_of(&rev).await?).into_response())
+                    }
+                    other => Err(ApiError::not_found(format!(
+                        "no route `{other}` under a revision"
+                    ))),
                 }
-                Some("report") => report(&state, &rev, query(params)?.format.as_deref()).await,
-                Some("approvals") => {
-                    Ok(Json(state.catalogue.approvals_of(&rev).await?).into_response())
-                }
-                Some(other) => Err(ApiError::not_found(format!(
-                    "no route `{other}` under a revision"
-                ))),
             }
-        }
+        },
     }
+}
+
+/// The `show` document of NAME (newest) or NAME@REV, from the cache when nothing changed.
+async fn record_json(state: &AppState, name: &str, rev: Option<&str>) -> ApiResult {
+    check_name(name)?;
+    let mark = state.catalogue.change_mark().await?;
+    let key = format!("{name}\u{0}{}", rev.unwrap_or(""));
+    let body = match state.records.get(&key, mark) {
+        Some(body) => body,
+        None => {
+            let rev = revision(state, name, rev).await?;
+            let record = crate::vet::record_of(&state.catalogue, &rev).await?;
+            let body = Arc::new(Bytes::from(serde_json::to_vec(&record).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?));
+            state.records.put(key, mark, body.clone());
+            body
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Bytes::clone(&body),
+    )
+        .into_response())
 }
 
 /// A report in one of the command line's formats, with a content type to match.

@@ -86,12 +86,86 @@ impl Metrics {
     }
 }
 
+/// A cached value: the change mark it was computed at, when, and the value.
+type CacheEntry<T> = (i64, std::time::Instant, Arc<T>);
+
+/// Answers computed from the catalogue, kept while nothing was written since (the catalogue's
+/// change mark, which every write moves, also when another server sharing the database wrote) and
+/// for at most a few seconds (a record also follows files on disk, such as a folder's
+/// `modelvet.yaml`, and the catalogue page's summaries are written just after their event).
+#[derive(Debug)]
+pub struct Cache<T> {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CacheEntry<T>>>,
+    ttl: Duration,
+}
+
+impl<T> Cache<T> {
+    const MAX_ENTRIES: usize = 10_000;
+
+    pub fn new(ttl: Duration) -> Cache<T> {
+        Cache {
+            entries: Default::default(),
+            ttl,
+        }
+    }
+
+    /// The value stored under `key` at this change mark, if still fresh.
+    pub fn get(&self, key: &str, mark: i64) -> Option<Arc<T>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(m, at, _)| *m == mark && at.elapsed() < self.ttl)
+            .map(|(_, _, v)| v.clone())
+    }
+
+    pub fn put(&self, key: String, mark: i64, value: Arc<T>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (mark, std::time::Instant::now(), value));
+    }
+}
+
 /// What every handler shares.
 pub struct AppState {
     pub catalogue: Catalogue,
     pub config: ServerConfig,
     pub metrics: Metrics,
     pub started: std::time::Instant,
+    /// Serialized model documents, by route.
+    pub records: Cache<axum::body::Bytes>,
+    /// Catalogue pages, by query.
+    pub pages: Cache<crate::catalogue::ListPage>,
+}
+
+impl AppState {
+    /// The state for a catalogue and a configuration.
+    pub fn new(catalogue: Catalogue, config: ServerConfig) -> AppState {
+        AppState {
+            catalogue,
+            config,
+            metrics: Metrics::default(),
+            started: std::time::Instant::now(),
+            records: Cache::new(Duration::from_secs(2)),
+            pages: Cache::new(Duration::from_secs(2)),
+        }
+    }
+
+    /// A catalogue page, from the cache when nothing changed.
+    pub async fn list_page(
+        &self,
+        q: &crate::catalogue::ListQuery,
+    ) -> Result<Arc<crate::catalogue::ListPage>, crate::catalogue::CatalogueError> {
+        let mark = self.catalogue.change_mark().await?;
+        let key = format!("{q:?}");
+        if let Some(page) = self.pages.get(&key, mark) {
+            return Ok(page);
+        }
+        let page = Arc::new(self.catalogue.list_page(q).await?);
+        self.pages.put(key, mark, page.clone());
+        Ok(page)
+    }
 }
 
 async fn count_requests(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {

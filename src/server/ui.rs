@@ -224,7 +224,8 @@ async fn catalogue(
 ) -> Page {
     let caller = reader(&state, &headers).await?;
     let Query(params) = params.map_err(|r| ApiError::bad_request(r.body_text()))?;
-    let page = state.catalogue.list_page(&params.to_query()?).await?;
+    let page = state.list_page(&params.to_query()?).await?;
+    let page = page.as_ref();
     let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
     let (who, csrf, can_write) = base_context(&caller);
     render(
@@ -237,7 +238,7 @@ async fn catalogue(
                 openness => params.openness.clone().unwrap_or_default(), approved => params.approved.clone(),
                 sort => params.sort.clone().unwrap_or_else(|| "name".into()),
             },
-            page => ser(&page),
+            page => ser(page),
             pages => pages,
             prev_url => (page.page > 1).then(|| page_url(&params, page.page - 1)),
             next_url => (page.page < pages).then(|| page_url(&params, page.page + 1)),

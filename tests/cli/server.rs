@@ -256,6 +256,37 @@ both_backends!(api_reads_and_refusals_change_nothing, |env| {
         1
     );
 
+    // The served document follows the catalogue at once (its cache is keyed by the change mark).
+    let other = env.work().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(
+        other.join("model.safetensors"),
+        crate::support::tiny_safetensors(9),
+    )
+    .unwrap();
+    env.ok(&["add", other.to_str().unwrap(), "--name", &name]);
+    let (_, doc3) = server.json(
+        "GET",
+        &format!("/api/v1/models/{name}"),
+        Some(&reader),
+        None,
+    );
+    assert_ne!(
+        doc3["revision"], doc["revision"],
+        "a new revision is served at once"
+    );
+    env.ok(&[
+        "remove",
+        &format!("{name}@{}", doc3["revision"].as_str().unwrap()),
+    ]);
+    let (_, doc4) = server.json(
+        "GET",
+        &format!("/api/v1/models/{name}"),
+        Some(&reader),
+        None,
+    );
+    assert_eq!(doc4["revision"], doc["revision"]);
+
     // Unknown models are 404; traversal in any form is 400.
     let (s, _) = server.json("GET", "/api/v1/models/acme/nothing", Some(&reader), None);
     assert_eq!(s, 404);
