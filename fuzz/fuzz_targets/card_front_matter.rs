@@ -11,8 +11,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     std::fs::write(dir.join("README.md"), data).expect("write card");
     let opts = modelvet::ingest::LocalOptions {
         name: None,
-        progress: &|_n: u64| {},
-        set_total: &|_, _| {},
+        progress: &modelvet::hashing::NoProgress,
+        read_weights: true,
     };
     let _ = modelvet::ingest::ingest_local(&dir, &opts);
     if let Ok(text) = std::str::from_utf8(data) {

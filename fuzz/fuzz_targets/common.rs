@@ -4,18 +4,48 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The process's scratch folder, created once and kept for the whole run.
+/// The process's scratch folder, created once and kept for the whole run. libFuzzer ends the
+/// process with `exit`, so the folder is never dropped: each one carries its process id, and the
+/// folders of processes that are gone (fork-mode jobs, earlier runs) are removed here.
 pub fn scratch() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let shm = Path::new("/dev/shm");
-        let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        let base = if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        remove_stale(&base);
         tempfile::Builder::new()
-            .prefix("modelvet-fuzz-")
+            .prefix(&format!("{PREFIX}{}-", std::process::id()))
             .tempdir_in(base)
             .expect("scratch dir")
     })
     .path()
+}
+
+const PREFIX: &str = "modelvet-fuzz-";
+
+/// Removes the scratch folders of processes that no longer run.
+fn remove_stale(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Writes `data` to `name` in the scratch folder and returns its path.

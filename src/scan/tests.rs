@@ -95,3 +95,49 @@ fn memo_dense_and_sparse_keys_resolve() {
     let c = codes(&p);
     assert!(c.iter().any(|c| c.contains("os.system")), "{c:?}");
 }
+
+/// Minimized crashers of the cargo-fuzz scan targets (`fuzz/`), committed under
+/// `tests/fuzz-regressions/TARGET/`: (path there, the file name the target scans it as, the
+/// finding expected). CI builds no fuzzers; this runs them through the same `scan_file`.
+const FUZZ_REGRESSIONS: &[(&str, &str, &str)] = &[
+    // `{%}`: the closing `%}` was searched from the opening `{%`, so the two shared the `%` and
+    // `strip_hf_tags` sliced `[2..1]` (a panic on every template holding `{%}`).
+    (
+        "scan_chat_template/open-tag-sharing-its-percent.jinja",
+        "chat_template.jinja",
+        "template-unparsed",
+    ),
+];
+
+#[test]
+fn fuzz_regressions_are_findings_not_panics() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
+    let tmp = tempfile::tempdir().unwrap();
+    for (input, name, code) in FUZZ_REGRESSIONS {
+        let p = tmp.path().join(name);
+        std::fs::copy(root.join(input), &p).unwrap();
+        let findings = super::scan_file(&p, name);
+        assert!(
+            findings.iter().any(|f| f.code == *code),
+            "{input}: {findings:?}"
+        );
+    }
+    // Every committed crasher has its expectation here.
+    for target in std::fs::read_dir(&root).unwrap() {
+        let target = target.unwrap();
+        if !target.file_name().to_string_lossy().starts_with("scan_") {
+            continue;
+        }
+        for f in std::fs::read_dir(target.path()).unwrap() {
+            let rel = format!(
+                "{}/{}",
+                target.file_name().to_string_lossy(),
+                f.unwrap().file_name().to_string_lossy()
+            );
+            assert!(
+                FUZZ_REGRESSIONS.iter().any(|(i, _, _)| *i == rel),
+                "{rel} has no entry in FUZZ_REGRESSIONS"
+            );
+        }
+    }
+}

@@ -204,6 +204,35 @@ fn onnx(external: bool, domain: &str) -> Vec<u8> {
     model
 }
 
+/// A SavedModel: one meta graph whose graph has the nodes `ops` and a library function that
+/// uses the op `fn_op`.
+fn saved_model(ops: &[&str], fn_op: &str) -> Vec<u8> {
+    let node = |name: &str, op: &str| {
+        let mut n = Vec::new();
+        field_bytes(1, name.as_bytes(), &mut n);
+        field_bytes(2, op.as_bytes(), &mut n);
+        n
+    };
+    let mut graph = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        field_bytes(1, &node(&format!("n{i}"), op), &mut graph);
+    }
+    let mut sig = Vec::new();
+    field_bytes(1, b"f", &mut sig);
+    let mut func = Vec::new();
+    field_bytes(1, &sig, &mut func); // signature
+    field_bytes(3, &node("inner", fn_op), &mut func); // node_def
+    let mut library = Vec::new();
+    field_bytes(1, &func, &mut library);
+    field_bytes(2, &library, &mut graph);
+    let mut meta = Vec::new();
+    field_bytes(2, &graph, &mut meta); // graph_def
+    let mut model = Vec::new();
+    field_varint(1, 1, &mut model); // saved_model_schema_version
+    field_bytes(2, &meta, &mut model); // meta_graphs
+    model
+}
+
 fn main() {
     for (name, data) in gguf_seeds() {
         seed("smoke_gguf", &name, &data);
@@ -254,6 +283,17 @@ fn main() {
 
     seed("scan_onnx", "relu.onnx", &onnx(false, ""));
     seed("scan_onnx", "external-custom.onnx", &onnx(true, "com.example.custom"));
+
+    seed(
+        "scan_savedmodel",
+        "ok.pb",
+        &saved_model(&["Placeholder", "MatMul", "SaveV2", "RestoreV2"], "Relu"),
+    );
+    seed(
+        "scan_savedmodel",
+        "pyfunc.pb",
+        &saved_model(&["Placeholder", "PyFunc"], "ReadFile"),
+    );
 
     for (name, t) in [
         (
