@@ -70,7 +70,7 @@ pub async fn add(
         if let Some((Some(section), _)) = &signature {
             vet.catalogue.save_signature(&inserted.rev, section).await?;
         }
-        super::summarise(vet.catalogue, &inserted.rev).await?;
+        refresh_summary(vet, &inserted.rev).await;
     }
     Ok(AddOutcome { ingested, inserted })
 }
@@ -85,7 +85,7 @@ pub async fn add_cache(
     for ing in &revisions {
         let done = vet.catalogue.insert(ing).await?;
         if done.new {
-            super::summarise(vet.catalogue, &done.rev).await?;
+            refresh_summary(vet, &done.rev).await;
         }
         inserted.push(done);
     }
@@ -321,7 +321,7 @@ pub async fn classify(
             &[],
         )
         .await?;
-    super::summarise(vet.catalogue, rev).await?;
+    refresh_summary(vet, rev).await;
     Ok(section)
 }
 
@@ -383,8 +383,21 @@ pub async fn audit(
     vet.catalogue
         .record_run(rev, "audit", status, &serde_json::to_value(&verdict)?, &[])
         .await?;
-    super::summarise(vet.catalogue, rev).await?;
+    refresh_summary(vet, rev).await;
     Ok(verdict)
+}
+
+/// Rewrites the catalogue page's summary of a revision. The change itself is already committed,
+/// so a summary that cannot be computed is logged, not an error of the command (the server fills
+/// missing summaries in later, and `show` reports the underlying problem itself).
+async fn refresh_summary(vet: &Vet<'_>, rev: &RevisionRef) {
+    if let Err(e) = super::summarise(vet.catalogue, rev).await {
+        tracing::warn!(
+            "cannot summarise `{}` for the catalogue page: {}",
+            rev.id(),
+            error_chain(&e)
+        );
+    }
 }
 
 /// An error and its causes on one line, as anyhow's `{:#}` prints them.
