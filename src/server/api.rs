@@ -300,6 +300,20 @@ struct AddBody {
     source: String,
 }
 
+/// The use-case context for a request: the catalogue handle writing as its caller, the server's
+/// `--offline`, and no progress drawing.
+fn vet_for<'a>(
+    state: &AppState,
+    catalogue: &'a crate::catalogue::Catalogue,
+) -> crate::vet::Vet<'a> {
+    crate::vet::Vet {
+        catalogue,
+        offline: state.config.offline,
+        progress: &crate::hashing::NoProgress,
+        download_bars: false,
+    }
+}
+
 /// Adds a Hub model and audits it under the server's policy. Only `hf:` sources: a path would
 /// read the server's own disk.
 pub async fn add_and_audit(
@@ -313,12 +327,7 @@ pub async fn add_and_audit(
         ));
     }
     let catalogue = state.catalogue.acting_as(&caller.name);
-    let vet = crate::vet::Vet {
-        catalogue: &catalogue,
-        offline: state.config.offline,
-        progress: &crate::hashing::NoProgress,
-        download_bars: false,
-    };
+    let vet = vet_for(state, &catalogue);
     let added = crate::vet::add(&vet, source, None).await?;
     let rev = added.inserted.rev;
     let verdict =
@@ -370,12 +379,7 @@ pub async fn audit(
     rev: &RevisionRef,
 ) -> Result<crate::policy::Verdict, ApiError> {
     let catalogue = state.catalogue.acting_as(&caller.name);
-    let vet = crate::vet::Vet {
-        catalogue: &catalogue,
-        offline: state.config.offline,
-        progress: &crate::hashing::NoProgress,
-        download_bars: false,
-    };
+    let vet = vet_for(state, &catalogue);
     Ok(crate::vet::audit(&vet, rev, &state.config.policy, &state.config.policy_name).await?)
 }
 

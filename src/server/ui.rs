@@ -483,7 +483,7 @@ struct LoginForm {
 
 /// Exchanges a pasted token for a session cookie. The token itself never goes into the cookie.
 async fn login(State(state): Shared, form: Result<Form<LoginForm>, FormRejection>) -> Page {
-    let Form(form) = form.map_err(|r| ApiError::unprocessable(r.body_text()))?;
+    let form = form_body(form)?;
     let token = form.token.trim();
     match crate::vet::registry::authenticate(&state.catalogue, token).await? {
         Ok(_) => {}
@@ -535,7 +535,7 @@ async fn logout(
     headers: HeaderMap,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Page {
-    let Form(form) = form.map_err(|r| ApiError::unprocessable(r.body_text()))?;
+    let form = form_body(form)?;
     if let Some(caller) = identify(&state, &headers).await? {
         check_csrf(&caller, form.csrf.as_deref())?;
         if let Some((digest, _)) = &caller.session {
@@ -548,6 +548,12 @@ async fn logout(
         HeaderValue::from_static("modelvet_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"),
     );
     Ok(r)
+}
+
+/// A form's fields, or 422 with the parser's message.
+fn form_body<T>(form: Result<Form<T>, FormRejection>) -> Result<T, ApiError> {
+    form.map(|Form(f)| f)
+        .map_err(|r| ApiError::unprocessable(r.body_text()))
 }
 
 /// The caller of a form: an auditor with a session whose CSRF token the form carries.
@@ -573,7 +579,7 @@ async fn add(
     headers: HeaderMap,
     form: Result<Form<AddForm>, FormRejection>,
 ) -> Page {
-    let Form(form) = form.map_err(|r| ApiError::unprocessable(r.body_text()))?;
+    let form = form_body(form)?;
     let caller = form_caller(&state, &headers, form.csrf.as_deref()).await?;
     let out = api::add_and_audit(&state, &caller, form.source.trim()).await?;
     let id = out["id"].as_str().unwrap_or_default().to_string();
@@ -613,7 +619,7 @@ async fn audit(
     headers: HeaderMap,
     form: Result<Form<RevisionForm>, FormRejection>,
 ) -> Page {
-    let Form(form) = form.map_err(|r| ApiError::unprocessable(r.body_text()))?;
+    let form = form_body(form)?;
     let caller = form_caller(&state, &headers, form.csrf.as_deref()).await?;
     let rev = api::revision(&state, &form.model, Some(&form.revision)).await?;
     let verdict = api::audit(&state, &caller, &rev).await?;
@@ -621,6 +627,19 @@ async fn audit(
         &format!("/models/{}", rev.id()),
         &format!("audit {}", if verdict.pass { "passed" } else { "failed" }),
     ))
+}
+
+/// What an approve or revoke form decides about: its caller, the revision and the criterion.
+async fn decision(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &RevisionForm,
+) -> Result<(Caller, crate::catalogue::RevisionRef, String), PageError> {
+    let caller = form_caller(state, headers, form.csrf.as_deref()).await?;
+    let criterion =
+        non_empty(&form.criterion).ok_or_else(|| ApiError::unprocessable("name a criterion"))?;
+    let rev = api::revision(state, &form.model, Some(&form.revision)).await?;
+    Ok((caller, rev, criterion.to_string()))
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -632,11 +651,9 @@ async fn approve(
     headers: HeaderMap,
     form: Result<Form<RevisionForm>, FormRejection>,
 ) -> Page {
-    let Form(form) = form.map_err(|r| ApiError::unprocessable(r.body_text()))?;
-    let caller = form_caller(&state, &headers, form.csrf.as_deref()).await?;
-    let criterion =
-        non_empty(&form.criterion).ok_or_else(|| ApiError::unprocessable("name a criterion"))?;
-    let rev = api::revision(&state, &form.model, Some(&form.revision)).await?;
+    let form = form_body(form)?;
+    let (caller, rev, criterion) = decision(&state, &headers, &form).await?;
+    let criterion = criterion.as_str();
     api::approve(
         &state,
         &caller,
@@ -657,11 +674,9 @@ async fn revoke(
     headers: HeaderMap,
     form: Result<Form<RevisionForm>, FormRejection>,
 ) -> Page {
-    let Form(form) = form.map_err(|r| ApiError::unprocessable(r.body_text()))?;
-    let caller = form_caller(&state, &headers, form.csrf.as_deref()).await?;
-    let criterion =
-        non_empty(&form.criterion).ok_or_else(|| ApiError::unprocessable("name a criterion"))?;
-    let rev = api::revision(&state, &form.model, Some(&form.revision)).await?;
+    let form = form_body(form)?;
+    let (caller, rev, criterion) = decision(&state, &headers, &form).await?;
+    let criterion = criterion.as_str();
     state
         .catalogue
         .acting_as(&caller.name)
