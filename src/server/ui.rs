@@ -10,7 +10,6 @@ use super::auth::{
 use super::error::ApiError;
 use super::paths::{check_name, name_at_rev};
 use crate::catalogue::EventQuery;
-use crate::finding::Severity;
 use crate::record::Role;
 use axum::Router;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -279,20 +278,8 @@ async fn model(
         .cloned()
         .collect();
     let audits = state.catalogue.runs(&rev, "audit", 20).await?;
-    let audit: Option<crate::policy::Verdict> = audits
-        .first()
-        .and_then(|r| serde_json::from_value(r.result.clone()).ok());
-    let serious: Vec<_> = audit
-        .as_ref()
-        .map(|v| v.findings.clone())
-        .unwrap_or_else(|| record.findings.clone())
-        .into_iter()
-        .filter(|f| f.severity >= Severity::Medium)
-        .collect();
-    let obligations: Vec<_> = crate::license::obligations(record.license.effective.as_str())
-        .into_iter()
-        .take(6)
-        .collect();
+    // The summary is the reports' own (report::summary): the same findings and key obligations.
+    let audit = doc.audit.as_ref().and_then(|a| a.verdict.as_ref());
     let events = state
         .catalogue
         .events(&EventQuery {
@@ -316,11 +303,11 @@ async fn model(
             caller => who, csrf => csrf, can_write => can_write,
             flash => flash,
             r => ser(record),
-            audit => ser(&audit),
-            audit_at => audits.first().map(|a| a.started_at.clone()),
+            audit => ser(audit),
+            audit_at => doc.audit.as_ref().map(|a| a.at.clone()),
             audits => ser(&audits),
-            serious => ser(&serious),
-            obligations => ser(&obligations),
+            serious => ser(&doc.summary.findings),
+            obligations => ser(&doc.summary.key_obligations),
             approvals => ser(&approvals),
             live => ser(&live),
             events => ser(&events),
