@@ -22,9 +22,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod mirror;
 mod registry;
 mod signatures;
 mod summary;
+pub use mirror::MirrorRevision;
 pub use registry::{
     ApprovalRow, EventQuery, EventRow, NewApproval, SessionRow, TokenRow,
     expired as approval_expired, today,
@@ -236,8 +238,8 @@ fn migrator(backend: Backend) -> Migrator {
     )
 }
 
-/// The default catalogue URL: `catalogue.db` in `$XDG_DATA_HOME/modelvet` (or `~/.local/share/modelvet`).
-pub fn default_url() -> anyhow::Result<String> {
+/// modelvet's data folder: `$XDG_DATA_HOME/modelvet` (or `~/.local/share/modelvet`).
+pub fn default_data_dir() -> anyhow::Result<PathBuf> {
     let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         Some(d) => PathBuf::from(d),
         None => match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
@@ -247,9 +249,14 @@ pub fn default_url() -> anyhow::Result<String> {
             ),
         },
     };
+    Ok(base.join("modelvet"))
+}
+
+/// The default catalogue URL: `catalogue.db` in the data folder ([`default_data_dir`]).
+pub fn default_url() -> anyhow::Result<String> {
     Ok(format!(
         "sqlite://{}",
-        base.join("modelvet").join("catalogue.db").display()
+        default_data_dir()?.join("catalogue.db").display()
     ))
 }
 

@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
         "policy",
         "report",
         "hub",
+        "blobs",
     ],
     &["vet"],
     // The server is a front end beside the command line; `modelvet serve` (cli) starts it.

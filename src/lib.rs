@@ -3,6 +3,7 @@
 //! The library is organised by domain noun; the binary in `main.rs` is a thin shell over [`cli`].
 #![cfg_attr(test, allow(clippy::print_stdout, clippy::print_stderr))]
 
+pub mod blobs;
 pub mod catalogue;
 // The command line is the one layer that prints (the server will be the other).
 #[allow(clippy::print_stdout, clippy::print_stderr)]

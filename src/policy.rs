@@ -650,6 +650,25 @@ fn check_signatures(s: &Signatures, fact: Option<&SignatureFact>, out: &mut Vec<
     }
 }
 
+/// Whether a finding code is one of the approval checks (judged as of an audit; the mirror judges
+/// them again as of a request).
+pub fn is_approval_code(code: &str) -> bool {
+    matches!(
+        PolicyCode::from_id(code),
+        Some(
+            PolicyCode::ApprovalMissing | PolicyCode::ApprovalExpired | PolicyCode::ApprovalRevoked
+        )
+    )
+}
+
+/// The findings of the `approvals` section for these facts: none when every required criterion
+/// has a live approval.
+pub fn approval_findings(a: &Approvals, facts: &[ApprovalFact]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    check_approvals(a, facts, &mut out);
+    out
+}
+
 /// The `approvals` section: each required criterion needs a live decision for it, or for a
 /// criterion that implies it. Without one, the finding says why: revoked, expired or missing.
 fn check_approvals(a: &Approvals, facts: &[ApprovalFact], out: &mut Vec<Finding>) {

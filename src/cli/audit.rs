@@ -43,7 +43,9 @@ pub fn run(ctx: &Ctx, args: AuditArgs) -> anyhow::Result<Outcome> {
     }
     let catalogue = ctx.catalogue()?;
     let bars = HashBars::new(ctx.progress());
-    let vet = ctx.vet(&catalogue, &bars);
+    let store = ctx.blob_store(false)?;
+    let mut vet = ctx.vet(&catalogue, &bars);
+    vet.blobs = store.as_ref();
     let revs: Vec<RevisionRef> = if args.all {
         let models = ctx.block_on(catalogue.list())?;
         if models.is_empty() {

@@ -55,6 +55,10 @@ pub struct GlobalArgs {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// The Hub mirror's blob store: a folder or `s3://BUCKET/PREFIX`. `fetch` and `audit` put
+    /// verified blobs there; `serve` serves from it [serve's default: `blobs` in the XDG data dir].
+    #[arg(long, global = true, env = "MODELVET_BLOBS", value_name = "DIR|s3://…")]
+    pub blobs: Option<String>,
     /// Who the event log records as making this command's changes [default: $USER@host].
     #[arg(long, global = true, env = "MODELVET_ACTOR", value_name = "NAME")]
     pub by: Option<String>,
@@ -187,6 +191,20 @@ impl Ctx {
         Ok(catalogue.acting_as(&self.actor()))
     }
 
+    /// The blob store named by `--blobs`/`MODELVET_BLOBS`; with `or_default`, the `blobs` folder
+    /// in the data folder when none is named.
+    pub fn blob_store(&self, or_default: bool) -> anyhow::Result<Option<crate::blobs::BlobStore>> {
+        let spec = match &self.global.blobs {
+            Some(s) if !s.is_empty() => s.clone(),
+            _ if or_default => crate::catalogue::default_data_dir()?
+                .join("blobs")
+                .display()
+                .to_string(),
+            _ => return Ok(None),
+        };
+        Ok(Some(crate::blobs::BlobStore::open(&spec)?))
+    }
+
     /// Who this command's changes are by: `--by`, else `$USER@host`.
     pub fn actor(&self) -> String {
         if let Some(by) = self.global.by.as_deref().filter(|b| !b.trim().is_empty()) {
@@ -216,6 +234,7 @@ impl Ctx {
             offline: self.global.offline,
             progress,
             download_bars: self.progress(),
+            blobs: None,
         }
     }
 

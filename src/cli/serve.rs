@@ -34,6 +34,13 @@ pub struct ServeArgs {
     /// Requests handled at once; more are answered 503.
     #[arg(long, default_value_t = 256)]
     pub concurrency: usize,
+    /// A Hub to pull missing blobs of vetted revisions from (verified while they stream in, then
+    /// stored, then served), e.g. https://huggingface.co. Its token is `MODELVET_UPSTREAM_TOKEN`.
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// Entries per page of a Hub tree listing.
+    #[arg(long, default_value_t = 1000, hide = true)]
+    pub tree_page_size: usize,
 }
 
 /// Runs `serve` until SIGTERM or Ctrl-C.
@@ -54,6 +61,23 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
     config.body_limit = args.body_limit;
     config.concurrency = args.concurrency.max(1);
     config.offline = ctx.global.offline;
+    config.blobs = ctx.blob_store(true)?;
+    config.tree_page_size = args.tree_page_size.max(1);
+    if let Some(url) = &args.upstream {
+        if ctx.global.offline {
+            anyhow::bail!("--upstream and --offline contradict each other");
+        }
+        reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("--upstream `{url}`: {e}"))?;
+        config.upstream = Some(crate::vet::mirror::Upstream {
+            endpoint: url.clone(),
+            token: std::env::var("MODELVET_UPSTREAM_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty()),
+            client: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .build()?,
+        });
+    }
     let read_timeout = config.read_timeout;
     ctx.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.bind)

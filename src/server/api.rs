@@ -302,8 +302,8 @@ struct AddBody {
 
 /// The use-case context for a request: the catalogue handle writing as its caller, the server's
 /// `--offline`, and no progress drawing.
-fn vet_for<'a>(
-    state: &AppState,
+pub(super) fn vet_for<'a>(
+    state: &'a AppState,
     catalogue: &'a crate::catalogue::Catalogue,
 ) -> crate::vet::Vet<'a> {
     crate::vet::Vet {
@@ -311,6 +311,7 @@ fn vet_for<'a>(
         offline: state.config.offline,
         progress: &crate::hashing::NoProgress,
         download_bars: false,
+        blobs: state.config.blobs.as_ref(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! - `api`: the JSON API under `/api/v1/` (DESIGN.md, "The registry server").
 //! - `ui`: server-rendered HTML pages and forms (no JavaScript needed).
 //! - `auth`: tokens, sessions, roles and CSRF.
+//! - `mirror`: the Hugging Face Hub's API and `resolve` URLs, for vetted revisions only.
 //!
 //! Limits: request bodies are capped (413), handlers and slow request bodies time out (408),
 //! request headers must arrive within a few seconds, and past a concurrency limit the server
@@ -13,6 +14,7 @@
 mod api;
 mod auth;
 mod error;
+mod mirror;
 mod paths;
 mod ui;
 
@@ -50,6 +52,12 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// Never touch the network (no Hub access for adds and audits).
     pub offline: bool,
+    /// The Hub mirror's blob store (none: the mirror answers metadata but serves no bytes).
+    pub blobs: Option<crate::blobs::BlobStore>,
+    /// Where the mirror pulls missing blobs of vetted revisions from (`--upstream`).
+    pub upstream: Option<crate::vet::mirror::Upstream>,
+    /// Entries per page of a Hub tree listing (the Hub's own is 1,000).
+    pub tree_page_size: usize,
 }
 
 impl ServerConfig {
@@ -65,6 +73,9 @@ impl ServerConfig {
             concurrency: 256,
             secure_cookies: false,
             offline: false,
+            blobs: None,
+            upstream: None,
+            tree_page_size: 1000,
         }
     }
 }
@@ -221,7 +232,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(ui::routes())
-        .fallback(|| async { ApiError::not_found("no such page") })
+        .merge(mirror::routes())
+        .fallback(mirror::fallback)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             state.config.read_timeout,

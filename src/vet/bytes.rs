@@ -34,7 +34,15 @@ pub enum LocateError {
 /// Face cache snapshot of a Hub model's recorded commit (never a branch: a moved `main` holds
 /// other bytes).
 pub fn locate(record: &ModelRecord) -> Result<Location, LocateError> {
-    let source = &record.source;
+    locate_source(&record.id, &record.name, &record.source)
+}
+
+/// [`locate`] from a revision's id and source alone (without assembling its record).
+pub fn locate_source(
+    id: &ModelId,
+    name: &ModelName,
+    source: &crate::record::SourceInfo,
+) -> Result<Location, LocateError> {
     match source.kind {
         SourceKind::Local => {
             let path = PathBuf::from(&source.location);
@@ -42,15 +50,15 @@ pub fn locate(record: &ModelRecord) -> Result<Location, LocateError> {
                 Ok(Location { path })
             } else {
                 Err(LocateError::Gone {
-                    id: record.id.clone(),
+                    id: id.clone(),
                     location: source.location.clone(),
                 })
             }
         }
         SourceKind::Hub => {
             let not_cached = || LocateError::NotCached {
-                id: record.id.clone(),
-                name: record.name.clone(),
+                id: id.clone(),
+                name: name.clone(),
             };
             let repo = source.location.strip_prefix("hf:").ok_or_else(not_cached)?;
             let commit = source.revision.as_deref().ok_or_else(not_cached)?;
@@ -63,7 +71,7 @@ pub fn locate(record: &ModelRecord) -> Result<Location, LocateError> {
             }
         }
         SourceKind::Mof => Err(LocateError::NoBytes {
-            id: record.id.clone(),
+            id: id.clone(),
             kind: source.kind.to_string(),
         }),
     }

@@ -8,6 +8,7 @@
 //! multi-threaded tokio runtime, as the command line and axum both are.
 
 mod bytes;
+pub mod mirror;
 mod pipeline;
 mod record;
 pub mod registry;
@@ -33,6 +34,8 @@ pub struct Vet<'a> {
     pub progress: &'a dyn Progress,
     /// Whether the Hub client may draw its own download progress on stderr.
     pub download_bars: bool,
+    /// Where `fetch` and `audit` put verified blobs for the Hub mirror (`--blobs`), if anywhere.
+    pub blobs: Option<&'a crate::blobs::BlobStore>,
 }
 
 /// Errors of the use cases: each stops the operation, and nothing half-done is recorded.
@@ -97,6 +100,9 @@ pub enum VetError {
         #[source]
         source: std::io::Error,
     },
+    /// The Hub mirror's blob store failed (or refused bytes that did not verify).
+    #[error(transparent)]
+    Blob(#[from] crate::blobs::BlobError),
     /// The catalogue's JSON could not be written (cannot happen for our own types).
     #[error("cannot encode a result as JSON")]
     Json(#[from] serde_json::Error),

@@ -368,6 +368,19 @@ pub async fn audit(
             );
         }
     }
+    if let Some(store) = vet.blobs {
+        // Every byte is hashed against the recorded digest on its way into the store, so what
+        // the mirror serves is verified whether or not the policy asks for `verify`.
+        match super::mirror::store_revision(vet, store, rev).await {
+            Ok(s) => tracing::info!("{} file(s) of `{}` in {}", s.files, rev.id(), s.store),
+            Err(e) => tracing::warn!(
+                "the files of `{}` were not put into {}: {}",
+                rev.id(),
+                store.spec(),
+                error_chain(&e)
+            ),
+        }
+    }
     if let Some(approvals) = &policy.approvals {
         checks.approvals = super::registry::approval_facts(vet, rev, approvals).await?;
     }

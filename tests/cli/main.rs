@@ -12,6 +12,7 @@ mod classify;
 mod hub;
 mod hub_server;
 mod license;
+mod mirror;
 mod report;
 mod scan;
 mod server;

@@ -132,7 +132,7 @@ impl Drop for Server {
     }
 }
 
-fn token(env: &Env, name: &str, role: &str) -> String {
+pub fn token(env: &Env, name: &str, role: &str) -> String {
     let out = env.ok(&["token", "create", name, "--role", role]);
     last_line(&out).trim().to_string()
 }
