@@ -18,6 +18,10 @@ pub struct ReportArgs {
     /// An inventory of the whole catalogue.
     #[arg(long, conflicts_with = "model")]
     pub all: bool,
+    /// With `--format intoto`: wrap the statement in a DSSE envelope signed with this private
+    /// key (PEM: ECDSA P-256/P-384 or Ed25519).
+    #[arg(long, value_name = "PEM", conflicts_with = "all")]
+    pub sign_key: Option<std::path::PathBuf>,
 }
 
 /// Runs `report`.
@@ -42,6 +46,20 @@ pub fn run(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
         Format::Spdx => ReportFormat::Spdx,
         Format::Intoto => ReportFormat::Intoto,
         _ => ReportFormat::Markdown,
+    };
+    let sign_key = match &args.sign_key {
+        Some(_) if format != ReportFormat::Intoto => {
+            anyhow::bail!("--sign-key signs in-toto statements only; add `--format intoto`")
+        }
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            Some(
+                crate::signing::keys::SigningKey::from_pem(&text)
+                    .map_err(|e| anyhow::anyhow!("`{}`: {}", path.display(), e.0))?,
+            )
+        }
+        None => None,
     };
     let generated_at = generated_at()?;
     let catalogue = ctx.catalogue()?;
@@ -68,7 +86,14 @@ pub fn run(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<Outcome> {
         let verify = ctx.block_on(catalogue.latest_run(&rev, "verify"))?;
         let audit = ctx.block_on(catalogue.latest_run(&rev, "audit"))?;
         let doc = report::build_document(record, verify.as_ref(), audit.as_ref(), &generated_at);
-        report::render(&doc, format)?
+        let text = report::render(&doc, format)?;
+        match &sign_key {
+            Some(key) => {
+                let envelope = report::intoto::dsse_envelope(&text, key);
+                format!("{}\n", serde_json::to_string_pretty(&envelope)?)
+            }
+            None => text,
+        }
     };
     match &args.output {
         Some(path) => {

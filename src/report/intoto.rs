@@ -88,3 +88,37 @@ fn to_rfc3339(at: &str) -> String {
         .map(|t| super::timestamp(t.with_timezone(&chrono::Utc)))
         .unwrap_or_else(|_| at.to_string())
 }
+
+/// `statement` (the JSON text of an in-toto Statement) wrapped in a DSSE envelope signed with
+/// `key`: the signature is over DSSE's pre-authentication encoding of the payload type and the
+/// payload, and `keyid` is the SHA-256 fingerprint of the public key, as `verify --key` prints it.
+pub fn dsse_envelope(statement: &str, key: &crate::signing::keys::SigningKey) -> Value {
+    use crate::signing::bundle::{PAYLOAD_TYPE, b64, pae};
+    let sig = key.sign(&pae(PAYLOAD_TYPE, statement.as_bytes()));
+    json!({
+        "payloadType": PAYLOAD_TYPE,
+        "payload": b64(statement.as_bytes()),
+        "signatures": [{"keyid": key.public().fingerprint(), "sig": b64(&sig)}],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_verifies_with_the_public_key_and_not_after_an_edit() {
+        let key = crate::signing::keys::SigningKey::P256(
+            p256::SecretKey::from_slice(&[7u8; 32]).unwrap().into(),
+        );
+        let env = dsse_envelope(r#"{"_type":"x"}"#, &key);
+        let payload = crate::signing::bundle::unb64(env["payload"].as_str().unwrap()).unwrap();
+        let sig =
+            crate::signing::bundle::unb64(env["signatures"][0]["sig"].as_str().unwrap()).unwrap();
+        let public = key.public();
+        let pae = |p: &[u8]| crate::signing::bundle::pae(crate::signing::bundle::PAYLOAD_TYPE, p);
+        assert!(public.verify(&pae(&payload), &sig));
+        assert!(!public.verify(&pae(br#"{"_type":"y"}"#), &sig));
+        assert_eq!(env["signatures"][0]["keyid"], public.fingerprint());
+    }
+}

@@ -750,3 +750,50 @@ fn big_safetensors(n: usize) -> Vec<u8> {
     out.extend((0..n).flat_map(|i| ((i % 1000) as f32 / 1000.0).to_le_bytes()));
     out
 }
+
+/// Benchmark (run by `scripts/bench-mirror` with a release binary in `MODELVET_BIN`; ignored in the
+/// suite): huggingface_hub's `snapshot_download` of all-MiniLM-L6-v2 (90 MB) straight from the test
+/// Hub and through the mirror, alternately, in one run. Prints the rates and the ratio.
+#[test]
+#[ignore]
+fn bench_snapshot_download_through_the_mirror() {
+    let env = Env::new();
+    let Some(venv) = clients("bench_snapshot_download_through_the_mirror") else {
+        return;
+    };
+    let assets = require_assets("bench").unwrap();
+    let (hub, _) = hub_with_models(&assets);
+    let blobs = env.path().join("blobs");
+    add_and_audit(&env, &hub, &[], blobs.to_str().unwrap());
+    let server = Server::start(&env, &["--blobs", blobs.to_str().unwrap()], &[]);
+    let reader = token(&env, "bench", "reader");
+    let size: u64 = walkdir::WalkDir::new(assets.join("all-MiniLM-L6-v2"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    let code = "import time\nfrom huggingface_hub import snapshot_download\n\
+                t = time.perf_counter(); snapshot_download('acme/tiny-bert'); print(time.perf_counter() - t)";
+    let mut best = [f64::MAX; 2];
+    for round in 0..5 {
+        for (i, endpoint) in [hub.url.as_str(), server.url.as_str()]
+            .into_iter()
+            .enumerate()
+        {
+            let home = env.path().join(format!("bench-{round}-{i}"));
+            let (status, out, err) = python(&env, &venv, endpoint, &reader, &home, code);
+            assert_eq!(status, 0, "{out}\n{err}");
+            let secs: f64 = last_line(&out).trim().parse().unwrap();
+            best[i] = best[i].min(secs);
+            let _ = std::fs::remove_dir_all(&home);
+        }
+    }
+    let mb = size as f64 / 1e6;
+    println!(
+        "snapshot_download {mb:.0} MB: test Hub {:.0} MB/s, mirror {:.0} MB/s, ratio {:.2}",
+        mb / best[0],
+        mb / best[1],
+        best[0] / best[1]
+    );
+}

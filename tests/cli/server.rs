@@ -992,3 +992,75 @@ both_backends!(post_models_adds_and_audits_a_hub_model, |env| {
         "{ev}"
     );
 });
+
+#[test]
+fn intoto_statement_in_a_signed_dsse_envelope() {
+    let env = Env::new();
+    let (name, _) = add_fixture(&env);
+    env.run(&["audit", &name]);
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference/model-signing/keys");
+    let key = keys.join("signing-key.pem");
+    let key = key.to_str().unwrap();
+    let out = env.ok(&["report", &name, "--format", "intoto", "--sign-key", key]);
+    let envelope: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let payload = b64.decode(envelope["payload"].as_str().unwrap()).unwrap();
+    let statement: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(
+        statement["predicateType"],
+        "https://slsa.dev/verification_summary/v1"
+    );
+    // Only in-toto statements are signed; a key that is not one is an error.
+    let (code, _, err) = env.run(&["report", &name, "--format", "json", "--sign-key", key]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = env.run(&[
+        "report",
+        &name,
+        "--format",
+        "intoto",
+        "--sign-key",
+        "Cargo.toml",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    // Checked by another implementation: Python's `cryptography` (in the model-signing venv),
+    // over DSSE's pre-authentication encoding, with the public key.
+    let Some(assets) = crate::support::require_assets("intoto_statement_in_a_signed_dsse_envelope")
+    else {
+        return;
+    };
+    let check = r#"
+import base64, json, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+env = json.load(open(sys.argv[1]))
+body = base64.b64decode(env["payload"])
+t = env["payloadType"].encode()
+pae = b"DSSEv1 %d %s %d %s" % (len(t), t, len(body), body)
+key = serialization.load_pem_public_key(open(sys.argv[2], "rb").read())
+sig = base64.b64decode(env["signatures"][0]["sig"])
+alg = ec.ECDSA(hashes.SHA384() if key.curve.key_size == 384 else hashes.SHA256())
+key.verify(sig, pae, alg)
+try:
+    key.verify(sig, pae + b" ", alg)
+    sys.exit("an edited payload verified")
+except Exception:
+    print("verified")
+"#;
+    let file = env.work().join("envelope.json");
+    std::fs::write(&file, &out).unwrap();
+    let py = env
+        .std_cmd(assets.join("model-signing-venv/bin/python"))
+        .args(["-c", check])
+        .arg(&file)
+        .arg(keys.join("signing-key-pub.pem"))
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success() && String::from_utf8_lossy(&py.stdout).contains("verified"),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+}

@@ -133,8 +133,11 @@ impl Env {
     }
 
     /// The path of the `modelvet` binary under test.
+    /// (`MODELVET_BIN` overrides it: the benchmarks run a release build through these tests.)
     pub fn bin(&self) -> PathBuf {
-        PathBuf::from(env!("CARGO_BIN_EXE_modelvet"))
+        std::env::var_os("MODELVET_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_modelvet")))
     }
 
     /// `program` with this environment (and nothing of the user's), in the work folder.
