@@ -178,6 +178,10 @@ pub struct ApprovalImport {
     /// An `http(s)://` URL (the registry's `/api/v1/approvals`) or a file path.
     pub url: String,
     pub criteria: Vec<String>,
+    /// The environment variable that holds a reader token for `url` (sent as `Authorization:
+    /// Bearer …`). The token itself never goes in the policy, which is often committed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_env: Option<String>,
 }
 
 impl Approvals {
@@ -226,6 +230,17 @@ impl Approvals {
         for i in &self.imports {
             for c in &i.criteria {
                 known(c, "imports.criteria")?;
+            }
+            if let Some(var) = &i.token_env
+                && (var.is_empty()
+                    || !var
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+            {
+                return Err(format!(
+                    "imports.token_env `{var}` of `{}` is not an environment variable name (A-Z, 0-9, _)",
+                    i.name
+                ));
             }
         }
         Ok(())

@@ -169,8 +169,28 @@ async fn served(state: &AppState, repo: &str, rev: &str) -> Result<Served, HubEr
     for part in repo.split('/').chain(rev.split('/')) {
         super::paths::check_segment(part)?;
     }
-    let vet = super::api::vet_for(state, &state.catalogue);
-    Ok(resolve(&vet, &state.config.policy, repo, rev).await??)
+    // Kept while nothing was written (any write moves the change mark, also on another server
+    // sharing the database) and for at most 2 s: approvals expire by date and imports change
+    // elsewhere.
+    let mark = state
+        .catalogue
+        .change_mark()
+        .await
+        .map_err(ApiError::from)?;
+    let key = format!("{repo}\n{rev}");
+    let answer = match state.mirror.get(&key, mark) {
+        Some(a) => a,
+        None => {
+            let vet = super::api::vet_for(state, &state.catalogue);
+            let a = Arc::new(resolve(&vet, &state.config.policy, repo, rev).await?);
+            state.mirror.put(key, mark, a.clone());
+            a
+        }
+    };
+    match answer.as_ref() {
+        Ok(s) => Ok(s.clone()),
+        Err(r) => Err(r.clone().into()),
+    }
 }
 
 fn lfs_json(f: &ServedFile) -> serde_json::Value {

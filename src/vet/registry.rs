@@ -7,7 +7,7 @@ use crate::catalogue::{
     ApprovalRow, Catalogue, CatalogueError, NewApproval, RevisionRef, TokenRow, approval_expired,
     today,
 };
-use crate::policy::{ApprovalFact, ApprovalState, Approvals, Policy};
+use crate::policy::{ApprovalFact, ApprovalImport, ApprovalState, Approvals, Policy};
 use crate::record::Role;
 use subtle::ConstantTimeEq;
 
@@ -249,7 +249,8 @@ fn state_of(expires_on: Option<&str>, revoked_at: Option<&str>, today: &str) -> 
 }
 
 /// Reads an import's export document: an `http(s)://` URL (not with `--offline`) or a file.
-fn read_import(vet: &Vet<'_>, name: &str, url: &str) -> Result<Export, RegistryError> {
+fn read_import(vet: &Vet<'_>, import: &ApprovalImport) -> Result<Export, RegistryError> {
+    let (name, url) = (import.name.as_str(), import.url.as_str());
     let fail = |message: String| RegistryError::Import {
         name: name.to_string(),
         url: url.to_string(),
@@ -259,12 +260,27 @@ fn read_import(vet: &Vet<'_>, name: &str, url: &str) -> Result<Export, RegistryE
         if vet.offline {
             return Err(fail("--offline forbids the network".into()));
         }
+        let token = match &import.token_env {
+            Some(var) => match std::env::var(var) {
+                Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+                _ => {
+                    return Err(fail(format!(
+                        "its token_env `{var}` is not set in the environment"
+                    )));
+                }
+            },
+            None => None,
+        };
         blocking(|| -> Result<String, String> {
             let client = reqwest::blocking::Client::builder()
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .map_err(|e| e.to_string())?;
-            let response = client.get(url).send().map_err(|e| e.to_string())?;
+            let mut request = client.get(url);
+            if let Some(t) = &token {
+                request = request.bearer_auth(t);
+            }
+            let response = request.send().map_err(|e| e.to_string())?;
             if !response.status().is_success() {
                 return Err(format!("HTTP {}", response.status()));
             }
@@ -308,7 +324,7 @@ pub async fn approval_facts(
         })
         .collect();
     for import in &approvals.imports {
-        let export = read_import(vet, &import.name, &import.url)?;
+        let export = read_import(vet, import)?;
         facts.extend(
             export
                 .approvals

@@ -523,6 +523,49 @@ both_backends!(audit_requires_live_approvals_and_imports, |env| {
     let v = audit(env);
     assert_eq!(v["pass"], true, "{v}");
     drop(registry);
+    // A registry that needs a token: the policy names the variable that holds a reader's.
+    let private = Server::start(&other, &[], &[]);
+    let importer = token(&other, "importer", "reader");
+    std::fs::write(
+        &policy,
+        format!(
+            "version: 1\napprovals:\n  criteria:\n    research: r\n  require: [research]\n  imports:\n    - {{ name: platform, url: \"{}/api/v1/approvals\", criteria: [research], token_env: PLATFORM_TOKEN }}\n",
+            private.url
+        ),
+    )
+    .unwrap();
+    let audit_args = [
+        "audit",
+        &name,
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let (code, _, err) = env.run(&audit_args);
+    assert_eq!(code, 2, "a token_env that is not set is an error: {err}");
+    assert!(err.contains("PLATFORM_TOKEN"), "{err}");
+    let out = env
+        .cmd()
+        .env("PLATFORM_TOKEN", &importer)
+        .args(audit_args)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["pass"], true, "{v}");
+    let out = env
+        .cmd()
+        .env("PLATFORM_TOKEN", "mvt_wrong")
+        .args(audit_args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+    assert!(
+        !private.stderr().contains(&importer),
+        "the token never appears in the server's log"
+    );
+    drop(private);
     // The import is not trusted for production.
     import("production");
     let v = audit(env);
