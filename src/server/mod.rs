@@ -120,13 +120,21 @@ impl<T> Cache<T> {
         }
     }
 
-    /// The value stored under `key` at this change mark, if still fresh.
+    /// The value stored under `key` at this change mark, if still fresh. When it has just gone
+    /// stale (same mark, older than the TTL), the first caller gets `None` and recomputes it while
+    /// the others keep getting the old value: one recomputation per key, not one per request in
+    /// flight (64 clients at once would otherwise all miss together).
     pub fn get(&self, key: &str, mark: i64) -> Option<Arc<T>> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(key)
-            .filter(|(m, at, _)| *m == mark && at.elapsed() < self.ttl)
-            .map(|(_, _, v)| v.clone())
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (m, at, v) = entries.get_mut(key)?;
+        if *m != mark {
+            return None;
+        }
+        if at.elapsed() < self.ttl {
+            return Some(v.clone());
+        }
+        *at = std::time::Instant::now();
+        None
     }
 
     pub fn put(&self, key: String, mark: i64, value: Arc<T>) {
