@@ -797,3 +797,75 @@ fn bench_snapshot_download_through_the_mirror() {
         best[0] / best[1]
     );
 }
+
+#[test]
+fn approvals_and_the_policy_decide_what_the_mirror_serves() {
+    let env = Env::new();
+    let hub = HubServer::start();
+    let commit = small_repo(&hub, "acme/gated", "mit", tiny_safetensors(9));
+    let blobs = env.path().join("blobs");
+    let blobs = blobs.to_str().unwrap();
+    let policy = env.work().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "version: 1\nlicenses:\n  allow: [MIT]\nchecks:\n  verify: true\napprovals:\n  criteria:\n    production: reviewed\n  require: [production]\n",
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    cli_ok(&env, &hub, &[], &["add", "hf:acme/gated"]);
+    // Audited under another policy (the built-in default): not what this registry enforces.
+    cli_ok(&env, &hub, &[], &["audit", "acme/gated", "--blobs", blobs]);
+    let server = Server::start(&env, &["--blobs", blobs, "--policy", policy], &[]);
+    let reader = token(&env, "reader", "reader");
+    let url = format!("/acme/gated/resolve/main/config.json");
+    let (status, body) = server.call("GET", &url, Some(&reader), None);
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("not under the policy this registry enforces"),
+        "{body}"
+    );
+    // Audited under the server's policy, but not approved: the audit fails for that alone, and
+    // the mirror says so.
+    let (code, _, _) = cli(
+        &env,
+        &hub,
+        &[],
+        &["audit", "acme/gated", "--policy", policy],
+    );
+    assert_eq!(code, 1);
+    let (status, body) = server.call("GET", &url, Some(&reader), None);
+    assert_eq!(status, 403);
+    assert!(body.contains("is not approved: approval-missing"), "{body}");
+    // Approved after the audit: served at once, without another audit.
+    cli_ok(
+        &env,
+        &hub,
+        &[],
+        &[
+            "approve",
+            &format!("acme/gated@{commit}"),
+            "--criteria",
+            "production",
+            "--policy",
+            policy,
+        ],
+    );
+    let (status, body) = server.call("GET", &url, Some(&reader), None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, r#"{"model_type": "bert"}"#);
+    // Revoked: refused again.
+    cli_ok(
+        &env,
+        &hub,
+        &[],
+        &[
+            "revoke",
+            &format!("acme/gated@{commit}"),
+            "--criteria",
+            "production",
+        ],
+    );
+    let (status, body) = server.call("GET", &url, Some(&reader), None);
+    assert_eq!(status, 403);
+    assert!(body.contains("approval-revoked"), "{body}");
+}
