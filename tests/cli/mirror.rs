@@ -817,8 +817,8 @@ fn approvals_and_the_policy_decide_what_the_mirror_serves() {
     cli_ok(&env, &hub, &[], &["audit", "acme/gated", "--blobs", blobs]);
     let server = Server::start(&env, &["--blobs", blobs, "--policy", policy], &[]);
     let reader = token(&env, "reader", "reader");
-    let url = format!("/acme/gated/resolve/main/config.json");
-    let (status, body) = server.call("GET", &url, Some(&reader), None);
+    let url = "/acme/gated/resolve/main/config.json";
+    let (status, body) = server.call("GET", url, Some(&reader), None);
     assert_eq!(status, 403);
     assert!(
         body.contains("not under the policy this registry enforces"),
@@ -833,7 +833,7 @@ fn approvals_and_the_policy_decide_what_the_mirror_serves() {
         &["audit", "acme/gated", "--policy", policy],
     );
     assert_eq!(code, 1);
-    let (status, body) = server.call("GET", &url, Some(&reader), None);
+    let (status, body) = server.call("GET", url, Some(&reader), None);
     assert_eq!(status, 403);
     assert!(body.contains("is not approved: approval-missing"), "{body}");
     // Approved after the audit: served at once, without another audit.
@@ -850,7 +850,7 @@ fn approvals_and_the_policy_decide_what_the_mirror_serves() {
             policy,
         ],
     );
-    let (status, body) = server.call("GET", &url, Some(&reader), None);
+    let (status, body) = server.call("GET", url, Some(&reader), None);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, r#"{"model_type": "bert"}"#);
     // Revoked: refused again.
@@ -865,7 +865,7 @@ fn approvals_and_the_policy_decide_what_the_mirror_serves() {
             "production",
         ],
     );
-    let (status, body) = server.call("GET", &url, Some(&reader), None);
+    let (status, body) = server.call("GET", url, Some(&reader), None);
     assert_eq!(status, 403);
     assert!(body.contains("approval-revoked"), "{body}");
 }
