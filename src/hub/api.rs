@@ -306,7 +306,9 @@ impl HubClient {
             return match self.status_error(repo, rev, None, &url, headers, status) {
                 HubError::RepoNotFound { .. } => Ok(RefStatus::RepoGone),
                 HubError::RevisionNotFound { .. } => Ok(RefStatus::RevisionGone),
-                HubError::AccessDenied { hint, .. } => Ok(RefStatus::Denied(hint)),
+                HubError::AccessDenied { status, hint, .. } => {
+                    Ok(RefStatus::Denied { status, hint })
+                }
                 e => Err(e),
             };
         }
@@ -513,8 +515,8 @@ pub enum RefStatus {
     /// The repo is there, the revision is not (a branch deleted, a commit dropped by history
     /// rewriting).
     RevisionGone,
-    /// The Hub refuses us the repo (gated or private), with what to do about it.
-    Denied(String),
+    /// The Hub refuses us the repo (gated or private): the HTTP status and what to do about it.
+    Denied { status: u16, hint: String },
 }
 
 /// A response's body as JSON.

@@ -135,3 +135,73 @@ impl Tap for FileTap {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `bytes` to a tap in `chunk`-sized pieces, as the hashing loop does.
+    fn tapped(path: &Path, rel: &str, bytes: &[u8], chunk: usize) -> Tapped {
+        let mut tap = FileTap::new(rel, bytes.len() as u64);
+        for c in bytes.chunks(chunk.max(1)) {
+            tap.chunk(c);
+        }
+        tap.finish(path)
+    }
+
+    fn safetensors(tensors: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut header = serde_json::Map::new();
+        let mut at = 0;
+        for (name, data) in tensors {
+            header.insert(
+                name.to_string(),
+                serde_json::json!({"dtype": "U8", "shape": [data.len()], "data_offsets": [at, at + data.len()]}),
+            );
+            at += data.len();
+        }
+        let mut h = serde_json::Value::Object(header).to_string().into_bytes();
+        while !h.len().is_multiple_of(8) {
+            h.push(b' ');
+        }
+        let mut out = (h.len() as u64).to_le_bytes().to_vec();
+        out.extend(h);
+        for (_, data) in tensors {
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    #[test]
+    fn what_the_read_gives_equals_what_reading_again_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let a: Vec<u8> = (0..5000u32).map(|i| (i % 7) as u8).collect();
+        let b: Vec<u8> = (0..3000u32).map(|i| (i % 13) as u8).collect();
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("model.safetensors", safetensors(&[("a", &a), ("b", &b)])),
+            ("evil.pkl", b"\x80\x02cos\nsystem\nq\x00.".to_vec()),
+            (
+                "broken.safetensors",
+                b"\xff\xff\xff\xff\xff\xff\xff\xff{}".to_vec(),
+            ),
+            ("notes.txt", b"hello".to_vec()),
+            ("empty.bin", Vec::new()),
+        ];
+        for (rel, bytes) in &cases {
+            let path = dir.path().join(rel);
+            std::fs::write(&path, bytes).unwrap();
+            let again = crate::scan::scan_file(&path, rel);
+            for chunk in [1, 100, 1 << 20] {
+                let t = tapped(&path, rel, bytes, chunk);
+                assert_eq!(t.findings, again, "{rel}, chunks of {chunk}");
+                if *rel == "model.safetensors" {
+                    assert_eq!(t.tensors.len(), 2);
+                    assert_eq!(t.tensors[0].sha256, crate::hashing::sha256(&a));
+                    assert_eq!(t.tensors[1].sha256, crate::hashing::sha256(&b));
+                    assert_eq!(t.tensors[1].shape, vec![3000]);
+                } else {
+                    assert!(t.tensors.is_empty(), "{rel}");
+                }
+            }
+        }
+    }
+}

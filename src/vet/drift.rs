@@ -195,7 +195,16 @@ fn observe(
             ));
             return Ok(seen);
         }
-        RefStatus::Denied(hint) => {
+        // Gated when added (and a token with access was used then): refused now is not drift
+        // but a question that cannot be answered without that access.
+        RefStatus::Denied { status, hint } if was_gated => {
+            return Err(HubError::AccessDenied {
+                repo: repo.to_string(),
+                status,
+                hint,
+            });
+        }
+        RefStatus::Denied { hint, .. } => {
             seen.findings.push(
                 f(
                     DriftCode::UpstreamGated,
