@@ -101,6 +101,10 @@ pub struct ModelRecord {
 pub struct LineageSection {
     /// How many tensor digests this revision has (safetensors and GGUF files read at `add`).
     pub tensors: u64,
+    /// Distinct tensor digests of this revision that more than 1,000 revisions hold (constant
+    /// tensors such as zeros): not counted as shared.
+    #[serde(default)]
+    pub common_tensors: u64,
     /// Weights files that another revision holds byte for byte.
     pub identical_files: Vec<IdenticalFile>,
     /// Other revisions holding some of this revision's tensors, most shared first.
@@ -135,7 +139,7 @@ pub struct SharedTensors {
     pub other: ModelId,
     /// How many of this revision's distinct tensor digests the other holds…
     pub shared: u64,
-    /// …of how many.
+    /// …of how many (those too common to count left out).
     pub of: u64,
     /// How many tensors the other revision has.
     pub other_tensors: u64,

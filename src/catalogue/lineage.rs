@@ -13,6 +13,15 @@ const ROWS_PER_INSERT: usize = 100;
 /// about the other half.
 const MAX_MATCHES: i64 = 200;
 
+/// A tensor digest that more revisions than this hold (a constant tensor, zeros say) tells
+/// nothing about lineage: it is left out of the tally, which keeps the lookup bounded.
+pub const COMMON_DIGEST: i64 = 1000;
+
+/// The condition that `t.sha256` is not a [`COMMON_DIGEST`] (an index scan of at most that many
+/// rows and one more).
+const NOT_COMMON: &str =
+    "(SELECT COUNT(*) FROM (SELECT 1 FROM tensors c WHERE c.sha256 = t.sha256 LIMIT $3) x) <= $4";
+
 /// The formats whose files are weights: a byte-identical one of these is the same weights.
 pub const WEIGHT_FORMATS: &[&str] = &["safetensors", "gguf", "pytorch", "pickle", "onnx", "keras"];
 
@@ -185,20 +194,22 @@ impl Catalogue {
 
     /// Other revisions holding tensors of `rev` (by digest), those sharing most first.
     pub async fn shared_tensors(&self, rev: &RevisionRef) -> Result<Vec<TensorMatch>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT s.revision_id, m.name, r.revision, r.added_at, s.shared,
                     (SELECT COUNT(*) FROM tensors c WHERE c.revision_id = s.revision_id)
              FROM (SELECT o.revision_id AS revision_id, COUNT(DISTINCT t.sha256) AS shared
                    FROM tensors t
                    JOIN tensors o ON o.sha256 = t.sha256 AND o.revision_id <> t.revision_id
-                   WHERE t.revision_id = $1
+                   WHERE t.revision_id = $1 AND {NOT_COMMON}
                    GROUP BY o.revision_id) s
              JOIN revisions r ON r.id = s.revision_id
              JOIN models m ON m.id = r.model_id
-             ORDER BY s.shared DESC, r.id LIMIT $2",
-        )
+             ORDER BY s.shared DESC, r.id LIMIT $2"
+        )))
         .bind(rev.key)
         .bind(MAX_MATCHES)
+        .bind(COMMON_DIGEST + 1)
+        .bind(COMMON_DIGEST)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -212,13 +223,23 @@ impl Catalogue {
             .collect())
     }
 
-    /// How many distinct tensor digests a revision has.
-    pub async fn distinct_tensor_digests(&self, rev: &RevisionRef) -> Result<i64> {
-        Ok(
+    /// How many distinct tensor digests a revision has, and how many of them are
+    /// [`COMMON_DIGEST`]s.
+    pub async fn distinct_tensor_digests(&self, rev: &RevisionRef) -> Result<(i64, i64)> {
+        let all: i64 =
             sqlx::query_scalar("SELECT COUNT(DISTINCT sha256) FROM tensors WHERE revision_id = $1")
                 .bind(rev.key)
                 .fetch_one(&self.pool)
-                .await?,
-        )
+                .await?;
+        let rare: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(DISTINCT t.sha256) FROM tensors t WHERE t.revision_id = $1 AND {}",
+            NOT_COMMON.replace("$3", "$2").replace("$4", "$3")
+        )))
+        .bind(rev.key)
+        .bind(COMMON_DIGEST + 1)
+        .bind(COMMON_DIGEST)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((all, all - rare))
     }
 }

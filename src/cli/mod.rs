@@ -335,7 +335,14 @@ pub fn finding_line(f: &crate::finding::Finding) -> String {
 
 /// The lineage lines of `show` and `lineage`: identical files, then shared tensors.
 pub fn lineage_lines(l: &crate::record::LineageSection) -> String {
-    let mut lines = vec![format!("  lineage:    {} tensor digests", l.tensors)];
+    let common = match l.common_tensors {
+        0 => String::new(),
+        n => format!(" ({n} too common to count)"),
+    };
+    let mut lines = vec![format!(
+        "  lineage:    {} tensor digests{common}",
+        l.tensors
+    )];
     if l.identical_files.is_empty() && l.shared_tensors.is_empty() {
         lines.push("    no other revision holds these weights".to_string());
     }

@@ -28,9 +28,12 @@ pub(super) async fn lineage_of(
 ) -> Result<Lineage, VetError> {
     let identical = catalogue.identical_files(rev).await?;
     let shared = catalogue.shared_tensors(rev).await?;
-    let distinct = catalogue.distinct_tensor_digests(rev).await? as u64;
+    let (all, common) = catalogue.distinct_tensor_digests(rev).await?;
+    // Digests too common to say anything (constant tensors) are not counted on either side.
+    let distinct = (all - common) as u64;
     let section = LineageSection {
         tensors: catalogue.tensor_count(rev).await? as u64,
+        common_tensors: common as u64,
         identical_files: identical
             .iter()
             .map(|m| IdenticalFile {
