@@ -22,10 +22,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod drift;
+mod lineage;
 mod mirror;
 mod registry;
 mod signatures;
 mod summary;
+pub use drift::ObservationRow;
+pub use lineage::{FileMatch, TensorMatch, WEIGHT_FORMATS};
 pub use mirror::MirrorRevision;
 pub use registry::{
     ApprovalRow, EventQuery, EventRow, NewApproval, SessionRow, TokenRow,
@@ -198,7 +202,7 @@ pub struct Removed {
 
 fn migrator(backend: Backend) -> Migrator {
     // Each migration exists once per backend, with the same version number and name.
-    let steps: [(i64, &str, &str, &str); 3] = [
+    let steps: [(i64, &str, &str, &str); 4] = [
         (
             1,
             "init",
@@ -216,6 +220,12 @@ fn migrator(backend: Backend) -> Migrator {
             "signatures",
             include_str!("../migrations/sqlite/0003_signatures.sql"),
             include_str!("../migrations/postgres/0003_signatures.sql"),
+        ),
+        (
+            4,
+            "lineage",
+            include_str!("../migrations/sqlite/0004_lineage.sql"),
+            include_str!("../migrations/postgres/0004_lineage.sql"),
         ),
     ];
     Migrator::with_migrations(
@@ -528,6 +538,7 @@ impl Catalogue {
         for f in &ing.findings {
             insert_finding(&mut tx, key, "ingest", f).await?;
         }
+        lineage::insert_tensors(&mut tx, key, &ing.tensors).await?;
         registry::log_event(
             &mut tx,
             self.actor(),
@@ -537,6 +548,7 @@ impl Catalogue {
                 "source": {"kind": ing.source.kind.as_str(), "location": ing.source.location},
                 "files": ing.files.len(),
                 "findings": ing.findings.len(),
+                "tensors": ing.tensors.iter().map(|f| f.tensors.len()).sum::<usize>(),
             }),
         )
         .await?;

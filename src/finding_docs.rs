@@ -16,6 +16,8 @@ fn all_codes() -> Vec<Code> {
     all.extend(crate::runtime::RuntimeCode::ALL.iter().map(|c| c.code()));
     all.extend(crate::license::LicenseCode::ALL.iter().map(|c| c.code()));
     all.extend(crate::signing::SignatureCode::ALL.iter().map(|c| c.code()));
+    all.extend(crate::lineage::LineageCode::ALL.iter().map(|c| c.code()));
+    all.extend(crate::vet::drift::DriftCode::ALL.iter().map(|c| c.code()));
     all
 }
 

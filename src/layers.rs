@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
         "verify",
         "scan",
         "signing",
+        "lineage",
         "runtime",
         "policy",
         "report",

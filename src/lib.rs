@@ -19,6 +19,7 @@ pub mod ingest;
 #[cfg(test)]
 mod layers;
 pub mod license;
+pub mod lineage;
 pub mod manifest;
 pub mod openness;
 pub mod policy;

@@ -587,6 +587,9 @@ pub fn evaluate(
     if let Some(p) = &policy.profile {
         out.extend(crate::license::check_profile_expr(&license, &p.into()));
     }
+    // Provenance that no license allow-list can clear: the same weights recorded under another
+    // license than they first were (or than their base's). Part of every verdict.
+    out.extend(record.findings.iter().filter(|f| is_lineage(f)).cloned());
 
     if let Some(o) = &policy.openness {
         check_openness(o, record, &mut out);
@@ -876,7 +879,11 @@ fn check_scan(threshold: Severity, record: &ModelRecord, out: &mut Vec<Finding>)
     let over: Vec<&Finding> = record
         .findings
         .iter()
-        .filter(|f| f.severity >= threshold && !PolicyCode::ALL.iter().any(|c| c.id() == f.code))
+        .filter(|f| {
+            f.severity >= threshold
+                && !PolicyCode::ALL.iter().any(|c| c.id() == f.code)
+                && !is_lineage(f)
+        })
         .collect();
     if !over.is_empty() {
         let codes: Vec<String> = over.iter().map(|f| f.code.clone()).collect();
@@ -888,6 +895,11 @@ fn check_scan(threshold: Severity, record: &ModelRecord, out: &mut Vec<Finding>)
             .with_evidence(codes.join(", ")),
         );
     }
+}
+
+/// A lineage finding, which the verdict carries itself (not as a scan finding).
+fn is_lineage(f: &Finding) -> bool {
+    crate::lineage::LineageCode::from_id(&f.code).is_some()
 }
 
 /// `checks.smoke`: the newest smoke test passed.
@@ -967,6 +979,8 @@ mod tests {
             config: None,
             base_models: vec![],
             signature: None,
+            lineage: None,
+            upstream: Vec::new(),
         }
     }
 

@@ -88,6 +88,85 @@ pub struct ModelRecord {
     /// The OpenSSF model signature (`model.sig`) found when the revision was added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<SignatureSection>,
+    /// The same weights elsewhere in the catalogue: identical files and shared tensors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<LineageSection>,
+    /// What `outdated` saw when it asked the Hub again, newest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upstream: Vec<UpstreamObservation>,
+}
+
+/// Where else in the catalogue this revision's weights are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineageSection {
+    /// How many tensor digests this revision has (safetensors and GGUF files read at `add`).
+    pub tensors: u64,
+    /// Distinct tensor digests of this revision that more than 1,000 revisions hold (constant
+    /// tensors such as zeros): not counted as shared.
+    #[serde(default)]
+    pub common_tensors: u64,
+    /// Weights files that another revision holds byte for byte.
+    pub identical_files: Vec<IdenticalFile>,
+    /// Other revisions holding some of this revision's tensors, most shared first.
+    pub shared_tensors: Vec<SharedTensors>,
+}
+
+/// A weights file that another revision holds byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdenticalFile {
+    pub path: String,
+    pub sha256: Sha256,
+    /// The other revision, `NAME@REVISION`.
+    pub other: ModelId,
+    pub other_path: String,
+}
+
+impl IdenticalFile {
+    /// "model.safetensors is byte-identical to NAME@REV".
+    pub fn describe(&self) -> String {
+        let also = if self.other_path == self.path {
+            String::new()
+        } else {
+            format!(" (`{}`)", self.other_path)
+        };
+        format!("`{}` is byte-identical to {}{also}", self.path, self.other)
+    }
+}
+
+/// Another revision holding some of this revision's tensors (by digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedTensors {
+    pub other: ModelId,
+    /// How many of this revision's distinct tensor digests the other holds…
+    pub shared: u64,
+    /// …of how many (those too common to count left out).
+    pub of: u64,
+    /// How many tensors the other revision has.
+    pub other_tensors: u64,
+}
+
+impl SharedTensors {
+    /// "shares 196 of 199 tensors with NAME@REV".
+    pub fn describe(&self) -> String {
+        format!(
+            "shares {} of {} tensors with {} (which has {})",
+            self.shared, self.of, self.other, self.other_tensors
+        )
+    }
+}
+
+/// One look at the Hub by `outdated`: when, which ref and where it pointed, and what drifted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpstreamObservation {
+    pub observed_at: String,
+    /// `current` or `drift`.
+    pub status: String,
+    /// The branch the revision was added from (`main` for `add hf:o/n`), or the pinned commit.
+    pub ref_name: Option<String>,
+    /// Where the ref points now (none when the repo is gone).
+    pub head: Option<String>,
+    /// What drifted (empty when current).
+    pub findings: Vec<Finding>,
 }
 
 /// Who signed a model (OpenSSF model signing): a key, or a certificate with its identity.
@@ -228,6 +307,24 @@ pub struct FileRecord {
     /// Git blob id (sha1) as the Hub reports it.
     pub git_oid: Option<GitOid>,
     pub format: crate::format::FileFormat,
+}
+
+/// The SHA-256 of one tensor's raw bytes in a safetensors or GGUF file, computed at `add` in the
+/// read that hashes the file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TensorDigest {
+    pub name: String,
+    /// As the format names it (`F32`, `BF16`, `Q4_1`, …).
+    pub dtype: String,
+    pub shape: Vec<u64>,
+    pub sha256: Sha256,
+}
+
+/// The tensor digests of one weights file of a revision.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileTensors {
+    pub path: String,
+    pub tensors: Vec<TensorDigest>,
 }
 
 /// A base model named by the card (`base_model`), with the relation when the card or tags say it.

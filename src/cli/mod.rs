@@ -11,7 +11,9 @@ mod export;
 mod fetch;
 mod hash;
 mod license;
+mod lineage;
 mod list;
+mod outdated;
 mod policy;
 mod progress;
 mod remove;
@@ -143,6 +145,10 @@ pub enum Command {
     Token(token::TokenArgs),
     /// Write an OpenSSF model-signing signature (`model.sig`) for a model's bytes.
     Sign(sign::SignArgs),
+    /// Where else in the catalogue a model's weights are: identical files, shared tensors.
+    Lineage(lineage::LineageArgs),
+    /// Ask the Hub again whether Hub-pinned models moved, changed license or lost their commit.
+    Outdated(outdated::OutdatedArgs),
     /// Run the team registry: web catalogue and JSON API.
     Serve(serve::ServeArgs),
 }
@@ -306,6 +312,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Approvals(a) => approvals::run(&ctx, a),
         Command::Token(a) => token::run(&ctx, a),
         Command::Sign(a) => sign::run(&ctx, a),
+        Command::Lineage(a) => lineage::run(&ctx, a),
+        Command::Outdated(a) => outdated::run(&ctx, a),
         Command::Serve(a) => serve::run(&ctx, a),
     }
 }
@@ -342,6 +350,32 @@ pub fn finding_line(f: &crate::finding::Finding) -> String {
         "{:<8} {}{path}: {}{evidence}\n",
         f.severity, f.code, f.message
     )
+}
+
+/// The lineage lines of `show` and `lineage`: identical files, then shared tensors.
+pub fn lineage_lines(l: &crate::record::LineageSection) -> String {
+    let common = match l.common_tensors {
+        0 => String::new(),
+        n => format!(" ({n} too common to count)"),
+    };
+    let mut lines = vec![format!(
+        "  lineage:    {} tensor digests{common}",
+        l.tensors
+    )];
+    if l.identical_files.is_empty() && l.shared_tensors.is_empty() {
+        lines.push("    no other revision holds these weights".to_string());
+    }
+    lines.extend(
+        l.identical_files
+            .iter()
+            .map(|f| format!("    {}", f.describe())),
+    );
+    lines.extend(
+        l.shared_tensors
+            .iter()
+            .map(|t| format!("    {}", t.describe())),
+    );
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// Writes `text` to stdout; a closed pipe surfaces as a `BrokenPipe` error that exits 0.

@@ -110,6 +110,23 @@ pub fn render(r: &ModelRecord) -> String {
         let arch = sm.architecture.as_deref().unwrap_or("unknown architecture");
         let _ = writeln!(s, "  smoke:      {} ({arch})", sm.status);
     }
+    if let Some(l) = &r.lineage {
+        s.push_str(&super::lineage_lines(l));
+    }
+    if let Some(o) = r.upstream.first() {
+        let head = o.head.as_deref().unwrap_or("-");
+        let _ = writeln!(
+            s,
+            "  upstream:   {} at {} ({} now at {head})",
+            o.status,
+            o.observed_at,
+            o.ref_name.as_deref().unwrap_or("pinned commit"),
+        );
+        for f in &o.findings {
+            s.push_str("    ");
+            s.push_str(&super::finding_line(f));
+        }
+    }
     if r.findings.is_empty() {
         let _ = writeln!(s, "  findings:   none");
     } else {

@@ -264,15 +264,61 @@ impl HubClient {
             ));
         }
         let headers = ans.response.headers().clone();
-        let body = ans.response.bytes().map_err(|e| HubError::Http {
-            url: url.to_string(),
-            source: e,
-        })?;
-        let value = serde_json::from_slice(&body).map_err(|e| HubError::BadResponse {
-            url: url.to_string(),
-            detail: format!("invalid JSON: {e}"),
-        })?;
-        Ok((value, headers))
+        Ok((json_body(url, ans.response)?, headers))
+    }
+
+    /// Where `rev` of `repo` stands on the Hub now: the commit it resolves to, under which repo
+    /// id (a renamed repo redirects to its new name), and whether it is gated; or that the repo
+    /// is gone, disabled or closed to us, or the revision no longer exists. Errors are only
+    /// what keeps the question from being answered (an unreachable Hub, a broken answer).
+    pub fn ref_status(&self, repo: &str, rev: &str) -> Result<RefStatus, HubError> {
+        super::validate_repo_id(repo)?;
+        if self.offline {
+            return Err(HubError::NotCached {
+                repo: repo.to_string(),
+                revision: rev.to_string(),
+                cache: self.cache_dir.clone(),
+            });
+        }
+        let mut segs: Vec<&str> = vec!["api", "models"];
+        segs.extend(repo.split('/'));
+        segs.push("revision");
+        segs.push(rev);
+        let url = self.url(&segs);
+        let ans = self.get(&url, None)?;
+        let status = ans.response.status().as_u16();
+        // The repo id the answer came from, after any redirect (`/api/models/o/n/…`).
+        let served = {
+            let u = ans.response.url();
+            let segs: Vec<&str> = u.path_segments().map(|s| s.collect()).unwrap_or_default();
+            match segs.as_slice() {
+                [.., "api", "models", o, n, "revision", _] => format!("{o}/{n}"),
+                _ => repo.to_string(),
+            }
+        };
+        if !(200..300).contains(&status) {
+            let headers = ans.response.headers();
+            if header_str(headers, "x-error-message").as_deref()
+                == Some("Access to this resource is disabled.")
+            {
+                return Ok(RefStatus::Disabled);
+            }
+            return match self.status_error(repo, rev, None, &url, headers, status) {
+                HubError::RepoNotFound { .. } => Ok(RefStatus::RepoGone),
+                HubError::RevisionNotFound { .. } => Ok(RefStatus::RevisionGone),
+                HubError::AccessDenied { status, hint, .. } => {
+                    Ok(RefStatus::Denied { status, hint })
+                }
+                e => Err(e),
+            };
+        }
+        let info: ModelInfo = json_body(&url, ans.response)?;
+        let commit = info.commit(&url)?;
+        Ok(RefStatus::Live {
+            repo: served,
+            commit,
+            gated: gated_of(info.gated),
+        })
     }
 
     pub(crate) fn resolve_online(
@@ -288,15 +334,7 @@ impl HubClient {
         // blobs would repeat them in one (for big repos, huge) document.
         let info_url = self.url(&segs);
         let (info, _): (ModelInfo, _) = self.get_json(&info_url, repo, revision)?;
-        let commit = info
-            .sha
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .filter(|s| crate::ids::GitOid::is_valid(s))
-            .ok_or_else(|| HubError::BadResponse {
-                url: info_url.to_string(),
-                detail: "no 40-hex `sha` (commit) in the model info".to_string(),
-            })?;
+        let commit = info.commit(&info_url)?;
         if crate::ids::GitOid::is_valid(revision) && !revision.eq_ignore_ascii_case(&commit) {
             return Err(HubError::BadResponse {
                 url: info_url.to_string(),
@@ -304,11 +342,7 @@ impl HubClient {
             });
         }
         let files = self.list_tree(repo, &commit)?;
-        let gated = match info.gated {
-            Some(serde_json::Value::String(s)) => Some(s),
-            Some(serde_json::Value::Bool(true)) => Some("true".to_string()),
-            _ => None,
-        };
+        let gated = gated_of(info.gated);
         let mut snapshot = HubSnapshot {
             repo: repo.to_string(),
             commit,
@@ -465,6 +499,61 @@ pub(crate) fn next_link(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The parts of `GET /api/models/{repo}/revision/{rev}` we use.
+/// Where a revision of a repo stands on the Hub ([`HubClient::ref_status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefStatus {
+    /// It resolves to `commit`, served under `repo` (another id than asked: renamed).
+    Live {
+        repo: String,
+        commit: String,
+        gated: Option<String>,
+    },
+    /// The repo is not on the Hub (404; or private to others).
+    RepoGone,
+    /// The Hub disabled the repo.
+    Disabled,
+    /// The repo is there, the revision is not (a branch deleted, a commit dropped by history
+    /// rewriting).
+    RevisionGone,
+    /// The Hub refuses us the repo (gated or private): the HTTP status and what to do about it.
+    Denied { status: u16, hint: String },
+}
+
+/// A response's body as JSON.
+fn json_body<T: for<'de> Deserialize<'de>>(url: &Url, response: Response) -> Result<T, HubError> {
+    let body = response.bytes().map_err(|e| HubError::Http {
+        url: url.to_string(),
+        source: e,
+    })?;
+    serde_json::from_slice(&body).map_err(|e| HubError::BadResponse {
+        url: url.to_string(),
+        detail: format!("invalid JSON: {e}"),
+    })
+}
+
+impl ModelInfo {
+    /// The commit the info is about (`sha`), lowercase.
+    fn commit(&self, url: &Url) -> Result<String, HubError> {
+        self.sha
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .filter(|s| crate::ids::GitOid::is_valid(s))
+            .ok_or_else(|| HubError::BadResponse {
+                url: url.to_string(),
+                detail: "no 40-hex `sha` (commit) in the model info".to_string(),
+            })
+    }
+}
+
+/// The model info's `gated`: `auto` or `manual` (or `true`), `None` when not gated.
+fn gated_of(v: Option<serde_json::Value>) -> Option<String> {
+    match v {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Bool(true)) => Some("true".to_string()),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ModelInfo {

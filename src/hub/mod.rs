@@ -10,6 +10,7 @@
 //! cache we write is the layout it (and huggingface_hub) reads.
 
 mod api;
+pub use api::RefStatus;
 mod cache;
 mod download;
 

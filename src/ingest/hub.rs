@@ -152,6 +152,7 @@ pub fn ingest_snapshot(
         license_claims,
         components: Vec::new(),
         findings,
+        tensors: Vec::new(),
     }
 }
 

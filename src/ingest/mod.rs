@@ -7,6 +7,7 @@ use crate::format::{self, FileFormat};
 pub mod card;
 mod hub;
 mod mof;
+mod tap;
 
 pub use card::parse_card_yaml;
 pub use hub::{ingest_cache, ingest_cached, ingest_hub, ingest_snapshot};
@@ -15,7 +16,8 @@ pub use mof::ingest_mof;
 use crate::hashing::{self, HashError};
 use crate::ids::{ModelName, Revision};
 use crate::manifest::Manifest;
-use crate::record::{BaseModelRef, ComponentRecord, FileRecord, SourceInfo};
+use crate::record::{BaseModelRef, ComponentRecord, FileRecord, FileTensors, SourceInfo};
+use crate::scan;
 use std::path::{Path, PathBuf};
 
 crate::finding_codes! {
@@ -62,6 +64,8 @@ pub struct Ingested {
     pub license_claims: Vec<LicenseClaim>,
     pub components: Vec<ComponentRecord>,
     pub findings: Vec<Finding>,
+    /// The tensor digests of each safetensors and GGUF file whose bytes were read.
+    pub tensors: Vec<FileTensors>,
 }
 
 /// Errors that stop an ingest; nothing is recorded.
@@ -375,8 +379,13 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
     if walked.is_empty() {
         return Err(IngestError::Empty(path.to_path_buf()));
     }
+    let mut gguf_licenses = Vec::new();
+    let mut tensors = Vec::new();
     let files = if opts.read_weights {
-        hash_and_scan(&walked, opts.progress, &mut findings)?
+        let read = hash_and_scan(&walked, opts.progress, &mut findings)?;
+        gguf_licenses = read.gguf_licenses;
+        tensors = read.tensors;
+        read.files
     } else {
         describe(&walked)?
     };
@@ -401,8 +410,14 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
         if f.format == FileFormat::License.as_str() {
             text_claims.extend(license_file_claim(&w.real, &w.rel, &mut findings));
         }
+        // Read with the header when the bytes were hashed; else from the header alone.
+        let gguf_license = || match gguf_licenses.iter().find(|(p, _)| *p == w.rel) {
+            Some((_, l)) => Some(l.clone()),
+            None if !opts.read_weights => crate::scan::gguf_license(&w.real),
+            None => None,
+        };
         if f.format == FileFormat::Gguf.as_str()
-            && let Some(value) = crate::scan::gguf_license(&w.real)
+            && let Some(value) = gguf_license()
         {
             text_claims.push(LicenseClaim {
                 kind: ClaimKind::Declared,
@@ -448,32 +463,69 @@ pub fn ingest_local(path: &Path, opts: &LocalOptions<'_>) -> Result<Ingested, In
         license_claims,
         components: Vec::new(),
         findings,
+        tensors,
     })
+}
+
+/// What one read of every file of a revision gave.
+struct Read {
+    files: Vec<FileRecord>,
+    tensors: Vec<FileTensors>,
+    /// GGUF `general.license` values, by relative path.
+    gguf_licenses: Vec<(String, String)>,
 }
 
 /// Identifies a LICENSE-like file: one detected claim for the whole text (a license plus an
 /// appended use policy is one claim, `A AND B`), and findings where it is unidentified or partial.
-/// Hashes every walked file (in parallel) and scans it: the files of a revision to record.
+/// Hashes every walked file (in parallel) and scans it: the files of a revision to record. Each
+/// file is read once: the read that hashes it also digests its tensors and keeps what the scan
+/// needs ([`tap::FileTap`]).
 fn hash_and_scan(
     walked: &[WalkedFile],
     progress: &dyn hashing::Progress,
     findings: &mut Vec<Finding>,
-) -> Result<Vec<FileRecord>, IngestError> {
+) -> Result<Read, IngestError> {
     let total: u64 = walked.iter().map(|f| f.size).sum();
     progress.set_total(total, walked.len());
     let reals: Vec<PathBuf> = walked.iter().map(|f| f.real.clone()).collect();
-    let digests = hashing::hash_files(&reals, hashing::default_threads(), progress);
-    let mut files = Vec::with_capacity(walked.len());
+    let taps = walked
+        .iter()
+        .map(|w| tap::FileTap::new(&w.rel, w.size))
+        .collect();
+    let digests = hashing::hash_files_tapped(&reals, hashing::default_threads(), progress, taps);
+    let mut out = Read {
+        files: Vec::with_capacity(walked.len()),
+        tensors: Vec::new(),
+        gguf_licenses: Vec::new(),
+    };
     for (w, d) in walked.iter().zip(digests) {
-        let d = d?;
-        let fmt = format::detect(&w.real, &w.rel, d.size).map_err(|source| IngestError::Io {
-            path: w.real.clone(),
-            source,
-        })?;
+        let (d, tap) = d?;
         // Structural damage and code-execution risk, from the file's own bytes (headers only
         // for safetensors/GGUF; pickles are disassembled, never loaded).
-        findings.extend(crate::scan::scan_file(&w.real, &w.rel));
-        files.push(FileRecord {
+        let tapped = tap.finish(&w.real);
+        // The format from the bytes already read; a zip's member names are read from its end.
+        let fmt = if tapped.head.len() as u64 == d.size.min(scan::CAPTURE_HEAD as u64)
+            && !tapped.head.starts_with(b"PK")
+        {
+            let head = &tapped.head[..tapped.head.len().min(format::SNIFF_LEN)];
+            format::sniff(&w.rel, head, d.size, None)
+        } else {
+            format::detect(&w.real, &w.rel, d.size).map_err(|source| IngestError::Io {
+                path: w.real.clone(),
+                source,
+            })?
+        };
+        findings.extend(tapped.findings);
+        if !tapped.tensors.is_empty() {
+            out.tensors.push(FileTensors {
+                path: w.rel.clone(),
+                tensors: tapped.tensors,
+            });
+        }
+        if let Some(l) = tapped.license.filter(|l| !l.trim().is_empty()) {
+            out.gguf_licenses.push((w.rel.clone(), l));
+        }
+        out.files.push(FileRecord {
             path: w.rel.clone(),
             size: d.size,
             sha256: Some(d.sha256),
@@ -481,7 +533,7 @@ fn hash_and_scan(
             format: fmt,
         });
     }
-    Ok(files)
+    Ok(out)
 }
 
 /// The walked files with their formats (sniffed from the first bytes), not hashed.

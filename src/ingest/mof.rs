@@ -82,5 +82,6 @@ pub fn ingest_mof(
         license_claims: claims,
         components,
         findings: Vec::new(),
+        tensors: Vec::new(),
     })
 }

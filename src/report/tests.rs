@@ -52,6 +52,8 @@ fn record() -> ModelRecord {
         config: Some(json!({"architectures": ["BertModel"], "max_position_embeddings": 512})),
         base_models: vec![],
         signature: None,
+        lineage: None,
+        upstream: Vec::new(),
     }
 }
 

@@ -54,8 +54,26 @@ fn type_info(t: u32) -> Option<(u64, u64, &'static str)> {
     })
 }
 
-struct R {
-    inner: BufReader<File>,
+/// Where the header bytes come from: the file, or the first bytes of it already read.
+trait Src: Read {
+    fn skip(&mut self, n: u64) -> std::io::Result<()>;
+}
+
+impl Src for BufReader<File> {
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        self.seek_relative(n as i64)
+    }
+}
+
+impl Src for std::io::Cursor<&[u8]> {
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        self.set_position(self.position().saturating_add(n));
+        Ok(())
+    }
+}
+
+struct R<'s> {
+    inner: &'s mut dyn Src,
     pos: u64,
     size: u64,
     /// Set when a string read since it was cleared was not UTF-8.
@@ -69,7 +87,7 @@ enum Stop {
     Broken,
 }
 
-impl R {
+impl R<'_> {
     fn left(&self) -> u64 {
         self.size - self.pos.min(self.size)
     }
@@ -98,9 +116,7 @@ impl R {
                 "{what} of {n} bytes runs past the end of the file"
             )));
         }
-        self.inner
-            .seek_relative(n as i64)
-            .map_err(|e| Stop::Io(e.to_string()))?;
+        self.inner.skip(n).map_err(|e| Stop::Io(e.to_string()))?;
         self.pos += n;
         Ok(())
     }
@@ -145,6 +161,8 @@ struct Checker<'a> {
     findings: Vec<Finding>,
     /// `general.license`, when the metadata carries one.
     license: Option<String>,
+    /// Every tensor's bytes in the file, when the tensor infos were read to the end.
+    tensors: Option<Vec<super::TensorSpan>>,
 }
 
 impl Checker<'_> {
@@ -156,7 +174,7 @@ impl Checker<'_> {
     /// `general.alignment`) and a kept string for chat templates.
     fn value(
         &mut self,
-        r: &mut R,
+        r: &mut R<'_>,
         t: u32,
         key: &str,
         depth: u32,
@@ -257,33 +275,57 @@ pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Vec<Finding> {
 /// The header checks of [`check`], plus the `general.license` metadata value if there is one
 /// (the bounded reader here is safe on hostile files, unlike a general GGUF loader).
 pub fn check_with_license(path: &Path, size: u64, rel: &str) -> (Vec<Finding>, Option<String>) {
+    match File::open(path) {
+        Ok(file) => {
+            let mut src = BufReader::with_capacity(1 << 16, file);
+            let h = check_src(&mut src, size, rel, false).expect("a file never runs short");
+            (h.findings, h.license)
+        }
+        Err(e) => {
+            let f = Finding::new(&ScanCode::NotScanned, format!("cannot open the file: {e}"));
+            (vec![f.at(rel)], None)
+        }
+    }
+}
+
+/// The header checks on the first bytes of a `size`-byte file, as the hashing read captured
+/// them; `None` when the header goes on past `prefix`.
+pub(crate) fn check_prefix(prefix: &[u8], size: u64, rel: &str) -> Option<super::WeightsHeader> {
+    let mut src = std::io::Cursor::new(prefix);
+    check_src(&mut src, size, rel, prefix.len() as u64 != size)
+}
+
+fn check_src(src: &mut dyn Src, size: u64, rel: &str, short: bool) -> Option<super::WeightsHeader> {
     let mut c = Checker {
         rel,
         findings: Vec::new(),
         license: None,
+        tensors: None,
     };
-    match File::open(path) {
-        Ok(file) => {
-            let mut r = R {
-                inner: BufReader::with_capacity(1 << 16, file),
-                pos: 0,
-                size,
-                not_utf8: false,
-            };
-            match walk(&mut c, &mut r) {
-                Ok(()) | Err(Stop::Broken) => {}
-                Err(Stop::Truncated(msg)) => c.f(ScanCode::GgufTruncated, msg),
-                Err(Stop::Io(msg)) => {
-                    c.f(ScanCode::NotScanned, format!("cannot read the file: {msg}"))
-                }
-            }
-        }
-        Err(e) => c.f(ScanCode::NotScanned, format!("cannot open the file: {e}")),
+    let mut r = R {
+        inner: src,
+        pos: 0,
+        size,
+        not_utf8: false,
+    };
+    let walked = walk(&mut c, &mut r);
+    // A prefix that ran out is no verdict on the file: read more of it first.
+    if short && matches!(walked, Err(Stop::Io(_))) {
+        return None;
     }
-    (c.findings, c.license)
+    match walked {
+        Ok(()) | Err(Stop::Broken) => {}
+        Err(Stop::Truncated(msg)) => c.f(ScanCode::GgufTruncated, msg),
+        Err(Stop::Io(msg)) => c.f(ScanCode::NotScanned, format!("cannot read the file: {msg}")),
+    }
+    Some(super::WeightsHeader {
+        findings: c.findings,
+        tensors: c.tensors,
+        license: c.license,
+    })
 }
 
-fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
+fn walk(c: &mut Checker, r: &mut R<'_>) -> Result<(), Stop> {
     let magic = r.bytes::<4>("the magic")?;
     if &magic != b"GGUF" {
         c.f(
@@ -446,11 +488,13 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
                 format!("tensor `{name}` starts at offset {offset}, not a multiple of the alignment {alignment}"),
             );
         }
-        infos.push((name, offset, bytes));
+        let dtype = type_info(ty).map(|t| t.2).unwrap_or("unknown");
+        infos.push((name, offset, bytes, dtype, dims));
     }
     let data_start = r.pos.div_ceil(alignment).saturating_mul(alignment);
+    let mut spans = Vec::new();
     let mut expected = 0u64;
-    for (name, offset, bytes) in &infos {
+    for (name, offset, bytes, dtype, dims) in &infos {
         if *offset != expected {
             c.f(
                 ScanCode::GgufTensorOffsetGap,
@@ -468,10 +512,20 @@ fn walk(c: &mut Checker, r: &mut R) -> Result<(), Stop> {
                 ),
             );
         }
+        if end <= r.size {
+            spans.push(super::TensorSpan {
+                name: name.clone(),
+                dtype: dtype.to_string(),
+                shape: dims.clone(),
+                begin: end - bytes,
+                end,
+            });
+        }
         expected = offset
             .saturating_add(*bytes)
             .div_ceil(alignment)
             .saturating_mul(alignment);
     }
+    c.tensors = Some(spans);
     Ok(())
 }

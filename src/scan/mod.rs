@@ -216,7 +216,7 @@ pub fn scan_paths(paths: &[PathBuf]) -> Result<ScanReport, ScanError> {
 
 fn scan_one(path: &Path, rel: &str, report: &mut ScanReport) {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let (kind, findings) = scan_file_kind(path, rel);
+    let (kind, findings) = scan_file_kind(path, rel, None);
     report.files.push(ScannedFile {
         path: rel.to_string(),
         size,
@@ -228,7 +228,95 @@ fn scan_one(path: &Path, rel: &str, report: &mut ScanReport) {
 /// Scans one file; `rel` is the name findings carry. Never fails: an unreadable file is a
 /// `not-scanned` finding.
 pub fn scan_file(path: &Path, rel: &str) -> Vec<Finding> {
-    scan_file_kind(path, rel).1
+    scan_file_kind(path, rel, None).1
+}
+
+/// [`scan_file`] from the first bytes of the file (`captured`, all of them or a prefix) that a
+/// read which already went through it kept, as [`capture_for`] asked: pickles are disassembled
+/// and weights headers checked from those bytes, not read again. What `captured` does not cover
+/// (archives, which the scan seeks in; a pickle stream past the prefix) is read from `path`.
+pub fn scan_file_captured(path: &Path, rel: &str, captured: &[u8]) -> Vec<Finding> {
+    scan_file_kind(path, rel, Some(captured)).1
+}
+
+/// One tensor's raw bytes in a weights file (absolute offsets, `begin..end`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorSpan {
+    pub name: String,
+    /// As the format names it (`F32`, `BF16`, `Q4_1`, …).
+    pub dtype: String,
+    pub shape: Vec<u64>,
+    pub begin: u64,
+    pub end: u64,
+}
+
+/// A safetensors or GGUF header as checked: its findings, the tensors' byte ranges (when the
+/// header was read to the end), and GGUF's `general.license`.
+#[derive(Debug, Clone)]
+pub struct WeightsHeader {
+    pub findings: Vec<Finding>,
+    pub tensors: Option<Vec<TensorSpan>>,
+    pub license: Option<String>,
+}
+
+/// What of a file's bytes the scan needs kept as they stream past, decided from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture {
+    /// Nothing: the scan reads what it needs itself (archives, text, anything else).
+    Nothing,
+    /// A weights header: keep the first bytes until [`weights_header`] has what it needs, at
+    /// most this many.
+    Header(u64),
+    /// The first bytes, at most this many (pickles: the disassembler reads the whole stream).
+    Prefix(u64),
+}
+
+/// Leading bytes that decide what [`capture_for`] says (fewer only when the file is shorter).
+pub const CAPTURE_HEAD: usize = HEAD as usize;
+/// The largest GGUF header kept while reading (a tokenizer's vocabulary lives in it).
+const MAX_GGUF_HEADER: u64 = 64 << 20;
+
+/// What to keep of a `size`-byte file whose first bytes are `head` (at least [`CAPTURE_HEAD`]
+/// of them, or the whole file), following the same decisions as the scan itself.
+pub fn capture_for(rel: &str, head: &[u8], size: u64) -> Capture {
+    let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+    if container(head).is_some()
+        || nested::packing(head).is_some()
+        || nested::is_tar(head)
+        || head.starts_with(b"PK\x03\x04")
+        || head.starts_with(b"PK\x05\x06")
+    {
+        return Capture::Nothing;
+    }
+    if head.starts_with(b"\x93NUMPY") {
+        return Capture::Prefix(MAX_PICKLE_BYTES + 1);
+    }
+    match format::sniff(
+        &name,
+        &head[..head.len().min(format::SNIFF_LEN)],
+        size,
+        None,
+    ) {
+        FileFormat::Safetensors => Capture::Header(8 + safetensors::MAX_HEADER),
+        FileFormat::Gguf => Capture::Header(MAX_GGUF_HEADER),
+        FileFormat::Pytorch => Capture::Prefix(PICKLE_PREFIX),
+        FileFormat::Pickle => Capture::Prefix(MAX_PICKLE_BYTES + 1),
+        _ => Capture::Nothing,
+    }
+}
+
+/// The header of a safetensors or GGUF file from its first bytes; `None` while `prefix` is too
+/// short to decide (or the bytes are neither format).
+pub fn weights_header(rel: &str, prefix: &[u8], size: u64) -> Option<WeightsHeader> {
+    if prefix.starts_with(b"GGUF") {
+        return gguf::check_prefix(prefix, size, rel);
+    }
+    let h = safetensors::check_prefix(prefix, size, rel)?;
+    Some(WeightsHeader {
+        findings: h.findings,
+        tensors: h.spans,
+        license: None,
+    })
 }
 
 /// Most bytes of a pickle stream held in memory (raw files, archive members, decompressed data).
@@ -242,7 +330,7 @@ fn not_scanned(rel: &str, why: impl Into<String>) -> Vec<Finding> {
     vec![Finding::new(&ScanCode::NotScanned, why).at(rel)]
 }
 
-fn scan_file_kind(path: &Path, rel: &str) -> (&'static str, Vec<Finding>) {
+fn scan_file_kind(path: &Path, rel: &str, captured: Option<&[u8]>) -> (&'static str, Vec<Finding>) {
     let size = match std::fs::metadata(path) {
         Ok(m) => m.len(),
         Err(e) => {
@@ -252,8 +340,12 @@ fn scan_file_kind(path: &Path, rel: &str) -> (&'static str, Vec<Finding>) {
             );
         }
     };
+    let captured = captured.filter(|c| c.len() as u64 >= size.min(HEAD));
+    let whole = captured.filter(|c| c.len() as u64 == size);
     let mut head = Vec::with_capacity(HEAD as usize);
-    if let Err(e) = File::open(path).and_then(|f| f.take(HEAD).read_to_end(&mut head)) {
+    if let Some(c) = captured {
+        head.extend_from_slice(&c[..c.len().min(HEAD as usize)]);
+    } else if let Err(e) = File::open(path).and_then(|f| f.take(HEAD).read_to_end(&mut head)) {
         return (
             "unreadable",
             not_scanned(rel, format!("cannot read the file: {e}")),
@@ -272,6 +364,9 @@ fn scan_file_kind(path: &Path, rel: &str) -> (&'static str, Vec<Finding>) {
         );
     }
     if head.starts_with(b"\x93NUMPY") {
+        if let Some(data) = whole.filter(|d| d.len() as u64 <= MAX_PICKLE_BYTES) {
+            return ("npy", npy(data, rel, None));
+        }
         let data = match read_capped(path, MAX_PICKLE_BYTES) {
             Ok(d) => d,
             Err(f) => return ("npy", not_scanned(rel, f)),
@@ -317,13 +412,28 @@ fn scan_file_kind(path: &Path, rel: &str) -> (&'static str, Vec<Finding>) {
         size,
         None,
     ) {
-        FileFormat::Safetensors => ("safetensors", safetensors::check(path, size, rel).findings),
-        FileFormat::Gguf => ("gguf", gguf::check(path, size, rel)),
+        FileFormat::Safetensors => (
+            "safetensors",
+            match captured.and_then(|c| safetensors::check_prefix(c, size, rel)) {
+                Some(h) => h.findings,
+                None => safetensors::check(path, size, rel).findings,
+            },
+        ),
+        FileFormat::Gguf => (
+            "gguf",
+            match captured.and_then(|c| gguf::check_prefix(c, size, rel)) {
+                Some(h) => h.findings,
+                None => gguf::check(path, size, rel),
+            },
+        ),
         FileFormat::Pytorch => (
             "pytorch",
-            pickle_file(path, size, rel, pickle::Kind::LegacyTorch),
+            pickle_file(path, size, rel, pickle::Kind::LegacyTorch, captured),
         ),
-        FileFormat::Pickle => ("pickle", pickle_file(path, size, rel, pickle::Kind::Raw)),
+        FileFormat::Pickle => (
+            "pickle",
+            pickle_file(path, size, rel, pickle::Kind::Raw, captured),
+        ),
         FileFormat::Keras => ("keras", keras::check_h5(path, rel)),
         FileFormat::Onnx => ("onnx", onnx::check(path, size, rel)),
         f => {
@@ -373,7 +483,7 @@ fn by_name(path: &Path, size: u64, rel: &str, name: &str) -> Vec<Finding> {
     // Anything that parses as a pickle is one, whatever it is called (protocol 0/1 streams have
     // no header, and the unpickler accepts any opcode first).
     if size > 1 && sniff_prefix(path).is_some_and(|p| pickle::sniff(&p)) {
-        return pickle_file(path, size, rel, pickle::Kind::Raw);
+        return pickle_file(path, size, rel, pickle::Kind::Raw, None);
     }
     if name.ends_with(".jinja") || name.ends_with(".json") {
         let text = match read_text(path, 64 << 20) {
@@ -440,18 +550,35 @@ fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
     Ok(b)
 }
 
-fn pickle_file(path: &Path, size: u64, rel: &str, kind: pickle::Kind) -> Vec<Finding> {
+/// Disassembles a pickle file: from `captured` where it holds at least the prefix the scan
+/// starts with (or the whole stream), else read from `path`.
+fn pickle_file(
+    path: &Path,
+    size: u64,
+    rel: &str,
+    kind: pickle::Kind,
+    captured: Option<&[u8]>,
+) -> Vec<Finding> {
     let first = size.min(PICKLE_PREFIX);
-    let mut data = Vec::new();
-    if let Err(e) = File::open(path).and_then(|f| f.take(first).read_to_end(&mut data)) {
-        return not_scanned(rel, format!("cannot read the file: {e}"));
-    }
-    let mut r = pickle::scan(&data, kind, rel, None);
+    let mut read = Vec::new();
+    let data: &[u8] = match captured.filter(|c| c.len() as u64 >= first) {
+        // The whole capture when it is the whole stream (up to the scanner's limit), so that a
+        // stream longer than the prefix is not read a second time.
+        Some(c) if c.len() as u64 == size && size <= MAX_PICKLE_BYTES => c,
+        Some(c) => &c[..first as usize],
+        None => {
+            if let Err(e) = File::open(path).and_then(|f| f.take(first).read_to_end(&mut read)) {
+                return not_scanned(rel, format!("cannot read the file: {e}"));
+            }
+            &read
+        }
+    };
+    let mut r = pickle::scan(data, kind, rel, None);
     let ran_out = r.findings.iter().any(|f| {
         f.code == ScanCode::PickleMalformed
             && (f.message.contains("past the end") || f.message.contains("before STOP"))
     });
-    if ran_out && size > first {
+    if ran_out && size > data.len() as u64 {
         // The stream goes on past the prefix: read it all (bounded) and scan again.
         match read_capped(path, MAX_PICKLE_BYTES) {
             Ok(all) => r = pickle::scan(&all, kind, rel, None),

@@ -113,6 +113,8 @@ impl<'de> serde::Deserialize<'de> for Entries {
 /// One tensor's byte range, for the layout walk.
 struct Span {
     name: String,
+    dtype: String,
+    shape: Vec<u64>,
     begin: u64,
     end: u64,
 }
@@ -121,6 +123,8 @@ struct Span {
 pub(crate) struct Header {
     pub findings: Vec<Finding>,
     pub tensors: Option<BTreeMap<String, u64>>,
+    /// Every tensor's bytes in the file (absolute offsets), those inside it.
+    pub spans: Option<Vec<super::TensorSpan>>,
 }
 
 /// Findings of one file, all about `rel`.
@@ -137,24 +141,72 @@ impl Out<'_> {
 
 /// Validates the safetensors file at `path` (`size` bytes).
 pub(crate) fn check(path: &Path, size: u64, rel: &str) -> Header {
+    match File::open(path) {
+        Ok(mut file) => check_from(&mut file, size, rel),
+        Err(e) => {
+            let mut out = Out {
+                rel,
+                findings: Vec::new(),
+            };
+            out.f(ScanCode::NotScanned, format!("cannot open the file: {e}"));
+            Header {
+                findings: out.findings,
+                tensors: None,
+                spans: None,
+            }
+        }
+    }
+}
+
+/// [`check`] on the first bytes of a `size`-byte file, as the hashing read captured them;
+/// `None` when the header goes on past `prefix`.
+pub(crate) fn check_prefix(prefix: &[u8], size: u64, rel: &str) -> Option<Header> {
+    let complete = prefix.len() as u64 == size;
+    if !complete {
+        let n = u64::from_le_bytes(prefix.get(..8)?.try_into().expect("8 bytes"));
+        // A header too large for the limit or the file is reported from the length alone.
+        if n <= MAX_HEADER && n.saturating_add(8) <= size && (prefix.len() as u64) < 8 + n {
+            return None;
+        }
+    }
+    Some(check_from(&mut &prefix[..], size, rel))
+}
+
+fn check_from(r: &mut dyn Read, size: u64, rel: &str) -> Header {
     let mut out = Out {
         rel,
         findings: Vec::new(),
     };
-    let tensors = read_header(path, size, &mut out).and_then(|(text, n)| {
+    let mut spans_out = None;
+    let tensors = read_header(r, size, &mut out).and_then(|(text, n)| {
         let entries = parse(&text, &mut out)?;
         let (spans, tensors) = tensor_entries(&entries, &mut out);
-        layout(&spans, size - 8 - n, &mut out);
+        let buffer = size - 8 - n;
+        layout(&spans, buffer, &mut out);
+        spans_out = Some(
+            spans
+                .into_iter()
+                .filter(|s| s.end <= buffer)
+                .map(|s| super::TensorSpan {
+                    name: s.name,
+                    dtype: s.dtype,
+                    shape: s.shape,
+                    begin: 8 + n + s.begin,
+                    end: 8 + n + s.end,
+                })
+                .collect(),
+        );
         Some(tensors)
     });
     Header {
         findings: out.findings,
         tensors,
+        spans: spans_out,
     }
 }
 
 /// Reads the length and the header text; `None` (with a finding) if they are unusable.
-fn read_header(path: &Path, size: u64, out: &mut Out) -> Option<(String, u64)> {
+fn read_header(file: &mut dyn Read, size: u64, out: &mut Out) -> Option<(String, u64)> {
     if size < 8 {
         out.f(
             ScanCode::SafetensorsHeaderTooSmall,
@@ -162,13 +214,6 @@ fn read_header(path: &Path, size: u64, out: &mut Out) -> Option<(String, u64)> {
         );
         return None;
     }
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) => {
-            out.f(ScanCode::NotScanned, format!("cannot open the file: {e}"));
-            return None;
-        }
-    };
     let mut len = [0u8; 8];
     if let Err(e) = file.read_exact(&mut len) {
         out.f(
@@ -334,6 +379,8 @@ fn tensor(k: &str, v: &Value, out: &mut Out) -> Option<Span> {
     }
     let span = Span {
         name: k.to_string(),
+        dtype: dtype.to_string(),
+        shape: shape.clone(),
         begin,
         end,
     };

@@ -8,6 +8,8 @@
 //! multi-threaded tokio runtime, as the command line and axum both are.
 
 mod bytes;
+pub mod drift;
+mod lineage;
 pub mod mirror;
 mod pipeline;
 mod record;
@@ -15,6 +17,7 @@ pub mod registry;
 pub mod signature;
 
 pub use bytes::{LocateError, Location, locate};
+pub use lineage::{LineageReport, lineage};
 pub use pipeline::{
     AddOutcome, VerifyOutcome, add, add_cache, audit, check_fails, classify, fetch, fetch_hub,
     smoke, target, verify,
@@ -87,6 +90,9 @@ pub enum VetError {
         id: crate::ids::ModelId,
         files: usize,
     },
+    /// A use case that must ask the Hub, under `--offline`.
+    #[error("{0} asks the Hub; --offline (or HF_HUB_OFFLINE) forbids the network")]
+    Offline(&'static str),
     /// A policy whose `signatures` section names keys or roots that cannot be used.
     #[error("invalid policy: {0}")]
     Policy(String),

@@ -111,10 +111,17 @@ pub async fn fetch(vet: &Vet<'_>, spec: &str, include: &[String]) -> Result<Fetc
     let rev = vet.catalogue.resolve(spec).await?;
     let stored = vet.catalogue.stored(&rev).await?;
     let (repo, commit) = hub_pin(&rev, &stored.source)?;
+    let branch = added_from(&vet.catalogue.metadata(&rev).await?);
     blocking(|| {
         let client = HubClient::from_env(vet.offline)?;
-        let snapshot = client.resolve_repo(&repo, Some(&commit))?;
+        let mut snapshot = client.resolve_repo(&repo, Some(&commit))?;
         check_against_record(&snapshot, &stored.files)?;
+        // Added from a branch (`add hf:o/n` is `main`): the cache's `refs/<branch>` names the
+        // pinned commit, as huggingface_hub writes it when it resolves that branch, so that
+        // `local_files_only=True` loaders find the snapshot by the branch name.
+        if let Some(branch) = branch {
+            snapshot.requested_revision = branch;
+        }
         Ok(client.fetch(&snapshot, include, vet.download_bars)?)
     })
 }
@@ -137,8 +144,19 @@ pub fn fetch_hub(
     })
 }
 
+/// The branch or tag a Hub revision was added from (the revision asked for, when it was not a
+/// commit id), from the metadata recorded at `add`.
+pub(super) fn added_from(metadata: &Option<serde_json::Value>) -> Option<String> {
+    metadata
+        .as_ref()?
+        .pointer("/hub/requested_revision")?
+        .as_str()
+        .filter(|r| !r.is_empty() && !crate::ids::GitOid::is_valid(r))
+        .map(str::to_string)
+}
+
 /// The repo and commit a Hub model was pinned to when it was added.
-fn hub_pin(
+pub(super) fn hub_pin(
     rev: &RevisionRef,
     source: &crate::record::SourceInfo,
 ) -> Result<(String, String), VetError> {

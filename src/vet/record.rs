@@ -35,6 +35,14 @@ pub(super) async fn assemble(
     let (license, license_findings) = crate::license::section(&rev.name, &stored.claims, &chain);
     let mut findings = stored.findings;
     findings.extend(license_findings);
+    let bases: Vec<_> = stored.base_models.iter().map(|b| b.name.clone()).collect();
+    let lineage =
+        super::lineage::lineage_of(catalogue, rev, &stored.files, &license.effective, &bases)
+            .await?;
+    findings.extend(lineage.findings);
+    let has_lineage = lineage.section.tensors > 0
+        || !lineage.section.identical_files.is_empty()
+        || !lineage.section.shared_tensors.is_empty();
     let mut record = ModelRecord {
         schema: RECORD_SCHEMA,
         id: rev.id(),
@@ -51,6 +59,8 @@ pub(super) async fn assemble(
         config: stored.config,
         base_models: stored.base_models,
         signature: catalogue.signature(rev).await?,
+        lineage: has_lineage.then_some(lineage.section),
+        upstream: super::drift::observations(catalogue, rev).await?,
     };
     // Openness is computed on read, so it follows the folder's modelvet.yaml and license changes.
     let sidecar = crate::openness::sidecar_for_record(&record)?;
@@ -62,6 +72,20 @@ pub(super) async fn assemble(
         strict,
     ));
     Ok(record)
+}
+
+/// The effective license of another revision: its own claims with its bases' terms (the same
+/// resolution as its record's, without the rest of the record).
+pub(super) async fn effective_license(
+    catalogue: &Catalogue,
+    rev: &RevisionRef,
+) -> Result<LicenseExpr, VetError> {
+    let claims = catalogue.license_claims(rev).await?;
+    let bases = catalogue.base_models(rev.key).await?;
+    let chain = base_chain(catalogue, rev.key, &bases, 0).await?;
+    Ok(crate::license::section(&rev.name, &claims, &chain)
+        .0
+        .effective)
 }
 
 type ChainFuture<'a> =

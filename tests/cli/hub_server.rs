@@ -93,6 +93,8 @@ pub struct FakeRepo {
     /// The token `resolve` requires (a gated repo whose terms that token's account accepted).
     pub required_token: Option<String>,
     pub last_modified: String,
+    /// Disabled by the Hub: every request is a 403 saying so, as the Hub answers.
+    pub disabled: bool,
 }
 
 impl FakeRepo {
@@ -106,6 +108,7 @@ impl FakeRepo {
             gated: None,
             required_token: None,
             last_modified: "2026-01-02T03:04:05.000Z".to_string(),
+            disabled: false,
         }
     }
 
@@ -230,6 +233,20 @@ impl HubServer {
             .unwrap()
             .aliases
             .insert(old.to_string(), new.to_string());
+    }
+
+    /// Deletes the repo `id`: the Hub answers 404 (401 without a token) for it from now on.
+    pub fn remove_repo(&self, id: &str) {
+        self.state.lock().unwrap().repos.remove(id);
+    }
+
+    /// Renames the repo `old` to `new`, as the Hub does: `new` serves it, `old` redirects there.
+    pub fn rename(&self, old: &str, new: &str) {
+        let mut st = self.state.lock().unwrap();
+        let mut repo = st.repos.remove(old).expect("repo");
+        repo.id = new.to_string();
+        st.repos.insert(new.to_string(), repo);
+        st.aliases.insert(old.to_string(), new.to_string());
     }
 
     /// Applies `f` to the fixture repo `id` (e.g. to delete a commit after it was pinned).
@@ -504,9 +521,17 @@ fn find_repo<'a>(
     } else {
         401
     };
-    st.repos
+    let r = st
+        .repos
         .get(repo)
-        .ok_or_else(|| Response::error(status, "RepoNotFound", "Repository not found"))
+        .ok_or_else(|| Response::error(status, "RepoNotFound", "Repository not found"))?;
+    if r.disabled {
+        // What huggingface_hub reads as `DisabledRepoError`: the message, no error code.
+        return Err(
+            Response::new(403).header("X-Error-Message", "Access to this resource is disabled.")
+        );
+    }
+    Ok(r)
 }
 
 fn model_info(st: &State, repo: &str, rev: &str, headers: &BTreeMap<String, String>) -> Response {
