@@ -156,6 +156,8 @@ pub struct AppState {
     pub records: Cache<axum::body::Bytes>,
     /// Catalogue pages, by query.
     pub pages: Cache<crate::catalogue::ListPage>,
+    /// Catalogue pages as drawn, by query and caller.
+    pub drawn: Cache<String>,
     /// The mirror's answer to "which revision of REPO does REV mean, and may it be served", by
     /// repo and revision (a client's snapshot asks it twice per file).
     pub mirror: Cache<Result<crate::vet::mirror::Served, crate::vet::mirror::Refused>>,
@@ -171,6 +173,7 @@ impl AppState {
             started: std::time::Instant::now(),
             records: Cache::new(Duration::from_secs(2)),
             pages: Cache::new(Duration::from_secs(2)),
+            drawn: Cache::new(Duration::from_secs(2)),
             mirror: Cache::new(Duration::from_secs(2)),
         }
     }

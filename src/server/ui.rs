@@ -132,6 +132,11 @@ fn ser<T: serde::Serialize>(v: T) -> minijinja::Value {
 }
 
 fn render(name: &str, ctx: minijinja::Value) -> Page {
+    Ok(Html(render_text(name, ctx)?).into_response())
+}
+
+/// A page's HTML.
+fn render_text(name: &str, ctx: minijinja::Value) -> Result<String, PageError> {
     let text = env()
         .get_template(name)
         .and_then(|t| t.render(ctx))
@@ -143,7 +148,7 @@ fn render(name: &str, ctx: minijinja::Value) -> Page {
                 "the page could not be drawn",
             )
         })?;
-    Ok(Html(text).into_response())
+    Ok(text)
 }
 
 fn base_context(caller: &Option<Caller>) -> (minijinja::Value, minijinja::Value, bool) {
@@ -223,11 +228,19 @@ async fn catalogue(
 ) -> Page {
     let caller = reader(&state, &headers).await?;
     let Query(params) = params.map_err(|r| ApiError::bad_request(r.body_text()))?;
-    let page = state.list_page(&params.to_query()?).await?;
+    let query = params.to_query()?;
+    let (who, csrf, can_write) = base_context(&caller);
+    // The drawn page, per query and per caller (the header names the caller and the forms carry
+    // the session's CSRF token), kept while nothing changed like the page data it is drawn from.
+    let mark = state.catalogue.change_mark().await?;
+    let key = format!("{query:?}\n{who:?}\n{csrf:?}");
+    if let Some(html) = state.drawn.get(&key, mark) {
+        return Ok(Html(html.as_ref().clone()).into_response());
+    }
+    let page = state.list_page(&query).await?;
     let page = page.as_ref();
     let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
-    let (who, csrf, can_write) = base_context(&caller);
-    render(
+    let html = render_text(
         "catalogue.html",
         minijinja::context! {
             css => include_str!("../../templates/report.css"),
@@ -242,7 +255,9 @@ async fn catalogue(
             prev_url => (page.page > 1).then(|| page_url(&params, page.page - 1)),
             next_url => (page.page < pages).then(|| page_url(&params, page.page + 1)),
         },
-    )
+    )?;
+    state.drawn.put(key, mark, Arc::new(html.clone()));
+    Ok(Html(html).into_response())
 }
 
 async fn model(
