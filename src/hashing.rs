@@ -345,6 +345,15 @@ pub fn git_blob_id_file(path: &Path) -> io::Result<GitOid> {
 /// The largest Git LFS pointer file; anything longer is content.
 const LFS_POINTER_MAX: usize = 1024;
 
+/// The Git LFS pointer text for content of this digest and size (what the git blob of an LFS
+/// file holds; [`lfs_pointer`] reads it back).
+pub fn lfs_pointer_text(sha: &Sha256Digest, size: u64) -> String {
+    format!(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:{}\nsize {size}\n",
+        sha.as_str()
+    )
+}
+
 /// If `bytes` are a Git LFS pointer file, its `(sha256, size)`: such a file sitting where weights
 /// should be means the weights were never downloaded.
 pub fn lfs_pointer(bytes: &[u8]) -> Option<(Sha256Digest, u64)> {
@@ -467,6 +476,13 @@ mod tests {
                 other => panic!("expected a change error, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn lfs_pointer_text_reads_back() {
+        let sha = sha256(b"weights");
+        let text = lfs_pointer_text(&sha, 7);
+        assert_eq!(lfs_pointer(text.as_bytes()), Some((sha, 7)));
     }
 
     #[test]

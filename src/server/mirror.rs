@@ -571,9 +571,7 @@ fn requested_range(
             None,
             format!(
                 "Range `{}`: {why} (the file has {size} bytes)",
-                header_text(value.to_str().unwrap_or("?"))
-                    .to_str()
-                    .unwrap_or("?")
+                String::from_utf8_lossy(value.as_bytes())
             ),
         )
     };

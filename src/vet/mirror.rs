@@ -74,15 +74,8 @@ impl ServedFile {
     pub fn pointer_size(&self) -> usize {
         self.sha256
             .as_ref()
-            .map_or(0, |d| lfs_pointer(d, self.size).len())
+            .map_or(0, |d| crate::hashing::lfs_pointer_text(d, self.size).len())
     }
-}
-
-fn lfs_pointer(sha: &Sha256, size: u64) -> String {
-    format!(
-        "version https://git-lfs.github.com/spec/v1\noid sha256:{}\nsize {size}\n",
-        sha.as_str()
-    )
 }
 
 /// A revision the mirror serves.
@@ -181,10 +174,9 @@ fn served_files(files: Vec<crate::record::FileRecord>) -> Vec<ServedFile> {
     files
         .into_iter()
         .filter_map(|f| {
-            let pointer_oid = f
-                .sha256
-                .as_ref()
-                .map(|d| crate::hashing::git_blob_id(lfs_pointer(d, f.size).as_bytes()));
+            let pointer_oid = f.sha256.as_ref().map(|d| {
+                crate::hashing::git_blob_id(crate::hashing::lfs_pointer_text(d, f.size).as_bytes())
+            });
             // A Hub file is in LFS when its git blob is the pointer to its SHA-256 (a regular
             // file's SHA-256 is known too once it was fetched); a local file is known by its
             // SHA-256 alone and presented as LFS.
