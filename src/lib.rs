@@ -32,3 +32,15 @@ pub mod signing;
 pub mod units;
 pub mod verify;
 pub mod vet;
+
+/// An error and its causes, `outer: inner: …`, on one line (for findings, logs and JSON errors).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}

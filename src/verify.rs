@@ -96,7 +96,7 @@ pub fn verify_tree(
         let e = &expected[i];
         let status = match res {
             Err(err) => FileStatus::Unreadable {
-                error: error_chain(&err),
+                error: crate::error_chain(&err),
             },
             Ok(d) => judge(e, path, &d),
         };
@@ -159,17 +159,6 @@ fn judge(e: &Expected, path: &Path, d: &FileDigest) -> FileStatus {
         },
         _ => FileStatus::Ok,
     }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut s = err.to_string();
-    let mut cur = err.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// Turns failed checks into findings (extras only as info).

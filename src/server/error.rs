@@ -43,17 +43,7 @@ impl ApiError {
     }
 }
 
-/// An error and its causes on one line.
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
-}
+pub use crate::error_chain as chain;
 
 impl From<CatalogueError> for ApiError {
     fn from(e: CatalogueError) -> ApiError {

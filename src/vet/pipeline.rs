@@ -361,7 +361,7 @@ pub async fn audit(
     {
         checks.verify_note = Some(format!(
             "the files could not be fetched from the Hub: {}",
-            error_chain(&e)
+            crate::error_chain(&e)
         ));
     }
     if policy.wants_verify() {
@@ -370,7 +370,7 @@ pub async fn audit(
             Err(e) => {
                 checks.verify_note = Some(format!(
                     "the bytes could not be verified: {}",
-                    error_chain(&e)
+                    crate::error_chain(&e)
                 ))
             }
         }
@@ -382,7 +382,7 @@ pub async fn audit(
             tracing::warn!(
                 "smoke test of `{}` did not run: {}",
                 rev.id(),
-                error_chain(&e)
+                crate::error_chain(&e)
             );
         }
     }
@@ -395,7 +395,7 @@ pub async fn audit(
                 "the files of `{}` were not put into {}: {}",
                 rev.id(),
                 store.spec(),
-                error_chain(&e)
+                crate::error_chain(&e)
             ),
         }
     }
@@ -426,19 +426,7 @@ async fn refresh_summary(vet: &Vet<'_>, rev: &RevisionRef) {
         tracing::warn!(
             "cannot summarise `{}` for the catalogue page: {}",
             rev.id(),
-            error_chain(&e)
+            crate::error_chain(&e)
         );
     }
-}
-
-/// An error and its causes on one line, as anyhow's `{:#}` prints them.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
 }
