@@ -226,18 +226,17 @@ async fn record_json(state: &AppState, name: &str, rev: Option<&str>) -> ApiResu
     check_name(name)?;
     let mark = state.catalogue.change_mark().await?;
     let key = format!("{name}\u{0}{}", rev.unwrap_or(""));
-    let body = match state.records.get(&key, mark) {
-        Some(body) => body,
-        None => {
+    let body = state
+        .records
+        .get_or_compute(key, mark, || async {
             let rev = revision(state, name, rev).await?;
             let record = crate::vet::record_of(&state.catalogue, &rev).await?;
-            let body = Arc::new(Bytes::from(serde_json::to_vec(&record).map_err(|e| {
+            let body = serde_json::to_vec(&record).map_err(|e| {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            })?));
-            state.records.put(key, mark, body.clone());
-            body
-        }
-    };
+            })?;
+            Ok::<_, ApiError>(Bytes::from(body))
+        })
+        .await?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         Bytes::clone(&body),

@@ -178,15 +178,13 @@ async fn served(state: &AppState, repo: &str, rev: &str) -> Result<Served, HubEr
         .await
         .map_err(ApiError::from)?;
     let key = format!("{repo}\n{rev}");
-    let answer = match state.mirror.get(&key, mark) {
-        Some(a) => a,
-        None => {
+    let answer = state
+        .mirror
+        .get_or_compute(key, mark, || async {
             let vet = super::api::vet_for(state, &state.catalogue);
-            let a = Arc::new(resolve(&vet, &state.config.policy, repo, rev).await?);
-            state.mirror.put(key, mark, a.clone());
-            a
-        }
-    };
+            resolve(&vet, &state.config.policy, repo, rev).await
+        })
+        .await?;
     match answer.as_ref() {
         Ok(s) => Ok(s.clone()),
         Err(r) => Err(r.clone().into()),

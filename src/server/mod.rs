@@ -97,17 +97,44 @@ impl Metrics {
     }
 }
 
-/// A cached value: the change mark it was computed at, when, and the value.
-type CacheEntry<T> = (i64, std::time::Instant, Arc<T>);
+/// A cached value: the change mark it was computed at, when, whether a caller is computing it
+/// again, and the value.
+struct CacheEntry<T> {
+    mark: i64,
+    at: std::time::Instant,
+    refreshing: bool,
+    value: Arc<T>,
+}
 
 /// Answers computed from the catalogue, kept while nothing was written since (the catalogue's
 /// change mark, which every write moves, also when another server sharing the database wrote) and
 /// for at most a few seconds (a record also follows files on disk, such as a folder's
 /// `modelvet.yaml`, and the catalogue page's summaries are written just after their event).
-#[derive(Debug)]
+///
+/// One computation per key at a time. When an entry has gone stale at the same change mark, the
+/// first caller computes it again while the others keep getting the old value. When there is no
+/// entry at this mark (a key never asked for, or the catalogue changed), the first caller computes
+/// it and the others wait for its answer: 64 clients asking for a new page at once make one
+/// database round, not 64.
 pub struct Cache<T> {
     entries: std::sync::Mutex<std::collections::HashMap<String, CacheEntry<T>>>,
+    /// Per key, held by the caller computing an entry that is missing at its mark.
+    gates: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     ttl: Duration,
+}
+
+impl<T> std::fmt::Debug for Cache<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("ttl", &self.ttl).finish()
+    }
+}
+
+/// What the cache has for a key at a mark.
+enum Lookup<T> {
+    Hit(Arc<T>),
+    /// Stale at this mark, and this caller is to compute it again.
+    Refresh,
+    Missing,
 }
 
 impl<T> Cache<T> {
@@ -116,33 +143,107 @@ impl<T> Cache<T> {
     pub fn new(ttl: Duration) -> Cache<T> {
         Cache {
             entries: Default::default(),
+            gates: Default::default(),
             ttl,
         }
     }
 
-    /// The value stored under `key` at this change mark, if still fresh. When it has just gone
-    /// stale (same mark, older than the TTL), the first caller gets `None` and recomputes it while
-    /// the others keep getting the old value: one recomputation per key, not one per request in
-    /// flight (64 clients at once would otherwise all miss together).
-    pub fn get(&self, key: &str, mark: i64) -> Option<Arc<T>> {
+    fn lookup(&self, key: &str, mark: i64) -> Lookup<T> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (m, at, v) = entries.get_mut(key)?;
-        if *m != mark {
-            return None;
+        match entries.get_mut(key) {
+            Some(e) if e.mark == mark => {
+                if e.at.elapsed() < self.ttl || e.refreshing {
+                    Lookup::Hit(e.value.clone())
+                } else {
+                    e.refreshing = true;
+                    Lookup::Refresh
+                }
+            }
+            _ => Lookup::Missing,
         }
-        if at.elapsed() < self.ttl {
-            return Some(v.clone());
-        }
-        *at = std::time::Instant::now();
-        None
     }
 
-    pub fn put(&self, key: String, mark: i64, value: Arc<T>) {
+    /// The entry at this mark, fresh or not (after waiting for the caller that computed it).
+    fn at_mark(&self, key: &str, mark: i64) -> Option<Arc<T>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|e| e.mark == mark)
+            .map(|e| e.value.clone())
+    }
+
+    fn put(&self, key: &str, mark: i64, value: Arc<T>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= Self::MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(key, (mark, std::time::Instant::now(), value));
+        let at = std::time::Instant::now();
+        let entry = CacheEntry {
+            mark,
+            at,
+            refreshing: false,
+            value,
+        };
+        entries.insert(key.to_string(), entry);
+    }
+
+    /// A refresh that failed: the next caller tries again.
+    fn refresh_failed(&self, key: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = entries.get_mut(key) {
+            e.refreshing = false;
+        }
+    }
+
+    /// The value under `key` at change mark `mark`, computed by `compute` when the cache has none
+    /// to give (see the type's comment for who computes and who waits). Errors are not kept.
+    pub async fn get_or_compute<E, Fut>(
+        &self,
+        key: String,
+        mark: i64,
+        compute: impl FnOnce() -> Fut,
+    ) -> Result<Arc<T>, E>
+    where
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        match self.lookup(&key, mark) {
+            Lookup::Hit(v) => return Ok(v),
+            Lookup::Refresh => {
+                return match compute().await {
+                    Ok(v) => {
+                        let v = Arc::new(v);
+                        self.put(&key, mark, v.clone());
+                        Ok(v)
+                    }
+                    Err(e) => {
+                        self.refresh_failed(&key);
+                        Err(e)
+                    }
+                };
+            }
+            Lookup::Missing => {}
+        }
+        let gate = {
+            let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+            gates.entry(key.clone()).or_default().clone()
+        };
+        let result = {
+            let _turn = gate.lock().await;
+            match self.at_mark(&key, mark) {
+                Some(v) => Ok(v),
+                None => compute().await.map(|v| {
+                    let v = Arc::new(v);
+                    self.put(&key, mark, v.clone());
+                    v
+                }),
+            }
+        };
+        // The gate goes when no other caller holds it (the map's and this one's are the two left).
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        if gates.get(&key).is_some_and(|g| Arc::strong_count(g) <= 2) {
+            gates.remove(&key);
+        }
+        result
     }
 }
 
@@ -157,7 +258,7 @@ pub struct AppState {
     /// Catalogue pages, by query.
     pub pages: Cache<crate::catalogue::ListPage>,
     /// Catalogue pages as drawn, by query and caller.
-    pub drawn: Cache<String>,
+    pub drawn: Cache<axum::body::Bytes>,
     /// The mirror's answer to "which revision of REPO does REV mean, and may it be served", by
     /// repo and revision (a client's snapshot asks it twice per file).
     pub mirror: Cache<Result<crate::vet::mirror::Served, crate::vet::mirror::Refused>>,
@@ -184,13 +285,9 @@ impl AppState {
         q: &crate::catalogue::ListQuery,
     ) -> Result<Arc<crate::catalogue::ListPage>, crate::catalogue::CatalogueError> {
         let mark = self.catalogue.change_mark().await?;
-        let key = format!("{q:?}");
-        if let Some(page) = self.pages.get(&key, mark) {
-            return Ok(page);
-        }
-        let page = Arc::new(self.catalogue.list_page(q).await?);
-        self.pages.put(key, mark, page.clone());
-        Ok(page)
+        self.pages
+            .get_or_compute(format!("{q:?}"), mark, || self.catalogue.list_page(q))
+            .await
     }
 }
 
@@ -342,5 +439,81 @@ pub async fn summarise_missing(catalogue: Catalogue) {
                 failed.insert(rev.key);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cache;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// 64 callers at once for a key the cache has never seen: one computes, the rest wait for it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_missing_entry_is_computed_once_for_all_who_ask() {
+        let cache = Arc::new(Cache::<usize>::new(Duration::from_secs(60)));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let ask = |mark: i64| {
+            let (cache, runs) = (cache.clone(), runs.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_or_compute("k".into(), mark, || async {
+                        let n = runs.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Ok::<_, ()>(n)
+                    })
+                    .await
+            })
+        };
+        let answers: Vec<_> = (0..64).map(|_| ask(1)).collect();
+        for a in answers {
+            assert_eq!(*a.await.unwrap().unwrap(), 0);
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // The catalogue changed: computed again, once.
+        let answers: Vec<_> = (0..64).map(|_| ask(2)).collect();
+        for a in answers {
+            assert_eq!(*a.await.unwrap().unwrap(), 1);
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        assert!(cache.gates.lock().unwrap().is_empty(), "gates are dropped");
+    }
+
+    /// A stale entry: the first caller recomputes it, the others get the old value meanwhile; a
+    /// failed computation is not kept.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stale_entry_is_refreshed_by_one_and_errors_are_not_kept() {
+        let cache = Arc::new(Cache::<&str>::new(Duration::from_millis(20)));
+        let v = cache
+            .get_or_compute("k".into(), 1, || async { Ok::<_, ()>("old") })
+            .await;
+        assert_eq!(*v.unwrap(), "old");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let refresher = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .get_or_compute("k".into(), 1, || async {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        Ok::<_, ()>("new")
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let meanwhile = cache
+            .get_or_compute("k".into(), 1, || async { Ok::<_, ()>("a second refresh") })
+            .await;
+        assert_eq!(*meanwhile.unwrap(), "old");
+        assert_eq!(*refresher.await.unwrap().unwrap(), "new");
+        let failed = cache
+            .get_or_compute("e".into(), 1, || async { Err::<&str, _>("no") })
+            .await;
+        assert_eq!(failed, Err("no"));
+        let then = cache
+            .get_or_compute("e".into(), 1, || async { Ok::<_, &str>("yes") })
+            .await;
+        assert_eq!(*then.unwrap(), "yes");
     }
 }

@@ -234,30 +234,33 @@ async fn catalogue(
     // the session's CSRF token), kept while nothing changed like the page data it is drawn from.
     let mark = state.catalogue.change_mark().await?;
     let key = format!("{query:?}\n{who:?}\n{csrf:?}");
-    if let Some(html) = state.drawn.get(&key, mark) {
-        return Ok(Html(html.as_ref().clone()).into_response());
-    }
-    let page = state.list_page(&query).await?;
-    let page = page.as_ref();
-    let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
-    let html = render_text(
-        "catalogue.html",
-        minijinja::context! {
-            css => include_str!("../../templates/report.css"),
-            caller => who, csrf => csrf, can_write => can_write,
-            params => minijinja::context! {
-                q => params.q.clone(), license => params.license.clone(), verdict => params.verdict.clone().unwrap_or_default(),
-                openness => params.openness.clone().unwrap_or_default(), approved => params.approved.clone(),
-                sort => params.sort.clone().unwrap_or_else(|| "name".into()),
-            },
-            page => ser(page),
-            pages => pages,
-            prev_url => (page.page > 1).then(|| page_url(&params, page.page - 1)),
-            next_url => (page.page < pages).then(|| page_url(&params, page.page + 1)),
-        },
-    )?;
-    state.drawn.put(key, mark, Arc::new(html.clone()));
-    Ok(Html(html).into_response())
+    let html = state
+        .drawn
+        .get_or_compute(key, mark, || async {
+            let page = state.list_page(&query).await?;
+            let page = page.as_ref();
+            let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
+            let html = render_text(
+                "catalogue.html",
+                minijinja::context! {
+                    css => include_str!("../../templates/report.css"),
+                    caller => who, csrf => csrf, can_write => can_write,
+                    params => minijinja::context! {
+                        q => params.q.clone(), license => params.license.clone(), verdict => params.verdict.clone().unwrap_or_default(),
+                        openness => params.openness.clone().unwrap_or_default(), approved => params.approved.clone(),
+                        sort => params.sort.clone().unwrap_or_else(|| "name".into()),
+                    },
+                    page => ser(page),
+                    pages => pages,
+                    prev_url => (page.page > 1).then(|| page_url(&params, page.page - 1)),
+                    next_url => (page.page < pages).then(|| page_url(&params, page.page + 1)),
+                },
+            )?;
+            Ok::<_, PageError>(axum::body::Bytes::from(html))
+        })
+        .await?;
+    // Bytes: a hit shares the drawn page, it does not copy it.
+    Ok(Html(html.as_ref().clone()).into_response())
 }
 
 async fn model(
