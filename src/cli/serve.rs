@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// stored, then served), e.g. https://huggingface.co. Its token is `MODELVET_UPSTREAM_TOKEN`.
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
+    /// Check every Hub model against the Hub now and then at this interval (`outdated`), e.g.
+    /// `6h`, `30m`, `90s`; the observations show on the model pages.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
+    pub check_upstream: Option<Duration>,
     /// Entries per page of a Hub tree listing.
     #[arg(long, default_value_t = 1000, hide = true)]
     pub tree_page_size: usize,
@@ -78,6 +82,9 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
                 .build()?,
         });
     }
+    if args.check_upstream.is_some() && ctx.global.offline {
+        anyhow::bail!("--check-upstream and --offline contradict each other");
+    }
     let read_timeout = config.read_timeout;
     ctx.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.bind)
@@ -86,6 +93,9 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
         let addr = listener.local_addr()?;
         let state = Arc::new(AppState::new(catalogue.clone(), config));
         tokio::spawn(crate::server::summarise_missing(catalogue));
+        if let Some(every) = args.check_upstream {
+            tokio::spawn(crate::server::check_upstream(state.clone(), every));
+        }
         let app = crate::server::router(state);
         eprintln!("modelvet serve: listening on http://{addr}");
         crate::server::serve(
@@ -102,6 +112,31 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// An interval: a whole number with a unit, `s`, `m`, `h` or `d` (`6h`, `30m`).
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{text}` is not an interval such as 6h, 30m or 90s"))?;
+    let secs = match unit {
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        _ => return Err(format!("`{text}`: the unit is s, m, h or d (6h, 30m, 90s)")),
+    };
+    match secs {
+        Some(0) => Err("the interval must be longer than 0".to_string()),
+        // Beyond a year is a typo, and tokio's timer would overflow long before u64 seconds do.
+        Some(s) if s <= 366 * 86_400 => Ok(Duration::from_secs(s)),
+        _ => Err(format!("`{text}` is longer than a year")),
+    }
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
 async fn shutdown_signal() {
     let term = async {
@@ -115,5 +150,33 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_interval;
+    use std::time::Duration;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("6h"), Ok(Duration::from_secs(21_600)));
+        assert_eq!(parse_interval("30m"), Ok(Duration::from_secs(1_800)));
+        assert_eq!(parse_interval("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_interval("1d"), Ok(Duration::from_secs(86_400)));
+        for bad in [
+            "",
+            "6",
+            "h",
+            "0s",
+            "-1h",
+            "1.5h",
+            "6 h",
+            "6hours",
+            "400d",
+            "99999999999999999999s",
+        ] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -442,6 +442,38 @@ pub async fn summarise_missing(catalogue: Catalogue) {
     }
 }
 
+/// Runs `outdated` over every Hub model now and then every `every` (`serve --check-upstream`),
+/// recording each observation as the scheduled check; the model pages and `show` list them.
+pub async fn check_upstream(state: Arc<AppState>, every: Duration) {
+    let catalogue = state.catalogue.acting_as("serve --check-upstream");
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let vet = api::vet_for(&state, &catalogue);
+        match crate::vet::drift::outdated(&vet, &[]).await {
+            Ok(reports) => {
+                let drifted: Vec<String> = reports
+                    .iter()
+                    .filter(|r| r.drifted())
+                    .map(|r| r.id.to_string())
+                    .collect();
+                if drifted.is_empty() {
+                    tracing::info!("upstream check: {} Hub models, all current", reports.len());
+                } else {
+                    tracing::warn!(
+                        "upstream check: {} of {} Hub models drifted: {}",
+                        drifted.len(),
+                        reports.len(),
+                        drifted.join(", ")
+                    );
+                }
+            }
+            Err(e) => tracing::warn!("upstream check failed: {}", error::chain(&e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Cache;

@@ -133,6 +133,84 @@ both_backends!(a_current_model_then_a_moved_branch, |env| {
     assert!(out.contains("upstream-ref-moved"), "{out}");
 });
 
+both_backends!(serve_checks_upstream_on_a_schedule, |env| {
+    let (hub, _) = hub_with_tiny(env);
+    let token = crate::server::token(env, "reader", "reader");
+    let vars = [
+        ("HF_ENDPOINT", hub.url.as_str()),
+        ("HF_HUB_DOWNLOAD_TIMEOUT", "1"),
+    ];
+    let server = crate::server::Server::start(env, &["--check-upstream", "1s"], &vars);
+    // The first check runs at start: current.
+    let seen = |want: usize| {
+        let start = std::time::Instant::now();
+        loop {
+            let record = env.json(&["show", "acme/tiny", "--format", "json"], 0);
+            let seen = record["upstream"].as_array().cloned().unwrap_or_default();
+            if seen.len() >= want {
+                return seen;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "{} observations, not {want}: {}",
+                seen.len(),
+                server.stderr()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let first = seen(1);
+    assert_eq!(first.last().unwrap()["status"], "current", "{first:?}");
+    // The Hub moves main; a later check sees it, and the model page shows it.
+    hub.edit_repo("acme/tiny", |r| {
+        let mut fs = files("apache-2.0");
+        fs.push(FakeFile::git("NEW.md", "new"));
+        r.commit("main", fs);
+    });
+    let drifted = loop {
+        let all = seen(first.len() + 1);
+        if all[0]["status"] == "drift" {
+            break all;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(drifted[0]["observed_at"].as_str().unwrap().len() >= 19);
+    let (status, page) = server.call("GET", "/models/acme/tiny", Some(&token), None);
+    assert_eq!(status, 200);
+    assert!(page.contains("upstream-ref-moved"), "{page}");
+    // Recorded as the scheduled check in the event log, and said in the server's log.
+    let (_, events) = server.json("GET", "/api/v1/events", Some(&token), None);
+    assert!(
+        events.to_string().contains("serve --check-upstream"),
+        "{events}"
+    );
+    assert!(
+        server.stderr().contains("drifted: acme/tiny"),
+        "{}",
+        server.stderr()
+    );
+});
+
+#[test]
+fn serve_refuses_a_bad_interval() {
+    let env = Env::new();
+    for bad in ["0s", "6", "6 hours", "soon"] {
+        let (code, _, err) = env.run(&["serve", "--bind", "127.0.0.1:0", "--check-upstream", bad]);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(err.contains("error:"), "{err}");
+    }
+    let (code, _, err) = env.run(&[
+        "--offline",
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--check-upstream",
+        "1h",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("contradict"), "{err}");
+}
+
 #[test]
 fn a_force_push_that_drops_the_pinned_commit() {
     let env = Env::new();
