@@ -1,8 +1,10 @@
-//! SHA-256 of files: streaming, constant memory, pipelined reads, files in parallel.
+//! SHA-256 of files: streaming, constant memory, mapped reads, files in parallel.
 //!
-//! A large file is hashed by two threads: one reads the next chunk while the other hashes the
-//! previous one, so the copy out of the page cache overlaps the compression function and a single
-//! file gets close to one core's SHA-NI rate. Several files are spread over the available cores.
+//! A file of a MiB or more is hashed straight from memory-mapped windows of the page cache
+//! ([`mapped`], guarded so that a file truncated meanwhile is an error, not a SIGBUS), each window
+//! asked of the kernel one ahead: no copy, so a single file hashes at one core's SHA-NI rate. A
+//! tap (tensor digests, the scan) reads the same windows on a second thread. Smaller files are
+//! read into a buffer. Several files are spread over the available cores.
 
 use crate::ids::{GitOid, Sha256 as Sha256Digest};
 use sha2::{Digest, Sha256};
@@ -11,6 +13,9 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
+
+#[cfg(unix)]
+mod mapped;
 
 /// Receives hashing progress; any `Fn(u64) + Sync` closure works as a plain byte counter.
 pub trait Progress: Sync {
@@ -51,9 +56,14 @@ impl Tap for NoTap {
     fn chunk(&mut self, _bytes: &[u8]) {}
 }
 
-/// Bytes per read; 4 MiB keeps syscalls rare and memory flat (at most 3 chunks in flight per file).
-const CHUNK: usize = 4 << 20;
-/// Files smaller than this are hashed inline; the reader thread costs more than it saves.
+/// Bytes per read for files hashed with `read` (small ones).
+const CHUNK: usize = 1 << 20;
+/// Files from this size up are hashed from memory-mapped windows (see [`mapped`]): no copy out of
+/// the page cache. Below it, one `read` into a buffer costs less than setting up a mapping.
+#[cfg(unix)]
+const MAP_MIN: u64 = 1 << 20;
+/// A tap gets a thread of its own for files from this size up (when the caller hashes one file
+/// at a time); below it, the thread costs more than it saves.
 const PIPELINE_MIN: u64 = 32 << 20;
 
 /// Errors from hashing a file.
@@ -95,9 +105,9 @@ pub fn hash_file(path: &Path, progress: &dyn Progress) -> Result<FileDigest, Has
     hash_file_with(path, progress, true, None)
 }
 
-/// [`hash_file`], with the reader thread only when `pipeline` (one file at a time): when every
-/// core already hashes a file of its own, an extra reader per file only adds switching. A `tap`
-/// sees every chunk; in the pipelined case on a thread of its own, beside the hasher.
+/// [`hash_file`]. A `tap` sees every chunk: on a thread of its own beside the hasher when
+/// `pipeline` (one file at a time), else on the hashing thread (every core already hashes a file
+/// of its own, and another thread per file would only add switching).
 fn hash_file_with(
     path: &Path,
     progress: &dyn Progress,
@@ -111,20 +121,30 @@ fn hash_file_with(
     let file = File::open(path).map_err(io_err)?;
     let before = file.metadata().map_err(io_err)?.len();
     progress.start(path, before);
-    let hashed = if pipeline && before >= PIPELINE_MIN {
-        hash_pipelined(file, path, progress, tap)
+    #[cfg(unix)]
+    let hashed = if before >= MAP_MIN {
+        hash_windows(&file, before, path, progress, tap, pipeline)
     } else {
-        hash_inline(file, path, progress, tap)
+        hash_inline(file, path, progress, tap).map(|(h, n)| (h, n, false))
     };
+    #[cfg(not(unix))]
+    let hashed = hash_inline(file, path, progress, tap).map(|(h, n)| (h, n, false));
     progress.finish(path);
-    let (hasher, read) = hashed.map_err(io_err)?;
+    let (hasher, read, short) = hashed.map_err(io_err)?;
     let after = std::fs::metadata(path).map_err(io_err)?.len();
     if read != before || after != before {
         return Err(HashError::Changed {
             path: path.to_path_buf(),
             before,
-            after: after.max(read),
+            after: if after != before { after } else { read },
         });
+    }
+    if short {
+        // Part of a mapped window could not be read, yet the size is the same again: truncated
+        // and rewritten while hashed, or an I/O error reading the pages.
+        return Err(io_err(io::Error::other(
+            "part of the file could not be read while it was hashed (changed meanwhile, or an I/O error)",
+        )));
     }
     Ok(FileDigest {
         sha256: Sha256Digest::from_bytes(&hasher.finalize()),
@@ -139,7 +159,7 @@ fn hash_inline(
     mut tap: Option<&mut dyn Tap>,
 ) -> io::Result<(Sha256, u64)> {
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK.min(1 << 20)];
+    let mut buf = vec![0u8; CHUNK];
     let mut total = 0u64;
     loop {
         let n = match file.read(&mut buf) {
@@ -158,86 +178,75 @@ fn hash_inline(
     Ok((hasher, total))
 }
 
-/// Reads on a scoped thread into recycled buffers while this thread hashes. A tap gets the same
-/// buffers on a third thread: the digests it computes run beside the file's, on another core. A
-/// buffer goes back to the reader when the last of its users drops it.
-fn hash_pipelined(
-    mut file: File,
+/// Hashes `size` bytes of `file` from memory-mapped windows, each asked of the kernel one window
+/// ahead. With a tap and `pipeline`, the tap reads the same windows on a thread of its own, beside
+/// the file's hash: two hashes over one mapping, no copy. Also returns whether some bytes were not
+/// the file's (it was truncated while mapped).
+#[cfg(unix)]
+fn hash_windows(
+    file: &File,
+    size: u64,
     path: &Path,
     progress: &dyn Progress,
     tap: Option<&mut dyn Tap>,
-) -> io::Result<(Sha256, u64)> {
-    type Full = io::Result<(Arc<Vec<u8>>, usize)>;
-    let (full_tx, full_rx) = mpsc::sync_channel::<Full>(2);
-    let (tap_tx, tap_rx) = mpsc::sync_channel::<(Arc<Vec<u8>>, usize)>(2);
-    let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
-    // One more buffer in flight when a tap may lag a chunk behind the hasher.
-    let buffers = if tap.is_some() { 4 } else { 3 };
-    for _ in 0..buffers {
-        empty_tx.send(vec![0u8; CHUNK]).expect("receiver alive");
-    }
-    let tapped = tap.is_some();
-    std::thread::scope(|s| {
-        s.spawn(move || {
-            while let Ok(mut buf) = empty_rx.recv() {
-                let mut filled = 0;
-                let res = loop {
-                    if filled == buf.len() {
-                        break Ok(());
-                    }
-                    match file.read(&mut buf[filled..]) {
-                        Ok(0) => break Ok(()),
-                        Ok(n) => filled += n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => break Err(e),
-                    }
-                };
-                let done = filled < buf.len();
-                let failed = res.is_err();
-                let msg = res.map(|()| (Arc::new(buf), filled));
-                if let Ok((buf, n)) = &msg
-                    && tapped
-                {
-                    // A tap that stopped listening only stops getting chunks.
-                    let _ = tap_tx.send((Arc::clone(buf), *n));
+    pipeline: bool,
+) -> io::Result<(Sha256, u64, bool)> {
+    use mapped::{WINDOW, Window};
+    let window_at = |at: u64| {
+        let len = (size - at).min(WINDOW as u64) as usize;
+        let next = at + len as u64;
+        if next < size {
+            mapped::read_ahead(file, next, WINDOW);
+        }
+        Window::new(file, at, len).map(|w| (w, len))
+    };
+    let mut hasher = Sha256::new();
+    let mut at = 0u64;
+    let mut short = false;
+    match tap {
+        Some(tap) if pipeline && size >= PIPELINE_MIN => std::thread::scope(|s| {
+            // One window queued: the hasher maps the next while the tap reads the current.
+            let (tx, rx) = mpsc::sync_channel::<Arc<Window>>(1);
+            let tapper = s.spawn(move || {
+                let mut short = false;
+                for w in rx {
+                    tap.chunk(w.bytes());
+                    short |= w.short();
                 }
-                if full_tx.send(msg).is_err() || done || failed {
-                    return;
-                }
-            }
-        });
-        if let Some(tap) = tap {
-            let empty_tx = empty_tx.clone();
-            s.spawn(move || {
-                while let Ok((buf, n)) = tap_rx.recv() {
-                    tap.chunk(&buf[..n]);
-                    if let Some(buf) = Arc::into_inner(buf) {
-                        let _ = empty_tx.send(buf);
-                    }
-                }
+                short
             });
-        } else {
-            drop(tap_rx);
-        }
-        let mut hasher = Sha256::new();
-        let mut total = 0u64;
-        while let Ok(msg) = full_rx.recv() {
-            let (buf, n) = msg?;
-            hasher.update(&buf[..n]);
-            total += n as u64;
-            progress.advance(path, n as u64);
-            let last = n < buf.len();
-            // The reader may already have finished; a closed channel is fine.
-            if let Some(buf) = Arc::into_inner(buf) {
-                let _ = empty_tx.send(buf);
+            while at < size {
+                let (w, len) = window_at(at)?;
+                let w = Arc::new(w);
+                // A tap thread that stopped only stops getting windows.
+                let _ = tx.send(Arc::clone(&w));
+                hasher.update(w.bytes());
+                short |= w.short();
+                progress.advance(path, len as u64);
+                at += len as u64;
             }
-            if last {
-                break;
+            drop(tx);
+            match tapper.join() {
+                Ok(s) => short |= s,
+                // A bug in the tap is a bug, not a short read.
+                Err(panic) => std::panic::resume_unwind(panic),
             }
+            Ok((hasher, at, short))
+        }),
+        mut tap => {
+            while at < size {
+                let (w, len) = window_at(at)?;
+                hasher.update(w.bytes());
+                if let Some(t) = tap.as_deref_mut() {
+                    t.chunk(w.bytes());
+                }
+                short |= w.short();
+                progress.advance(path, len as u64);
+                at += len as u64;
+            }
+            Ok((hasher, at, short))
         }
-        drop(empty_tx);
-        Ok((hasher, total))
-    })
+    }
 }
 
 /// Hashes many files on up to `threads` workers; results come back in input order.
@@ -406,7 +415,7 @@ mod tests {
     }
 
     #[test]
-    fn pipelined_matches_inline() {
+    fn mapped_matches_inline() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big");
         let mut f = File::create(&path).unwrap();
@@ -473,6 +482,33 @@ mod tests {
             };
             match hash_file(&path, &grow) {
                 Err(HashError::Changed { before, .. }) => assert_eq!(before, size),
+                other => panic!("expected a change error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_truncated_while_hashed_is_refused_not_a_crash() {
+        // Mapped windows: without the SIGBUS guard, reading a page past the new end kills the
+        // process. With a tap on its own thread and without one.
+        let dir = tempfile::tempdir().unwrap();
+        for tapped in [false, true] {
+            let path = dir.path().join(format!("shrinks-{tapped}"));
+            let size = 40u64 << 20;
+            std::fs::write(&path, vec![9u8; size as usize]).unwrap();
+            let cut = std::sync::atomic::AtomicBool::new(false);
+            let shrink = |_n: u64| {
+                if !cut.swap(true, Ordering::SeqCst) {
+                    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                    f.set_len(1 << 20).unwrap();
+                }
+            };
+            let mut echo = Echo(Sha256::new(), 0);
+            let tap = tapped.then_some(&mut echo as &mut dyn Tap);
+            match hash_file_with(&path, &shrink, true, tap) {
+                Err(HashError::Changed { before, after, .. }) => {
+                    assert_eq!((before, after), (size, 1 << 20));
+                }
                 other => panic!("expected a change error, got {other:?}"),
             }
         }
