@@ -97,12 +97,11 @@ impl Metrics {
     }
 }
 
-/// A cached value: the change mark it was computed at, when, whether a caller is computing it
-/// again, and the value.
+/// A cached value: the change mark it was computed at, when (or when a caller set out to compute
+/// it again), and the value.
 struct CacheEntry<T> {
     mark: i64,
     at: std::time::Instant,
-    refreshing: bool,
     value: Arc<T>,
 }
 
@@ -152,10 +151,12 @@ impl<T> Cache<T> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         match entries.get_mut(key) {
             Some(e) if e.mark == mark => {
-                if e.at.elapsed() < self.ttl || e.refreshing {
+                if e.at.elapsed() < self.ttl {
                     Lookup::Hit(e.value.clone())
                 } else {
-                    e.refreshing = true;
+                    // The others keep the old value for one more TTL while this caller computes;
+                    // should it fail or be cancelled, a caller after that tries again.
+                    e.at = std::time::Instant::now();
                     Lookup::Refresh
                 }
             }
@@ -178,21 +179,8 @@ impl<T> Cache<T> {
             entries.clear();
         }
         let at = std::time::Instant::now();
-        let entry = CacheEntry {
-            mark,
-            at,
-            refreshing: false,
-            value,
-        };
+        let entry = CacheEntry { mark, at, value };
         entries.insert(key.to_string(), entry);
-    }
-
-    /// A refresh that failed: the next caller tries again.
-    fn refresh_failed(&self, key: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(e) = entries.get_mut(key) {
-            e.refreshing = false;
-        }
     }
 
     /// The value under `key` at change mark `mark`, computed by `compute` when the cache has none
@@ -209,17 +197,9 @@ impl<T> Cache<T> {
         match self.lookup(&key, mark) {
             Lookup::Hit(v) => return Ok(v),
             Lookup::Refresh => {
-                return match compute().await {
-                    Ok(v) => {
-                        let v = Arc::new(v);
-                        self.put(&key, mark, v.clone());
-                        Ok(v)
-                    }
-                    Err(e) => {
-                        self.refresh_failed(&key);
-                        Err(e)
-                    }
-                };
+                let v = Arc::new(compute().await?);
+                self.put(&key, mark, v.clone());
+                return Ok(v);
             }
             Lookup::Missing => {}
         }
@@ -516,12 +496,13 @@ mod tests {
     /// failed computation is not kept.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_stale_entry_is_refreshed_by_one_and_errors_are_not_kept() {
-        let cache = Arc::new(Cache::<&str>::new(Duration::from_millis(20)));
+        // A refresh shorter than the TTL, as in the server (2 s against tens of milliseconds).
+        let cache = Arc::new(Cache::<&str>::new(Duration::from_millis(300)));
         let v = cache
             .get_or_compute("k".into(), 1, || async { Ok::<_, ()>("old") })
             .await;
         assert_eq!(*v.unwrap(), "old");
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        tokio::time::sleep(Duration::from_millis(350)).await;
         let refresher = {
             let cache = cache.clone();
             tokio::spawn(async move {
