@@ -170,18 +170,15 @@ impl Window {
             return Ok(w);
         }
         let mut buf = vec![0u8; len];
-        let mut filled = 0;
-        while filled < len {
-            match file.read_at(&mut buf[filled..], offset + filled as u64) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        // Short means the file ended early: it is shorter than it was.
+        let short = match file.read_exact_at(&mut buf, offset) {
+            Ok(()) => false,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => true,
+            Err(e) => return Err(e),
+        };
         Ok(Window {
             bytes: Bytes::Read(buf),
-            short: filled < len,
+            short,
         })
     }
 
