@@ -384,13 +384,7 @@ pub async fn store_revision(
     store: &BlobStore,
     rev: &RevisionRef,
 ) -> Result<Stored, VetError> {
-    let revision = vet
-        .catalogue
-        .revisions_of(rev.name.as_str())
-        .await?
-        .into_iter()
-        .find(|r| r.rev.key == rev.key)
-        .ok_or_else(|| crate::catalogue::CatalogueError::NotFound(rev.id().to_string()))?;
+    let revision = vet.catalogue.mirror_revision(rev).await?;
     let files = served_files(vet.catalogue.files(rev).await?);
     let served = Served {
         revision,
