@@ -10,18 +10,18 @@ use crate::support::{Env, last_line, write_model};
 use serde_json::Value;
 use std::path::PathBuf;
 
-fn tool(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
 #[test]
 fn a_person_walks_through_the_registry() {
-    let (Some(chromium), Some(node)) = (tool("chromium"), tool("node")) else {
-        eprintln!(
-            "SKIPPED (a_person_walks_through_the_registry): needs Debian's `chromium` and `node` on PATH"
+    let test = "a_person_walks_through_the_registry";
+    let Some(chromium) = crate::support::require_chromium(test) else {
+        return;
+    };
+    let Some(node) = crate::support::on_path("node") else {
+        assert!(
+            std::env::var("MODELVET_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "{test}: MODELVET_REQUIRE_BROWSER=1 but no `node` on PATH"
         );
+        eprintln!("SKIPPED ({test}): no `node` on PATH");
         return;
     };
     let modules = crate::support::test_assets().map(|a| a.join("node/node_modules"));

@@ -397,24 +397,10 @@ fn spdx_is_valid_against_the_official_schema() {
     assert!(!validate(&schema_path, &[], &broken).is_empty());
 }
 
-fn chromium() -> Option<PathBuf> {
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
 #[test]
 fn html_renders_in_headless_chromium() {
-    let Some(browser) = chromium() else {
-        eprintln!(
-            "SKIPPED (html_renders_in_headless_chromium): no chromium on PATH; install Debian's `chromium` to run it"
-        );
+    let Some(browser) = crate::support::require_chromium("html_renders_in_headless_chromium")
+    else {
         return;
     };
     let env = Env::new();

@@ -224,6 +224,29 @@ pub fn require_assets(test: &str) -> Option<PathBuf> {
     }
 }
 
+/// A program on PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Headless Chromium (Debian's `chromium`, or another name for it), or a loud skip unless the run
+/// requires a browser (`MODELVET_REQUIRE_BROWSER=1`, which `.ci/run` sets).
+pub fn require_chromium(test: &str) -> Option<PathBuf> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find_map(on_path);
+    if found.is_none() {
+        assert!(
+            std::env::var("MODELVET_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "{test}: MODELVET_REQUIRE_BROWSER=1 but no chromium on PATH; install Debian's `chromium`"
+        );
+        eprintln!("SKIPPED ({test}): no chromium on PATH; install Debian's `chromium` to run it");
+    }
+    found
+}
+
 /// Bytes of a small, valid safetensors file holding one F32 tensor `weight` of shape [2, 2].
 pub fn tiny_safetensors(seed: u8) -> Vec<u8> {
     let header = br#"{"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"__metadata__":{"format":"pt"}}"#;
